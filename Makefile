@@ -1,0 +1,42 @@
+# Two commands: `make run` serves the API with a local S3 server, `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint bench install sample-images clean-local
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# A local .env with a random secret key, written once and never overwritten.
+.env:
+	@key=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))'); \
+	sed "s|^# DJANGO_SECRET_KEY=.*|DJANGO_SECRET_KEY=$$key|" .env.example > .env
+	@echo "wrote .env (local settings, not committed)"
+
+run: install .env
+	PORT=$(PORT) $(BIN)/python -m localdev.run
+
+test: install .env
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install .env
+	$(BIN)/python -m bench.run
+
+# image1.jpg and image2.jpg for the README's curl examples.
+sample-images: install
+	$(BIN)/python -m localdev.sample_images image1.jpg image2.jpg
+
+# Forget local data: the SQLite database and the local S3 server's objects.
+clean-local:
+	rm -rf .localdata db.sqlite3

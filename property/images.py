@@ -1,0 +1,148 @@
+"""Checking and re-encoding uploaded photos: only real JPEG and PNG images, without metadata, reach the bucket."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from tempfile import SpooledTemporaryFile
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Only these decoders ever see an upload (Pillow's security guidance).
+ACCEPTED_FORMATS = ("JPEG", "PNG")
+FORMAT_DETAILS = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+}
+JPEG_QUALITY = 90
+# Re-encoded files larger than this go to a temporary file instead of memory.
+SPOOL_MAX_MEMORY = 1024 * 1024
+
+
+class ImageRejected(Exception):
+    """An upload that is not an acceptable image; the message names the file and the reason."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"{filename}: {reason}")
+
+
+@dataclass
+class SanitizedImage:
+    """A decoded, re-encoded image ready to store."""
+
+    content: IO[bytes]
+    original_filename: str
+    format: str
+    width: int
+    height: int
+    size: int
+
+    @property
+    def extension(self) -> str:
+        return FORMAT_DETAILS[self.format][0]
+
+    @property
+    def mime_type(self) -> str:
+        return FORMAT_DETAILS[self.format][1]
+
+    def as_file(self) -> File:
+        """A Django File carrying the Content-Type and download name the storage writes on the object."""
+        self.content.seek(0)
+        upload = File(self.content, name=f"image.{self.extension}")
+        upload.content_type = self.mime_type
+        upload.download_name = self.original_filename
+        return upload
+
+    def close(self) -> None:
+        self.content.close()
+
+
+def clean_original_filename(filename: str | None) -> str:
+    """The client's file name, reduced to a safe display name: no directories, no control characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in unicodedata.normalize("NFC", name) if unicodedata.category(char)[0] != "C")
+    name = name.strip().lstrip(".")
+    if len(name) > 255:
+        stem, extension = os.path.splitext(name)
+        name = stem[: 255 - len(extension)] + extension
+    return name or "image"
+
+
+def sanitize_image(upload: IO[bytes], *, filename: str | None = None, size: int | None = None) -> SanitizedImage:
+    """Decode `upload` as JPEG or PNG, apply its EXIF orientation and re-encode it from pixels alone.
+
+    The stored file is rebuilt from decoded pixels, so EXIF (GPS included), comments,
+    text chunks and bytes appended after the image never reach the bucket.
+    """
+    display_name = clean_original_filename(filename if filename is not None else getattr(upload, "name", None))
+    if size is None:
+        size = getattr(upload, "size", None)
+    if size == 0:
+        raise ImageRejected(display_name, "the file is empty")
+    limit = settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE
+    if size is not None and size > limit:
+        raise ImageRejected(display_name, f"the file is larger than the {limit // (1024 * 1024)} MB limit")
+
+    upload.seek(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(upload, formats=ACCEPTED_FORMATS) as decoded:
+                image_format = decoded.format
+                width, height = decoded.size
+                if width * height > settings.PROPERTY_IMAGE_MAX_PIXELS:
+                    raise ImageRejected(
+                        display_name,
+                        f"the image is {width}x{height} pixels, more than the "
+                        f"{settings.PROPERTY_IMAGE_MAX_PIXELS:,} pixels allowed",
+                    )
+                decoded.load()
+                upright = ImageOps.exif_transpose(decoded)
+                content, encoded_size = _encode(upright, image_format)
+        except ImageRejected:
+            raise
+        except UnidentifiedImageError as error:
+            raise ImageRejected(display_name, "not a JPEG or PNG image") from error
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise ImageRejected(display_name, "the image has too many pixels (decompression bomb)") from error
+        except (OSError, ValueError, SyntaxError, EOFError) as error:
+            # Truncated data, broken chunks, or a PNG text chunk too large to decompress.
+            raise ImageRejected(display_name, "the image is truncated or corrupt") from error
+
+    return SanitizedImage(
+        content=content,
+        original_filename=display_name,
+        format=image_format,
+        width=upright.width,
+        height=upright.height,
+        size=encoded_size,
+    )
+
+
+def _encode(image: Image.Image, image_format: str) -> tuple[IO[bytes], int]:
+    """Encode pixels alone: of the source's metadata only the colour profile and transparency survive."""
+    icc_profile = image.info.get("icc_profile")
+    transparency = image.info.get("transparency")
+    pixels = image.copy()
+    pixels.info = {}
+    options: dict = {}
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    if image_format == "JPEG":
+        if pixels.mode not in ("RGB", "L", "CMYK"):
+            pixels = pixels.convert("RGB")
+        options.update(quality=JPEG_QUALITY, optimize=True)
+    elif transparency is not None:
+        options["transparency"] = transparency
+    content = SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)  # noqa: SIM115 - the caller closes it
+    pixels.save(content, format=image_format, **options)
+    size = content.tell()
+    content.seek(0)
+    return content, size

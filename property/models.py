@@ -1,0 +1,135 @@
+"""Houses for sale and for rent, and the private images attached to either."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+def property_image_key(*, model_name: str, property_id: int, extension: str) -> str:
+    """`properties/{houseforsale|houseforrent}/{property_id}/{YYYYMMDD_HHMMSS}_{8 hex}.{ext}`."""
+    stamp = timezone.now().strftime("%Y%m%d_%H%M%S")
+    return f"properties/{model_name}/{property_id}/{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
+
+
+def property_image_upload_to(instance: PropertyImage, filename: str) -> str:
+    """Django's upload_to hook: the key layout above; of the client's file name only the extension is kept."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return property_image_key(
+        model_name=ContentType.objects.get_for_id(instance.content_type_id).model,
+        property_id=instance.object_id,
+        extension=extension,
+    )
+
+
+class PropertyImage(models.Model):
+    """One photo of a house, stored privately in S3 and reachable only through presigned URLs."""
+
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        limit_choices_to={"app_label": "property", "model__in": ["houseforsale", "houseforrent"]},
+    )
+    object_id = models.PositiveBigIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+
+    # The storage is the default one: backend.storage_backends.PrivateMediaStorage (settings.STORAGES).
+    image = models.ImageField(upload_to=property_image_upload_to, max_length=255)
+    caption = models.CharField(max_length=255, blank=True, default="")
+    is_main = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+    original_filename = models.CharField(max_length=255, blank=True, default="")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0, help_text="Size of the stored object in bytes")
+    mime_type = models.CharField(max_length=50, default="image/jpeg")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "order"], name="property_image_owner_order")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                condition=models.Q(is_main=True),
+                name="unique_main_image_per_property",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename or self.image.name} ({self.property_kind} {self.object_id})"
+
+    @property
+    def property_kind(self) -> str:
+        """`house_for_sale` or `house_for_rent`, as clients name it."""
+        model_name = ContentType.objects.get_for_id(self.content_type_id).model
+        return next(kind for kind, model in HOUSE_MODELS.items() if model._meta.model_name == model_name)
+
+    def get_secure_url(self, expiration: int | None = None) -> str | None:
+        """A presigned URL valid for `expiration` seconds (AWS_QUERYSTRING_EXPIRE by default), or None."""
+        from backend.storage_backends import S3ImageService
+
+        if not self.image:
+            return None
+        return S3ImageService(self.image.storage).generate_presigned_url(key=self.image.name, expiration=expiration)
+
+
+class House(models.Model):
+    """What a house for sale and a house for rent have in common."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    address = models.CharField(max_length=255)
+    city = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    bedrooms = models.PositiveSmallIntegerField(default=0)
+    bathrooms = models.PositiveSmallIntegerField(default=0)
+    area = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)], help_text="m²"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(class)s_set")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Deleting a house deletes its image rows; their objects go once the transaction commits (signals.py).
+    images = GenericRelation(PropertyImage)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class HouseForSale(House):
+    """A house offered for sale."""
+
+    price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta(House.Meta):
+        verbose_name = "house for sale"
+        verbose_name_plural = "houses for sale"
+
+
+class HouseForRent(House):
+    """A house offered for rent."""
+
+    monthly_rent = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta(House.Meta):
+        verbose_name = "house for rent"
+        verbose_name_plural = "houses for rent"
+
+
+HOUSE_MODELS: dict[str, type[House]] = {"house_for_sale": HouseForSale, "house_for_rent": HouseForRent}
+
+
+def property_kind_of(house: House) -> str:
+    """`house_for_sale` or `house_for_rent` for a house instance."""
+    return next(kind for kind, model in HOUSE_MODELS.items() if isinstance(house, model))

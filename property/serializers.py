@@ -1,0 +1,150 @@
+"""Validation and representation of houses and their private images."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import HOUSE_MODELS, HouseForRent, HouseForSale, PropertyImage
+
+PROPERTY_KIND_CHOICES = list(HOUSE_MODELS)
+
+
+class PropertyImageSerializer(serializers.ModelSerializer):
+    """An image with presigned URLs; `image_url` is the deprecated name of `secure_url`."""
+
+    content_type = serializers.CharField(source="property_kind", read_only=True)
+    secure_url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField(help_text="Deprecated: same presigned URL as secure_url.")
+    order = serializers.IntegerField(min_value=0, required=False)
+
+    class Meta:
+        model = PropertyImage
+        fields = [
+            "id",
+            "content_type",
+            "object_id",
+            "caption",
+            "is_main",
+            "order",
+            "original_filename",
+            "width",
+            "height",
+            "size",
+            "mime_type",
+            "secure_url",
+            "image_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "object_id",
+            "original_filename",
+            "width",
+            "height",
+            "size",
+            "mime_type",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, instance: PropertyImage) -> dict:
+        # Sign once per image: both fields carry the same URL.
+        self._presigned_url = instance.get_secure_url()
+        return super().to_representation(instance)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_secure_url(self, instance: PropertyImage) -> str | None:
+        return self._presigned_url
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image_url(self, instance: PropertyImage) -> str | None:
+        return self._presigned_url
+
+
+class ImageUploadOptionsSerializer(serializers.Serializer):
+    """The form fields that come with uploaded files (`images` are read from request.FILES)."""
+
+    caption = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    is_main = serializers.BooleanField(required=False, default=False)
+    order = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+
+
+class PropertyTargetSerializer(serializers.Serializer):
+    """`content_type` + `object_id` naming an existing house."""
+
+    content_type = serializers.ChoiceField(choices=PROPERTY_KIND_CHOICES)
+    object_id = serializers.IntegerField(min_value=1)
+
+    def validate(self, attrs: dict) -> dict:
+        model = HOUSE_MODELS[attrs["content_type"]]
+        house = model.objects.filter(pk=attrs["object_id"]).first()
+        if house is None:
+            raise serializers.ValidationError(
+                {"object_id": f"There is no {attrs['content_type']} with id {attrs['object_id']}."}
+            )
+        attrs["house"] = house
+        return attrs
+
+
+class BulkUploadSerializer(PropertyTargetSerializer, ImageUploadOptionsSerializer):
+    """Form fields of `POST /api/property-images/bulk_upload/`."""
+
+
+class PropertyImageCreateSerializer(BulkUploadSerializer):
+    """`POST /api/property-images/`: one file in `image`, for the house named by content_type + object_id."""
+
+    image = serializers.FileField(allow_empty_file=True)
+
+
+class ExpirationSerializer(serializers.Serializer):
+    """`?expiration=N`: seconds a presigned URL stays valid, 1 to 604800 (the SigV4 maximum)."""
+
+    expiration = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.PRESIGNED_URL_MAX_EXPIRATION,
+        required=False,
+        default=settings.AWS_QUERYSTRING_EXPIRE,
+        error_messages={"invalid": "expiration must be a whole number of seconds between 1 and 604800."},
+    )
+
+
+class HouseSerializer(serializers.ModelSerializer):
+    """Fields every house has; the owner is the user who created it."""
+
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner_username = serializers.CharField(source="owner.get_username", read_only=True)
+    images = PropertyImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        fields = [
+            "id",
+            "title",
+            "description",
+            "address",
+            "city",
+            "bedrooms",
+            "bathrooms",
+            "area",
+            "owner",
+            "owner_username",
+            "images",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class HouseForSaleSerializer(HouseSerializer):
+    class Meta(HouseSerializer.Meta):
+        model = HouseForSale
+        fields = [*HouseSerializer.Meta.fields, "price"]
+
+
+class HouseForRentSerializer(HouseSerializer):
+    class Meta(HouseSerializer.Meta):
+        model = HouseForRent
+        fields = [*HouseSerializer.Meta.fields, "monthly_rent"]

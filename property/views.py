@@ -1,0 +1,224 @@
+"""API views: houses for sale and for rent, and their private images."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO
+
+from django.http import HttpResponseRedirect
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from backend.storage_backends import S3StorageError
+
+from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
+from .images import ImageRejected
+from .models import House, HouseForRent, HouseForSale, PropertyImage
+from .permissions import IsOwnerOrStaffOrReadOnly, can_change_house
+from .serializers import (
+    BulkUploadSerializer,
+    ExpirationSerializer,
+    HouseForRentSerializer,
+    HouseForSaleSerializer,
+    ImageUploadOptionsSerializer,
+    PropertyImageCreateSerializer,
+    PropertyImageSerializer,
+)
+from .services import (
+    NoImagesProvided,
+    TooManyImages,
+    property_image_set_main,
+    property_image_update,
+    property_images_store,
+)
+
+SECURE_URL_ERROR = {"error": "Could not generate secure URL"}
+
+MULTIPART_UPLOAD_REQUEST = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {
+            "images": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "caption": {"type": "string", "maxLength": 255},
+            "is_main": {"type": "boolean"},
+            "order": {"type": "integer", "minimum": 0},
+        },
+        "required": ["images"],
+    }
+}
+
+
+def store_images_response(*, request: Request, house: House, files: Sequence[IO[bytes]], options: dict) -> Response:
+    """Run the upload service and turn its outcome into the API's answer."""
+    if not can_change_house(request.user, house):
+        raise PermissionDenied(IsOwnerOrStaffOrReadOnly.message)
+    try:
+        images = property_images_store(
+            house=house,
+            files=files,
+            caption=options.get("caption", ""),
+            is_main=options.get("is_main", False),
+            order=options.get("order"),
+        )
+    except NoImagesProvided:
+        return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
+    except (ImageRejected, TooManyImages) as rejection:
+        return Response({"error": str(rejection)}, status=status.HTTP_400_BAD_REQUEST)
+    except S3StorageError:
+        return Response(
+            {"error": "Could not store the images: the storage service is unavailable, please retry"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response(PropertyImageSerializer(images, many=True).data, status=status.HTTP_201_CREATED)
+
+
+def validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class HouseViewSet(viewsets.ModelViewSet):
+    """CRUD for one kind of house, plus `upload_images`."""
+
+    permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
+    model: type[House]
+
+    def get_queryset(self):
+        return self.model.objects.select_related("owner").prefetch_related("images")
+
+    def perform_create(self, serializer) -> None:
+        serializer.save(owner=self.request.user)
+
+    @extend_schema(
+        request=MULTIPART_UPLOAD_REQUEST,
+        responses={201: PropertyImageSerializer(many=True), 400: OpenApiResponse(description='{"error": "..."}')},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def upload_images(self, request: Request, pk: str | None = None) -> Response:
+        """Upload one or more JPEG/PNG files (`images`) to this house."""
+        house = self.get_object()
+        files = request.FILES.getlist("images")
+        if not files:
+            return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
+        options = validated(ImageUploadOptionsSerializer, request.data)
+        return store_images_response(request=request, house=house, files=files, options=options)
+
+
+class HouseForSaleViewSet(HouseViewSet):
+    model = HouseForSale
+    serializer_class = HouseForSaleSerializer
+    filterset_class = HouseForSaleFilter
+
+
+class HouseForRentViewSet(HouseViewSet):
+    model = HouseForRent
+    serializer_class = HouseForRentSerializer
+    filterset_class = HouseForRentFilter
+
+
+EXPIRATION_PARAMETER = OpenApiParameter(
+    "expiration", int, description="Seconds the URL stays valid (1 to 604800, default 3600)."
+)
+
+
+class PropertyImageViewSet(viewsets.ModelViewSet):
+    """Private property images: CRUD, presigned URLs, bulk upload and choosing the main image."""
+
+    queryset = PropertyImage.objects.all()
+    permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
+    filterset_class = PropertyImageFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return PropertyImageCreateSerializer
+        if self.action == "bulk_upload":
+            return BulkUploadSerializer
+        return PropertyImageSerializer
+
+    @extend_schema(responses={201: PropertyImageSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """Upload one file (`image`) for the house named by `content_type` and `object_id`."""
+        options = validated(PropertyImageCreateSerializer, request.data)
+        response = store_images_response(
+            request=request, house=options["house"], files=[options["image"]], options=options
+        )
+        if response.status_code == status.HTTP_201_CREATED:
+            response.data = response.data[0]
+        return response
+
+    def perform_update(self, serializer: PropertyImageSerializer) -> None:
+        serializer.instance = property_image_update(image=serializer.instance, **serializer.validated_data)
+
+    @extend_schema(
+        parameters=[EXPIRATION_PARAMETER],
+        responses={
+            200: inline_serializer(
+                "SecureUrl",
+                {
+                    "secure_url": serializers.URLField(),
+                    "expires_in": serializers.IntegerField(),
+                    "image_id": serializers.IntegerField(),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def secure_url(self, request: Request, pk: str | None = None) -> Response:
+        """A presigned URL for this image, valid for `expiration` seconds."""
+        image = self.get_object()
+        expiration = validated(ExpirationSerializer, request.query_params)["expiration"]
+        presigned_url = image.get_secure_url(expiration)
+        if not presigned_url:
+            return Response(SECURE_URL_ERROR, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return Response({"secure_url": presigned_url, "expires_in": expiration, "image_id": image.pk})
+
+    @extend_schema(parameters=[EXPIRATION_PARAMETER], responses={302: OpenApiResponse(description="To the image")})
+    @action(detail=True, methods=["get"])
+    def redirect_to_image(self, request: Request, pk: str | None = None):
+        """302 to a presigned URL of this image."""
+        image = self.get_object()
+        expiration = validated(ExpirationSerializer, request.query_params)["expiration"]
+        presigned_url = image.get_secure_url(expiration)
+        if not presigned_url:
+            return Response(SECURE_URL_ERROR, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        redirect = HttpResponseRedirect(presigned_url)
+        redirect["Cache-Control"] = "private, no-store"
+        return redirect
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                **MULTIPART_UPLOAD_REQUEST["multipart/form-data"],
+                "properties": {
+                    **MULTIPART_UPLOAD_REQUEST["multipart/form-data"]["properties"],
+                    "content_type": {"type": "string", "enum": ["house_for_sale", "house_for_rent"]},
+                    "object_id": {"type": "integer", "minimum": 1},
+                },
+                "required": ["images", "content_type", "object_id"],
+            }
+        },
+        responses={201: PropertyImageSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def bulk_upload(self, request: Request) -> Response:
+        """Upload several files (`images`) for the house named by `content_type` and `object_id`."""
+        files = request.FILES.getlist("images")
+        if not files:
+            return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
+        options = validated(BulkUploadSerializer, request.data)
+        return store_images_response(request=request, house=options["house"], files=files, options=options)
+
+    @extend_schema(request=None, responses={200: PropertyImageSerializer})
+    @action(detail=True, methods=["patch"])
+    def set_as_main(self, request: Request, pk: str | None = None) -> Response:
+        """Make this the property's only main image."""
+        image = property_image_set_main(image=self.get_object())
+        return Response(PropertyImageSerializer(image).data)

@@ -1,0 +1,113 @@
+"""The private bucket as S3 itself answers: bare URLs refused, presigned ones served, objects written private."""
+
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+import requests
+from django.core.files.base import ContentFile
+from django.test import override_settings
+
+from backend.storage_backends import PrivateMediaStorage, S3ImageService, S3StorageError
+from conftest import TEST_BUCKET
+from property.models import PropertyImage
+
+KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
+
+
+@pytest.fixture
+def stored_object(bucket_keys):
+    payload = b"\xff\xd8private listing photo"
+    content = ContentFile(payload)
+    content.content_type = "image/jpeg"
+    S3ImageService().upload(key=KEY, content=content)
+    return payload
+
+
+def test_property_images_use_the_private_media_storage():
+    assert isinstance(PropertyImage._meta.get_field("image").storage, PrivateMediaStorage)
+
+
+def test_bare_object_url_is_refused(stored_object, s3_server):
+    response = requests.get(f"{s3_server.endpoint_url}/{TEST_BUCKET}/{KEY}", timeout=10)
+    assert response.status_code == 403
+    assert stored_object not in response.content
+
+
+def test_presigned_url_serves_the_bytes(stored_object):
+    response = requests.get(S3ImageService().generate_presigned_url(key=KEY), timeout=10)
+    assert response.status_code == 200
+    assert response.content == stored_object
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert response.headers["Cache-Control"] == "max-age=86400"
+
+
+def test_expired_presigned_url_is_refused(stored_object):
+    presigned_url = S3ImageService().generate_presigned_url(key=KEY, expiration=1)
+    time.sleep(2.5)
+    response = requests.get(presigned_url, timeout=10)
+    assert response.status_code == 403
+
+
+def test_tampered_presigned_url_is_refused(stored_object):
+    parts = urlsplit(S3ImageService().generate_presigned_url(key=KEY))
+    query = dict(parse_qsl(parts.query))
+    signature = query["X-Amz-Signature"]
+    query["X-Amz-Signature"] = ("0" if signature[0] != "0" else "1") + signature[1:]
+    response = requests.get(urlunsplit(parts._replace(query=urlencode(query))), timeout=10)
+    assert response.status_code == 403
+
+
+def test_presigned_url_for_another_key_cannot_be_reused(stored_object):
+    presigned_url = S3ImageService().generate_presigned_url(key=KEY)
+    response = requests.get(presigned_url.replace("a1b2c3d4", "e5f6g7h8"), timeout=10)
+    assert response.status_code == 403
+
+
+def test_every_put_asks_for_a_private_acl(bucket_keys):
+    """SeaweedFS ignores ACLs, so assert on what our code sends."""
+    storage = PrivateMediaStorage()
+    sent_acls = []
+
+    def record_acl(params, **kwargs):
+        sent_acls.append(params.get("ACL"))
+
+    storage.connection.meta.client.meta.events.register("before-parameter-build.s3.PutObject", record_acl)
+    storage.save("properties/houseforrent/9/20250112_143022_00000000.png", ContentFile(b"png bytes"))
+    assert sent_acls == ["private"]
+
+
+def test_settings_cannot_make_the_storage_public():
+    with override_settings(AWS_DEFAULT_ACL="public-read", AWS_QUERYSTRING_AUTH=False, AWS_S3_CUSTOM_DOMAIN="cdn.x"):
+        storage = PrivateMediaStorage()
+    assert storage.default_acl == "private"
+    assert storage.querystring_auth is True
+    assert storage.custom_domain is None
+    assert "X-Amz-Signature=" in storage.url(KEY)
+
+
+def test_upload_keeps_original_name_as_download_name(bucket_keys, s3_client):
+    content = ContentFile(b"\xff\xd8photo")
+    content.content_type = "image/jpeg"
+    content.download_name = "salón principal.jpg"
+    S3ImageService().upload(key=KEY, content=content)
+    head = s3_client.head_object(Bucket=TEST_BUCKET, Key=KEY)
+    assert head["ContentType"] == "image/jpeg"
+    assert head["ContentDisposition"] == "inline; filename*=utf-8''sal%C3%B3n%20principal.jpg"
+
+
+def test_upload_to_unreachable_s3_raises_storage_error(bucket_keys):
+    storage = PrivateMediaStorage(endpoint_url="http://127.0.0.1:9", client_config=None)
+    with pytest.raises(S3StorageError):
+        S3ImageService(storage).upload(key=KEY, content=ContentFile(b"x"))
+
+
+def test_presigning_without_credentials_gives_none(monkeypatch):
+    # No credentials anywhere: botocore must not look for an instance role over the network.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    storage = PrivateMediaStorage(access_key=None, secret_key=None)
+    assert S3ImageService(storage).generate_presigned_url(key=KEY) is None

@@ -1,0 +1,163 @@
+"""Upload checking and re-encoding: only decoded JPEG/PNG pixels, upright and without metadata, are kept."""
+
+import io
+import struct
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from conftest import image_bytes
+from property.images import ImageRejected, clean_original_filename, sanitize_image
+
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+
+
+def upload(name: str, payload: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, payload, content_type="image/jpeg")
+
+
+def jpeg_with_gps_and_orientation() -> bytes:
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6  # rotate 90° clockwise to display
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (38.0, 20.0, 41.0), 3: "W", 4: (0.0, 29.0, 25.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 40), (10, 200, 30)).save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def decoded(sanitized) -> Image.Image:
+    sanitized.content.seek(0)
+    return Image.open(io.BytesIO(sanitized.content.read()))
+
+
+def test_jpeg_is_accepted_and_described():
+    sanitized = sanitize_image(upload("living room.jpg", image_bytes("JPEG", (64, 48))))
+    assert (sanitized.format, sanitized.mime_type, sanitized.extension) == ("JPEG", "image/jpeg", "jpg")
+    assert (sanitized.width, sanitized.height) == (64, 48)
+    assert sanitized.original_filename == "living room.jpg"
+    assert sanitized.size == len(sanitized.content.read())
+
+
+def test_png_is_accepted_whatever_its_name_says():
+    sanitized = sanitize_image(upload("photo.jpg", image_bytes("PNG", (10, 20))))
+    assert (sanitized.format, sanitized.mime_type, sanitized.extension) == ("PNG", "image/png", "png")
+    assert decoded(sanitized).format == "PNG"
+
+
+def test_exif_orientation_is_applied_and_gps_removed():
+    source = jpeg_with_gps_and_orientation()
+    assert Image.open(io.BytesIO(source)).getexif().get_ifd(GPS_IFD)  # the fixture really carries GPS
+    sanitized = sanitize_image(upload("gps.jpg", source))
+    stored = decoded(sanitized)
+    assert stored.size == (40, 80)  # rotated upright
+    assert (sanitized.width, sanitized.height) == (40, 80)
+    assert not stored.getexif()
+    assert "exif" not in stored.info
+
+
+def test_jpeg_comment_is_not_kept():
+    sanitized = sanitize_image(upload("c.jpg", image_bytes("JPEG", comment=b"<script>alert(1)</script>")))
+    sanitized.content.seek(0)
+    assert b"<script>" not in sanitized.content.read()
+
+
+def test_png_text_chunks_are_not_kept():
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", "home address: 1 Calle Secreta")
+    sanitized = sanitize_image(upload("t.png", image_bytes("PNG", pnginfo=info)))
+    sanitized.content.seek(0)
+    assert b"Calle Secreta" not in sanitized.content.read()
+
+
+def test_bytes_appended_after_the_image_are_dropped():
+    polyglot = image_bytes("JPEG") + b"<html><script>steal()</script></html>"
+    sanitized = sanitize_image(upload("polyglot.jpg", polyglot))
+    sanitized.content.seek(0)
+    assert b"<html>" not in sanitized.content.read()
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "reason"),
+    [
+        ("empty.jpg", b"", "the file is empty"),
+        ("truncated.jpg", image_bytes("JPEG", (200, 200))[:300], "the image is truncated or corrupt"),
+        ("anim.jpg", image_bytes("GIF"), "not a JPEG or PNG image"),
+        ("doc.jpg", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "not a JPEG or PNG image"),
+        ("page.png", b"<!doctype html><html><body>hi</body></html>", "not a JPEG or PNG image"),
+        ("vector.png", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', "not a JPEG or PNG image"),
+        ("magic.jpg", b"\xff\xd8\xff\xe0" + b"<html>not really a jpeg</html>" * 10, None),
+    ],
+)
+def test_files_that_are_not_clean_images_are_rejected_with_their_name(name, payload, reason):
+    with pytest.raises(ImageRejected) as rejection:
+        sanitize_image(upload(name, payload))
+    assert rejection.value.filename == name
+    if reason:
+        assert rejection.value.reason == reason
+    assert str(rejection.value).startswith(f"{name}: ")
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height pixels (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_rejected_before_decoding():
+    with pytest.raises(ImageRejected) as rejection:
+        sanitize_image(upload("bomb.png", png_claiming_size(60000, 60000)))
+    assert rejection.value.reason == "the image has too many pixels (decompression bomb)"
+
+
+def test_image_below_pillows_bomb_limit_but_over_our_cap_is_rejected_before_decoding():
+    with pytest.raises(ImageRejected) as rejection:
+        sanitize_image(upload("huge.png", png_claiming_size(9000, 9000)))
+    assert rejection.value.reason == "the image is 9000x9000 pixels, more than the 50,000,000 pixels allowed"
+
+
+def test_image_over_the_pixel_cap_is_rejected(settings):
+    settings.PROPERTY_IMAGE_MAX_PIXELS = 100
+    with pytest.raises(ImageRejected) as rejection:
+        sanitize_image(upload("big.png", image_bytes("PNG", (11, 10))))
+    assert rejection.value.reason == "the image is 11x10 pixels, more than the 100 pixels allowed"
+
+
+def test_file_one_byte_over_the_limit_is_rejected(settings):
+    payload = image_bytes("JPEG")
+    settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = len(payload) - 1
+    with pytest.raises(ImageRejected) as rejection:
+        sanitize_image(upload("big.jpg", payload))
+    assert "larger than" in rejection.value.reason
+
+
+def test_file_exactly_at_the_limit_is_accepted(settings):
+    payload = image_bytes("JPEG")
+    settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = len(payload)
+    assert sanitize_image(upload("ok.jpg", payload)).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("../../etc/passwd.jpg", "passwd.jpg"),
+        ("C:\\Users\\ana\\casa.jpg", "casa.jpg"),
+        ("piso\x00\x1f.jpg", "piso.jpg"),
+        ("..hidden.png", "hidden.png"),
+        ("", "image"),
+        (None, "image"),
+        ("ático ☀.jpg", "ático ☀.jpg"),
+        ("a" * 300 + ".jpg", "a" * 251 + ".jpg"),
+    ],
+)
+def test_original_file_name_is_reduced_to_a_safe_display_name(given, kept):
+    assert clean_original_filename(given) == kept

@@ -1,0 +1,204 @@
+"""The image services, called directly: what reaches the bucket and the database, and what is cleaned up."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.test import override_settings
+from PIL import Image
+
+from backend.storage_backends import S3StorageError
+from conftest import TEST_BUCKET, image_bytes
+from property import services
+from property.images import ImageRejected
+from property.models import PropertyImage
+from property.services import (
+    NoImagesProvided,
+    TooManyImages,
+    property_image_set_main,
+    property_image_update,
+    property_images_store,
+)
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+KEY_PATTERN = r"properties/houseforsale/{id}/\d{{8}}_\d{{6}}_[0-9a-f]{{8}}\.{ext}"
+
+
+def jpeg(name: str = "photo.jpg", size=(64, 48)) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, image_bytes("JPEG", size), content_type="image/jpeg")
+
+
+def png(name: str = "plan.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, image_bytes("PNG", (30, 20)), content_type="image/png")
+
+
+def test_store_uploads_objects_and_creates_rows(bucket_keys, s3_client):
+    house = HouseForSaleFactory()
+    images = property_images_store(house=house, files=[jpeg("salón.jpg"), png()], caption="Living room")
+    assert bucket_keys() == sorted(image.image.name for image in images)
+    first, second = images
+    assert first.image.name.startswith(f"properties/houseforsale/{house.pk}/")
+    assert first.image.name.endswith(".jpg") and second.image.name.endswith(".png")
+    assert (first.original_filename, first.mime_type, first.width, first.height) == ("salón.jpg", "image/jpeg", 64, 48)
+    assert (second.mime_type, second.order, first.order) == ("image/png", 1, 0)
+    assert first.caption == second.caption == "Living room"
+    head = s3_client.head_object(Bucket=TEST_BUCKET, Key=second.image.name)
+    assert head["ContentType"] == "image/png"
+    assert head["ContentLength"] == second.size
+    assert head["ContentDisposition"] == 'inline; filename="plan.png"'
+    assert list(house.images.all()) == images
+
+
+def test_key_follows_the_guides_layout(bucket_keys):
+    import re
+
+    house = HouseForSaleFactory()
+    (image,) = property_images_store(house=house, files=[jpeg()])
+    assert re.fullmatch(KEY_PATTERN.format(id=house.pk, ext="jpg"), image.image.name)
+
+
+def test_rent_images_go_under_houseforrent(bucket_keys):
+    house = HouseForRentFactory()
+    (image,) = property_images_store(house=house, files=[jpeg()])
+    assert image.image.name.startswith(f"properties/houseforrent/{house.pk}/")
+    assert image.property_kind == "house_for_rent"
+
+
+def test_stored_object_is_the_sanitised_image(bucket_keys, s3_client):
+    house = HouseForSaleFactory()
+    exif = Image.Exif()
+    exif[0x8825] = {2: (38.0, 20.0, 41.0)}
+    source = io.BytesIO()
+    Image.new("RGB", (50, 50), "white").save(source, format="JPEG", exif=exif)
+    polyglot = source.getvalue() + b"<html>payload</html>"
+    (image,) = property_images_store(house=house, files=[SimpleUploadedFile("p.jpg", polyglot)])
+    stored = s3_client.get_object(Bucket=TEST_BUCKET, Key=image.image.name)["Body"].read()
+    assert b"<html>" not in stored
+    assert not Image.open(io.BytesIO(stored)).getexif()
+
+
+def test_one_bad_file_stores_nothing(bucket_keys):
+    house = HouseForSaleFactory()
+    bad = SimpleUploadedFile("image2.jpg", b"GIF89a not an image")
+    with pytest.raises(ImageRejected, match=r"^image2\.jpg: not a JPEG or PNG image$"):
+        property_images_store(house=house, files=[jpeg("image1.jpg"), bad, jpeg("image3.jpg")])
+    assert bucket_keys() == []
+    assert PropertyImage.objects.count() == 0
+
+
+def test_no_files_raises(bucket_keys):
+    with pytest.raises(NoImagesProvided):
+        property_images_store(house=HouseForSaleFactory(), files=[])
+
+
+def test_too_many_files_raises_before_reading_any(bucket_keys, settings):
+    settings.PROPERTY_IMAGE_MAX_FILES = 2
+    with pytest.raises(TooManyImages, match="At most 2 images"):
+        property_images_store(house=HouseForSaleFactory(), files=[jpeg(), jpeg(), jpeg()])
+    assert bucket_keys() == []
+
+
+def test_is_main_makes_the_first_file_the_only_main_image(bucket_keys):
+    house = HouseForSaleFactory()
+    (old_main,) = property_images_store(house=house, files=[jpeg()], is_main=True)
+    first, second = property_images_store(house=house, files=[jpeg(), jpeg()], is_main=True)
+    old_main.refresh_from_db()
+    assert (old_main.is_main, first.is_main, second.is_main) == (False, True, False)
+    assert house.images.filter(is_main=True).count() == 1
+
+
+def test_order_continues_after_existing_images_or_starts_where_asked(bucket_keys):
+    house = HouseForSaleFactory()
+    property_images_store(house=house, files=[jpeg(), jpeg()])
+    later = property_images_store(house=house, files=[jpeg()])
+    explicit = property_images_store(house=house, files=[jpeg(), jpeg()], order=10)
+    assert [image.order for image in later] == [2]
+    assert [image.order for image in explicit] == [10, 11]
+
+
+def test_database_failure_after_upload_deletes_the_objects(bucket_keys, monkeypatch):
+    # A mock: a real database cannot be made to fail between two statements on demand.
+    def failing_rows(**kwargs):
+        raise IntegrityError("simulated database failure")
+
+    monkeypatch.setattr(services, "_create_image_rows", failing_rows)
+    with pytest.raises(IntegrityError):
+        property_images_store(house=HouseForSaleFactory(), files=[jpeg(), jpeg()])
+    assert bucket_keys() == []
+    assert PropertyImage.objects.count() == 0
+
+
+def test_unreachable_s3_raises_storage_error_and_creates_no_row(bucket_keys, settings):
+    with override_settings(STORAGES={**settings.STORAGES}, AWS_S3_ENDPOINT_URL="http://127.0.0.1:9"):
+        with pytest.raises(S3StorageError):
+            property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
+    assert PropertyImage.objects.count() == 0
+
+
+def test_deleting_an_image_removes_its_object_after_commit(bucket_keys, django_capture_on_commit_callbacks):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        image.delete()
+    assert bucket_keys() == [image.image.name]  # still there until the transaction commits
+    for callback in callbacks:
+        callback()
+    assert bucket_keys() == []
+
+
+def test_rolled_back_delete_keeps_the_object(bucket_keys, django_capture_on_commit_callbacks):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
+    image_pk, key = image.pk, image.image.name
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            image.delete()
+            raise RuntimeError("roll back")
+    assert callbacks == []
+    assert PropertyImage.objects.filter(pk=image_pk).exists()
+    assert bucket_keys() == [key]
+
+
+def test_deleting_a_house_removes_its_images_and_objects(bucket_keys, django_capture_on_commit_callbacks):
+    house = HouseForSaleFactory()
+    other = HouseForSaleFactory()
+    property_images_store(house=house, files=[jpeg(), jpeg()])
+    (kept,) = property_images_store(house=other, files=[jpeg()])
+    with django_capture_on_commit_callbacks(execute=True):
+        house.delete()
+    assert list(PropertyImage.objects.all()) == [kept]
+    assert bucket_keys() == [kept.image.name]
+
+
+def test_set_main_leaves_exactly_one_main_image(bucket_keys):
+    house = HouseForSaleFactory()
+    _first, _second, third = property_images_store(house=house, files=[jpeg(), jpeg(), jpeg()], is_main=True)
+    property_image_set_main(image=third)
+    assert list(house.images.filter(is_main=True)) == [third]
+    property_image_set_main(image=third)
+    assert list(house.images.filter(is_main=True)) == [third]
+
+
+def test_update_changes_caption_order_and_main(bucket_keys):
+    house = HouseForSaleFactory()
+    first, second = property_images_store(house=house, files=[jpeg(), jpeg()], is_main=True)
+    property_image_update(image=second, caption="Kitchen", order=7, is_main=True)
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert (second.caption, second.order, second.is_main, first.is_main) == ("Kitchen", 7, True, False)
+
+
+def test_main_images_of_different_houses_are_independent(bucket_keys):
+    sale, rent = HouseForSaleFactory(), HouseForRentFactory()
+    (sale_image,) = property_images_store(house=sale, files=[jpeg()], is_main=True)
+    (rent_image,) = property_images_store(house=rent, files=[jpeg()], is_main=True)
+    sale_image.refresh_from_db()
+    assert sale_image.is_main and rent_image.is_main
+
+
+def test_the_schema_refuses_two_main_images_for_one_house(bucket_keys):
+    house = HouseForSaleFactory()
+    _first, second = property_images_store(house=house, files=[jpeg(), jpeg()], is_main=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PropertyImage.objects.filter(pk=second.pk).update(is_main=True)

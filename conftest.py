@@ -59,8 +59,17 @@ def bucket_keys(s3_client):
         return sorted(keys)
 
     yield list_keys
-    for key in list_keys():
-        s3_client.delete_object(Bucket=TEST_BUCKET, Key=key)
+    keys = list_keys()
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        s3_client.delete_objects(Bucket=TEST_BUCKET, Delete={"Objects": batch, "Quiet": True})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Real hashing costs ~0.2 s a user; the tests check authorisation, not the hasher."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 def image_bytes(
@@ -107,3 +116,10 @@ def owner_client(owner) -> APIClient:
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return jwt_client(other_user)
+
+
+def jpeg_upload(name: str = "photo.jpg", size: tuple[int, int] = (64, 48)):
+    """A real JPEG as a multipart upload."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, image_bytes("JPEG", size), content_type="image/jpeg")

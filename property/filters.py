@@ -11,7 +11,10 @@ class PropertyImageFilter(django_filters.FilterSet):
 
     content_type = django_filters.ChoiceFilter(choices=[(kind, kind) for kind in HOUSE_MODELS], method="filter_kind")
     object_id = django_filters.NumberFilter(min_value=1)
-    is_main = django_filters.BooleanFilter()
+    # A typed choice, not BooleanFilter: that one silently ignores values it cannot read.
+    is_main = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+    )
 
     class Meta:
         model = PropertyImage

@@ -100,6 +100,9 @@ class PropertyImageCreateSerializer(BulkUploadSerializer):
     image = serializers.FileField(allow_empty_file=True)
 
 
+EXPIRATION_ERROR = "expiration must be a whole number of seconds between 1 and 604800."
+
+
 class ExpirationSerializer(serializers.Serializer):
     """`?expiration=N`: seconds a presigned URL stays valid, 1 to 604800 (the SigV4 maximum)."""
 
@@ -107,9 +110,15 @@ class ExpirationSerializer(serializers.Serializer):
         min_value=1,
         max_value=settings.PRESIGNED_URL_MAX_EXPIRATION,
         required=False,
-        default=settings.AWS_QUERYSTRING_EXPIRE,
-        error_messages={"invalid": "expiration must be a whole number of seconds between 1 and 604800."},
+        default=lambda: settings.AWS_QUERYSTRING_EXPIRE,
+        error_messages={"invalid": EXPIRATION_ERROR},
     )
+
+    def to_internal_value(self, data):
+        # DRF reads an empty optional form value as "not given"; `?expiration=` is a mistake, not the default.
+        if data.get("expiration") == "":
+            raise serializers.ValidationError({"expiration": [EXPIRATION_ERROR]})
+        return super().to_internal_value(data)
 
 
 class HouseSerializer(serializers.ModelSerializer):

@@ -1,0 +1,146 @@
+"""`/api/houses-for-sale/` and `/api/houses-for-rent/`: CRUD, ownership, filters, pagination."""
+
+import pytest
+
+from property.models import HouseForRent, HouseForSale
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_HOUSE = {
+    "title": "Villa with sea views",
+    "description": "Four bedrooms, pool",
+    "address": "Calle del Mar 12",
+    "city": "Alicante",
+    "bedrooms": 4,
+    "bathrooms": 3,
+    "area": "210.50",
+}
+
+
+def test_create_house_for_sale_makes_the_caller_its_owner(owner_client, owner):
+    response = owner_client.post("/api/houses-for-sale/", {**NEW_HOUSE, "price": "450000.00"}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["owner"] == owner.pk and body["owner_username"] == "owner"
+    assert body["price"] == "450000.00" and body["images"] == []
+    assert HouseForSale.objects.get(pk=body["id"]).owner == owner
+
+
+def test_create_house_for_rent_uses_monthly_rent(owner_client):
+    response = owner_client.post("/api/houses-for-rent/", {**NEW_HOUSE, "monthly_rent": "1200.00"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["monthly_rent"] == "1200.00"
+    assert "price" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "missing"),
+    [
+        ("/api/houses-for-sale/", ["title", "address", "price"]),
+        ("/api/houses-for-rent/", ["title", "address", "monthly_rent"]),
+    ],
+)
+def test_create_requires_title_address_and_price(owner_client, path, missing):
+    response = owner_client.post(path, {}, format="json")
+    assert response.status_code == 400
+    assert sorted(response.json()) == sorted(missing)
+    assert HouseForSale.objects.count() + HouseForRent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "bad_fields",
+    [{"price": "-1"}, {"price": "lots"}, {"bedrooms": -2}, {"area": "-5"}, {"title": "x" * 201}],
+)
+def test_invalid_fields_are_400_and_store_nothing(owner_client, bad_fields):
+    response = owner_client.post("/api/houses-for-sale/", {**NEW_HOUSE, "price": "1000", **bad_fields}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == set(bad_fields)
+    assert HouseForSale.objects.count() == 0
+
+
+def test_malformed_json_is_400_with_a_reason(owner_client):
+    response = owner_client.generic("POST", "/api/houses-for-sale/", '{"title": "x",', content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
+def test_owner_updates_and_deletes_their_house(owner_client, owner):
+    house = HouseForSaleFactory(owner=owner)
+    response = owner_client.patch(f"/api/houses-for-sale/{house.pk}/", {"price": "199000.00"}, format="json")
+    assert response.status_code == 200 and response.json()["price"] == "199000.00"
+    assert owner_client.delete(f"/api/houses-for-sale/{house.pk}/").status_code == 204
+    assert not HouseForSale.objects.filter(pk=house.pk).exists()
+
+
+def test_other_users_may_read_but_not_change(other_client, owner):
+    house = HouseForRentFactory(owner=owner)
+    assert other_client.get(f"/api/houses-for-rent/{house.pk}/").status_code == 200
+    response = other_client.patch(f"/api/houses-for-rent/{house.pk}/", {"title": "Mine now"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only the owner of this property or staff may change it or its images."
+    assert other_client.delete(f"/api/houses-for-rent/{house.pk}/").status_code == 403
+    house.refresh_from_db()
+    assert house.title != "Mine now"
+
+
+def test_staff_may_change_any_house(make_user, owner):
+    from conftest import jwt_client
+
+    house = HouseForSaleFactory(owner=owner)
+    staff = jwt_client(make_user("manager", is_staff=True))
+    response = staff.patch(f"/api/houses-for-sale/{house.pk}/", {"city": "Elche"}, format="json")
+    assert response.status_code == 200 and response.json()["city"] == "Elche"
+
+
+def test_owner_cannot_be_reassigned_by_the_client(owner_client, owner, other_user):
+    house = HouseForSaleFactory(owner=owner)
+    owner_client.patch(f"/api/houses-for-sale/{house.pk}/", {"owner": other_user.pk}, format="json")
+    house.refresh_from_db()
+    assert house.owner == owner
+
+
+def test_unknown_house_is_the_guides_404(owner_client):
+    response = owner_client.get("/api/houses-for-sale/999999/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_list_is_paginated_with_page_size_up_to_100(owner_client):
+    HouseForSaleFactory.create_batch(25)
+    first_page = owner_client.get("/api/houses-for-sale/").json()
+    assert set(first_page) == {"count", "next", "previous", "results"}
+    assert first_page["count"] == 25 and len(first_page["results"]) == 20 and first_page["previous"] is None
+    assert len(owner_client.get("/api/houses-for-sale/?page_size=5").json()["results"]) == 5
+    assert len(owner_client.get("/api/houses-for-sale/?page_size=1000").json()["results"]) == 25
+    HouseForSaleFactory.create_batch(90)
+    assert len(owner_client.get("/api/houses-for-sale/?page_size=1000").json()["results"]) == 100
+
+
+def test_list_filters_by_city_owner_and_price(owner_client, owner):
+    HouseForSaleFactory(city="Elche", price="100000", owner=owner)
+    HouseForSaleFactory(city="Elche", price="300000")
+    HouseForSaleFactory(city="Alicante", price="200000")
+
+    def titles(query):
+        return len(owner_client.get(f"/api/houses-for-sale/?{query}").json()["results"])
+
+    assert titles("city=elche") == 2
+    assert titles(f"owner={owner.pk}") == 1
+    assert titles("min_price=150000&max_price=250000") == 1
+    response = owner_client.get("/api/houses-for-sale/?min_price=cheap")
+    assert response.status_code == 400 and "min_price" in response.json()
+
+
+def test_house_list_queries_do_not_grow_with_the_page(owner_client, django_assert_max_num_queries, bucket_keys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from conftest import image_bytes
+    from property.services import property_images_store
+
+    for house in HouseForSaleFactory.create_batch(12):
+        property_images_store(house=house, files=[SimpleUploadedFile("a.jpg", image_bytes())])
+    with django_assert_max_num_queries(5):
+        response = owner_client.get("/api/houses-for-sale/?page_size=50")
+    assert len(response.json()["results"]) == 12
+    assert all(len(house["images"]) == 1 and house["images"][0]["secure_url"] for house in response.json()["results"])

@@ -1,0 +1,222 @@
+"""Uploads: `POST /api/houses-for-sale|rent/{id}/upload_images/`, `POST /api/property-images/` and `bulk_upload/`."""
+
+import pytest
+import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import image_bytes, jpeg_upload
+from property.models import PropertyImage
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def house(owner):
+    return HouseForSaleFactory(owner=owner)
+
+
+def upload_images(client, house, **fields):
+    return client.post(f"/api/houses-for-sale/{house.pk}/upload_images/", fields, format="multipart")
+
+
+def test_upload_images_answers_201_with_the_created_images(owner_client, house, bucket_keys):
+    response = upload_images(
+        owner_client,
+        house,
+        images=[jpeg_upload("image1.jpg"), jpeg_upload("image2.jpg")],
+        caption="Beautiful living room",
+        is_main="true",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert [image["original_filename"] for image in body] == ["image1.jpg", "image2.jpg"]
+    assert [image["is_main"] for image in body] == [True, False]
+    assert {image["caption"] for image in body} == {"Beautiful living room"}
+    assert {image["content_type"] for image in body} == {"house_for_sale"}
+    assert {image["object_id"] for image in body} == {house.pk}
+    assert bucket_keys() == sorted(PropertyImage.objects.values_list("image", flat=True))
+    fetched = requests.get(body[0]["secure_url"], timeout=10)
+    assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/jpeg"
+    assert body[0]["image_url"] == body[0]["secure_url"]
+
+
+def test_upload_images_to_a_house_for_rent(make_user, bucket_keys):
+    from conftest import jwt_client
+
+    agent = make_user("rental-agent")
+    rental = HouseForRentFactory(owner=agent)
+    response = jwt_client(agent).post(
+        f"/api/houses-for-rent/{rental.pk}/upload_images/", {"images": [jpeg_upload()]}, format="multipart"
+    )
+    assert response.status_code == 201
+    assert response.json()[0]["content_type"] == "house_for_rent"
+    assert bucket_keys()[0].startswith(f"properties/houseforrent/{rental.pk}/")
+
+
+def test_upload_without_files_is_the_guides_400(owner_client, house, bucket_keys):
+    response = upload_images(owner_client, house, caption="nothing attached")
+    assert response.status_code == 400
+    assert response.json() == {"error": "No images provided"}
+
+
+def test_one_bad_file_rejects_the_request_and_stores_nothing(owner_client, house, bucket_keys):
+    response = upload_images(
+        owner_client,
+        house,
+        images=[jpeg_upload("image1.jpg"), SimpleUploadedFile("image2.jpg", b"GIF89a\x01\x00"), jpeg_upload()],
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "image2.jpg: not a JPEG or PNG image"}
+    assert bucket_keys() == [] and PropertyImage.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("empty.jpg", b"", "empty.jpg: the file is empty"),
+        ("cut.jpg", image_bytes("JPEG", (300, 300))[:400], "cut.jpg: the image is truncated or corrupt"),
+        ("page.jpg", b"<html><script>alert(1)</script></html>", "page.jpg: not a JPEG or PNG image"),
+        ("../../../etc/cron.d/x.jpg", b"%PDF-1.7", "x.jpg: not a JPEG or PNG image"),
+    ],
+)
+def test_hostile_files_get_a_400_that_names_them(owner_client, house, bucket_keys, name, payload, message):
+    response = upload_images(owner_client, house, images=[SimpleUploadedFile(name, payload)])
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+    assert bucket_keys() == [] and PropertyImage.objects.count() == 0
+
+
+def test_file_over_the_size_limit_is_rejected(owner_client, house, bucket_keys, settings):
+    payload = image_bytes("JPEG", (64, 48))
+    settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = len(payload) - 1
+    response = upload_images(owner_client, house, images=[SimpleUploadedFile("big.jpg", payload)])
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("big.jpg: the file is larger than")
+    assert bucket_keys() == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad_field"),
+    [({"order": "-1"}, "order"), ({"is_main": "maybe"}, "is_main"), ({"caption": "c" * 256}, "caption")],
+)
+def test_invalid_upload_options_are_400_and_store_nothing(owner_client, house, bucket_keys, fields, bad_field):
+    response = upload_images(owner_client, house, images=[jpeg_upload()], **fields)
+    assert response.status_code == 400
+    assert list(response.json()) == [bad_field]
+    assert bucket_keys() == [] and PropertyImage.objects.count() == 0
+
+
+def test_only_the_owner_or_staff_may_upload(other_client, house, bucket_keys):
+    response = upload_images(other_client, house, images=[jpeg_upload()])
+    assert response.status_code == 403
+    assert response.json()["detail"]
+    assert bucket_keys() == []
+
+
+def test_upload_to_unknown_house_is_404(owner_client, bucket_keys):
+    response = owner_client.post(
+        "/api/houses-for-sale/999999/upload_images/", {"images": [jpeg_upload()]}, format="multipart"
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_bulk_upload_stores_every_file(owner_client, house, bucket_keys):
+    response = owner_client.post(
+        "/api/property-images/bulk_upload/",
+        {
+            "images": [jpeg_upload("image1.jpg"), jpeg_upload("image2.jpg")],
+            "content_type": "house_for_sale",
+            "object_id": house.pk,
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201
+    assert [image["order"] for image in response.json()] == [0, 1]
+    assert len(bucket_keys(f"properties/houseforsale/{house.pk}/")) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad_field"),
+    [
+        ({"content_type": "castle", "object_id": "1"}, "content_type"),
+        ({"content_type": "house_for_sale", "object_id": "abc"}, "object_id"),
+        ({"content_type": "house_for_sale", "object_id": "999999"}, "object_id"),
+        ({"object_id": "1"}, "content_type"),
+    ],
+)
+def test_bulk_upload_with_a_bad_target_is_400(owner_client, house, bucket_keys, fields, bad_field):
+    response = owner_client.post(
+        "/api/property-images/bulk_upload/", {"images": [jpeg_upload()], **fields}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert bad_field in response.json()
+    assert bucket_keys() == []
+
+
+def test_bulk_upload_without_files_is_the_guides_400(owner_client, house):
+    response = owner_client.post(
+        "/api/property-images/bulk_upload/",
+        {"content_type": "house_for_sale", "object_id": house.pk},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "No images provided"}
+
+
+def test_bulk_upload_to_someone_elses_house_is_403(other_client, house, bucket_keys):
+    response = other_client.post(
+        "/api/property-images/bulk_upload/",
+        {"images": [jpeg_upload()], "content_type": "house_for_sale", "object_id": house.pk},
+        format="multipart",
+    )
+    assert response.status_code == 403
+    assert bucket_keys() == []
+
+
+def test_create_single_image(owner_client, house, bucket_keys):
+    response = owner_client.post(
+        "/api/property-images/",
+        {
+            "image": jpeg_upload("kitchen.jpg"),
+            "content_type": "house_for_sale",
+            "object_id": house.pk,
+            "caption": "Kitchen",
+            "order": 3,
+            "is_main": "true",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["original_filename"], body["caption"], body["order"], body["is_main"]) == (
+        "kitchen.jpg",
+        "Kitchen",
+        3,
+        True,
+    )
+    assert requests.get(body["secure_url"], timeout=10).status_code == 200
+
+
+def test_create_rejects_a_bad_file_and_by_someone_else(owner_client, other_client, house, bucket_keys):
+    fields = {"content_type": "house_for_sale", "object_id": house.pk}
+    bad = owner_client.post(
+        "/api/property-images/", {"image": SimpleUploadedFile("x.png", b"nope"), **fields}, format="multipart"
+    )
+    assert bad.status_code == 400 and bad.json() == {"error": "x.png: not a JPEG or PNG image"}
+    forbidden = other_client.post("/api/property-images/", {"image": jpeg_upload(), **fields}, format="multipart")
+    assert forbidden.status_code == 403
+    missing = owner_client.post("/api/property-images/", fields, format="multipart")
+    assert missing.status_code == 400 and "image" in missing.json()
+    assert bucket_keys() == []
+
+
+def test_upload_when_s3_is_unreachable_is_503_and_stores_no_row(owner_client, house, settings):
+    from django.test import override_settings
+
+    with override_settings(STORAGES={**settings.STORAGES}, AWS_S3_ENDPOINT_URL="http://127.0.0.1:9"):
+        response = upload_images(owner_client, house, images=[jpeg_upload()])
+    assert response.status_code == 503
+    assert "error" in response.json()
+    assert PropertyImage.objects.count() == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +58,13 @@ def start_local_s3() -> LocalS3Server:
     return server
 
 
+def stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # A process manager's SIGTERM shuts down like Ctrl-C: the API server, then the S3 server.
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     port = os.environ.get("PORT", "8000")
     external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
@@ -66,7 +73,10 @@ def main() -> None:
     try:
         subprocess.run([*manage, "migrate", "--noinput"], check=True, cwd=BASE_DIR)
         print(f"Serving the API on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)", flush=True)
-        subprocess.run([*manage, "runserver", f"127.0.0.1:{port}"], check=False, cwd=BASE_DIR)
+        # --insecure serves the admin's and Swagger UI's static files while DEBUG is off (JSON errors, no tracebacks).
+        subprocess.run(
+            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"], check=False, cwd=BASE_DIR
+        )
     except KeyboardInterrupt:
         pass
     except subprocess.CalledProcessError as error:

@@ -33,7 +33,9 @@ def weed_binary() -> str:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on the port (connections in TIME_WAIT do not count, as for SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -1,0 +1,28 @@
+"""The local S3 server launcher: port choice and bucket creation."""
+
+import socket
+
+from localdev.s3server import GRPC_PORT_OFFSET, S3Ports, ensure_private_bucket, port_is_free
+
+
+def test_free_ports_come_with_free_grpc_twins():
+    ports = S3Ports.free()
+    chosen = list(vars(ports).values())
+    assert len(set(chosen)) == 4
+    for port in chosen:
+        assert port_is_free(port) and port_is_free(port + GRPC_PORT_OFFSET)
+
+
+def test_a_listening_port_is_not_free():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert not port_is_free(listener.getsockname()[1])
+
+
+def test_ensure_private_bucket_is_idempotent(s3_server):
+    client = s3_server.client()
+    ensure_private_bucket(client, "launcher-test")
+    ensure_private_bucket(client, "launcher-test")
+    assert "launcher-test" in [bucket["Name"] for bucket in client.list_buckets()["Buckets"]]
+    client.delete_bucket(Bucket="launcher-test")

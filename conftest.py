@@ -123,3 +123,13 @@ def jpeg_upload(name: str = "photo.jpg", size: tuple[int, int] = (64, 48)):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, image_bytes("JPEG", size), content_type="image/jpeg")
+
+
+def presigned_url_lifetime(url: str) -> float:
+    """Seconds from now until a SigV4 presigned URL expires."""
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(url).query)
+    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    return signed_at.timestamp() + int(query["X-Amz-Expires"][0]) - datetime.now(UTC).timestamp()

@@ -109,6 +109,8 @@ AWS_S3_FILE_OVERWRITE = False
 AWS_QUERYSTRING_AUTH = True
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)  # 1 hour
 AWS_S3_CUSTOM_DOMAIN = None
+# Within this many seconds the same image and expiry give the same URL, so browsers and CDNs cache it.
+AWS_PRESIGNED_URL_STABLE_WINDOW = env.int("AWS_PRESIGNED_URL_STABLE_WINDOW", default=600)
 
 # Use custom private storage backend (Django >= 5.1 reads STORAGES; the guide's name is kept beside it)
 DEFAULT_FILE_STORAGE = "backend.storage_backends.PrivateMediaStorage"

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+from .presigner import S3QueryPresigner
 
 logger = logging.getLogger(__name__)
+
+# SigV4 presigned URLs live at most 7 days.
+MAX_PRESIGNED_EXPIRY = 604800
+
+
+def stable_signing_time(*, now: int, expires_in: int, window: int) -> tuple[int, int]:
+    """(signing time, X-Amz-Expires) shared by every request in the same `window` seconds.
+
+    Signing at the start of the window and adding the window to the expiry makes the URL
+    identical for the whole window (browsers and CDNs can cache the image), while its
+    remaining lifetime stays between `expires_in` and `expires_in + window`, never past 7 days.
+    """
+    window = min(window, MAX_PRESIGNED_EXPIRY - expires_in)
+    if window <= 0:
+        return now, expires_in
+    return now - now % window, expires_in + window
 
 
 class PrivateMediaStorage(S3Storage):
@@ -24,6 +47,54 @@ class PrivateMediaStorage(S3Storage):
     querystring_auth = True
     custom_domain = None  # a custom domain would hand out unsigned URLs
     file_overwrite = False
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("fast_presigner", None)  # holds credentials; rebuilt on first use
+        return state
+
+    def url(self, name: str, parameters: dict | None = None, expire: int | None = None, http_method=None) -> str:
+        """A presigned GET URL, stable within AWS_PRESIGNED_URL_STABLE_WINDOW; botocore for anything unusual."""
+        presigner = self.fast_presigner if not parameters and http_method in (None, "GET") else None
+        if presigner is None:
+            return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
+        expires_in = self.querystring_expire if expire is None else int(expire)
+        signed_at, url_expires_in = stable_signing_time(
+            now=int(time.time()), expires_in=expires_in, window=settings.AWS_PRESIGNED_URL_STABLE_WINDOW
+        )
+        return presigner.presign_get(
+            self._normalize_name(clean_name(name)),
+            signed_at=datetime.fromtimestamp(signed_at, UTC),
+            expires_in=url_expires_in,
+        )
+
+    @cached_property
+    def fast_presigner(self) -> S3QueryPresigner | None:
+        """The hand-tuned presigner, or None where this configuration needs botocore's own."""
+        config = self.client_config
+        s3_options = config.s3 or {}
+        unsupported = (
+            config.signature_version not in ("s3v4", "v4")
+            or not self.region_name
+            or self.cloudfront_signer
+            or any(s3_options.get(option) for option in ("use_accelerate_endpoint", "use_dualstack_endpoint"))
+            or ":" in (self.bucket_name or "")  # access points and other ARNs
+        )
+        if unsupported:
+            return None
+        # The URL of a key without a signature, from botocore itself: every endpoint rule it applies is kept.
+        unsigned_url = self.unsigned_connection.meta.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket_name, "Key": "k"}
+        )
+        if not unsigned_url.endswith("/k"):
+            return None
+        credentials = self._create_session().get_credentials()
+        return S3QueryPresigner(
+            base_url=unsigned_url[:-1],
+            region=self.region_name,
+            # Asked on every URL: refreshable (IAM role, STS) credentials rotate under us.
+            credentials=lambda: credentials.get_frozen_credentials() if credentials is not None else None,
+        )
 
     def _get_write_parameters(self, name: str, content=None) -> dict:
         """Add the original file name as the download name of the object."""

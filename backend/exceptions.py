@@ -15,6 +15,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, Http404 | exceptions.NotFound):
         # DRF would say "No PropertyImage matches the given query.": the guide promises "Not found."
         exc = exceptions.NotFound()
+    if isinstance(exc, ErrorBodyException):
+        return Response({"error": str(exc.detail)}, status=exc.status_code)
     return exception_handler(exc, context)
 
 
@@ -32,3 +34,9 @@ def not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
 
 def server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"error": "Internal server error"}, status=500)
+
+
+class ErrorBodyException(exceptions.APIException):
+    """An API error answered with the guide's `{"error": "..."}` body instead of DRF's `{"detail": ...}`."""
+
+    status_code = 400

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
@@ -108,6 +109,8 @@ AWS_S3_OBJECT_PARAMETERS = {
 AWS_S3_FILE_OVERWRITE = False
 AWS_QUERYSTRING_AUTH = True
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)  # 1 hour
+# Photos are at most 10 MB: one PUT each, streamed from the calling thread, no multipart parts in memory.
+AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=64 * 1024 * 1024, use_threads=False)
 AWS_S3_CUSTOM_DOMAIN = None
 # Within this many seconds the same image and expiry give the same URL, so browsers and CDNs cache it.
 AWS_PRESIGNED_URL_STABLE_WINDOW = env.int("AWS_PRESIGNED_URL_STABLE_WINDOW", default=600)
@@ -126,6 +129,13 @@ PROPERTY_IMAGE_MAX_FILES = env.int("PROPERTY_IMAGE_MAX_FILES", default=20)
 PRESIGNED_URL_MAX_EXPIRATION = 604800  # 7 days: the SigV4 maximum
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "property.uploads.UploadSizeLimitHandler",  # refuses oversized files while they stream in
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# How many objects of one request are uploaded to S3 at once.
+S3_UPLOAD_CONCURRENCY = env.int("S3_UPLOAD_CONCURRENCY", default=4)
 
 # REST framework
 REST_FRAMEWORK = {

@@ -122,15 +122,12 @@ class S3ImageService:
         `download_name` (its Content-Disposition file name).
         """
         try:
-            stored_key = self.storage.save(key, content)
+            # Storage._save writes under exactly this key. Storage.save would first ask S3 whether the
+            # key is taken (one more round trip per photo): keys are generated unique, so it never is.
+            return self.storage._save(key, content)
         except (BotoCoreError, ClientError) as error:
             logger.error("S3 upload failed key=%s error=%s", key, type(error).__name__)
             raise S3StorageError(f"could not store {key}") from error
-        if stored_key != key:
-            # The key is generated to be unique: a clash means a clock or uuid problem, not a user error.
-            self.delete(key=stored_key)
-            raise S3StorageError(f"key {key} already exists")
-        return stored_key
 
     def delete(self, *, key: str) -> None:
         """Delete the object; deleting a missing object is not an error."""

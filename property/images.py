@@ -24,6 +24,12 @@ JPEG_QUALITY = 90
 SPOOL_MAX_MEMORY = 1024 * 1024
 
 
+def human_size(size: int) -> str:
+    """`10 MB` for whole megabytes, else the exact byte count."""
+    megabyte = 1024 * 1024
+    return f"{size // megabyte} MB" if size % megabyte == 0 else f"{size:,} bytes"
+
+
 class ImageRejected(Exception):
     """An upload that is not an acceptable image; the message names the file and the reason."""
 
@@ -88,7 +94,7 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None, size: int 
         raise ImageRejected(display_name, "the file is empty")
     limit = settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE
     if size is not None and size > limit:
-        raise ImageRejected(display_name, f"the file is larger than the {limit // (1024 * 1024)} MB limit")
+        raise ImageRejected(display_name, f"the file is larger than the {human_size(limit)} limit")
 
     upload.seek(0)
     with warnings.catch_warnings():

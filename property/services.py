@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
-from contextlib import ExitStack
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import IO
 
 from django.conf import settings
@@ -40,42 +41,60 @@ def property_images_store(
     is_main: bool = False,
     order: int | None = None,
 ) -> list[PropertyImage]:
-    """Validate every file, upload them to S3, then create their rows in one transaction.
+    """Check and re-encode each file in turn, upload them concurrently, then create their rows in one transaction.
 
-    One bad file rejects the whole request before anything is stored (ImageRejected).
-    If S3 or the database fails midway, the objects already uploaded are deleted again,
-    so no row exists without its object and no object without its row.
+    Files are decoded one at a time while the ones before them upload, so memory does not grow
+    with the number of files. One bad file rejects the whole request (ImageRejected); if S3 or
+    the database fails midway, every object this call uploaded is deleted again, so no row
+    exists without its object and no object without its row.
     With `is_main`, the first file becomes the property's only main image.
     """
     if not files:
         raise NoImagesProvided
     if len(files) > settings.PROPERTY_IMAGE_MAX_FILES:
         raise TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES)
-    with ExitStack() as cleanup:
-        sanitized: list[SanitizedImage] = []
+    content_type = ContentType.objects.get_for_model(house)
+    s3 = S3ImageService()
+    pending: list[tuple[SanitizedImage, str, Future]] = []
+    try:
         for upload in files:
             image = sanitize_image(upload, filename=getattr(upload, "name", None))
-            cleanup.callback(image.close)
-            sanitized.append(image)
+            key = property_image_key(model_name=content_type.model, property_id=house.pk, extension=image.extension)
+            pending.append((image, key, upload_executor().submit(s3.upload, key=key, content=image.as_file())))
+        for _image, _key, upload_done in pending:
+            upload_done.result()
+        return _create_image_rows(
+            house=house,
+            content_type=content_type,
+            images=[(image, key) for image, key, _upload_done in pending],
+            caption=caption,
+            is_main=is_main,
+            order=order,
+        )
+    except BaseException:
+        # Let uploads in flight finish first, or they would land after the clean-up.
+        wait([upload_done for _image, _key, upload_done in pending])
+        _delete_objects_quietly(s3, [key for _image, key, _upload_done in pending])
+        raise
+    finally:
+        wait([upload_done for _image, _key, upload_done in pending])
+        for image, _key, _upload_done in pending:
+            image.close()
 
-        content_type = ContentType.objects.get_for_model(house)
-        s3 = S3ImageService()
-        uploaded_keys: list[str] = []
-        try:
-            for image in sanitized:
-                key = property_image_key(model_name=content_type.model, property_id=house.pk, extension=image.extension)
-                uploaded_keys.append(s3.upload(key=key, content=image.as_file()))
-            return _create_image_rows(
-                house=house,
-                content_type=content_type,
-                images=list(zip(sanitized, uploaded_keys, strict=False)),
-                caption=caption,
-                is_main=is_main,
-                order=order,
+
+_upload_executor: ThreadPoolExecutor | None = None
+_upload_executor_lock = threading.Lock()
+
+
+def upload_executor() -> ThreadPoolExecutor:
+    """Threads shared by all requests of this process: each keeps its own S3 connection alive between uploads."""
+    global _upload_executor
+    with _upload_executor_lock:
+        if _upload_executor is None:
+            _upload_executor = ThreadPoolExecutor(
+                max_workers=settings.S3_UPLOAD_CONCURRENCY, thread_name_prefix="s3-upload"
             )
-        except BaseException:
-            _delete_objects_quietly(s3, uploaded_keys)
-            raise
+        return _upload_executor
 
 
 @transaction.atomic

@@ -87,12 +87,31 @@ def test_hostile_files_get_a_400_that_names_them(owner_client, house, bucket_key
     assert bucket_keys() == [] and PropertyImage.objects.count() == 0
 
 
-def test_file_over_the_size_limit_is_rejected(owner_client, house, bucket_keys, settings):
+def test_file_one_byte_over_the_size_limit_is_refused_while_streaming(owner_client, house, bucket_keys, settings):
     payload = image_bytes("JPEG", (64, 48))
     settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = len(payload) - 1
-    response = upload_images(owner_client, house, images=[SimpleUploadedFile("big.jpg", payload)])
-    assert response.status_code == 400
-    assert response.json()["error"].startswith("big.jpg: the file is larger than")
+    response = upload_images(
+        owner_client, house, images=[jpeg_upload("small.jpg", size=(8, 8)), SimpleUploadedFile("big.jpg", payload)]
+    )
+    assert response.status_code == 413
+    assert response.json() == {"error": f"big.jpg: the file is larger than the {len(payload) - 1:,} bytes limit"}
+    assert bucket_keys() == [] and PropertyImage.objects.count() == 0
+
+
+def test_file_exactly_at_the_size_limit_is_accepted(owner_client, house, bucket_keys, settings):
+    payload = image_bytes("JPEG", (64, 48))
+    settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = len(payload)
+    response = upload_images(owner_client, house, images=[SimpleUploadedFile("edge.jpg", payload)])
+    assert response.status_code == 201
+
+
+def test_request_body_over_the_total_limit_is_refused_before_it_is_read(owner_client, house, bucket_keys, settings):
+    settings.PROPERTY_IMAGE_MAX_FILES = 1
+    settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = 1024
+    filler = SimpleUploadedFile("filler.jpg", b"x" * (2 * 1024 * 1024))
+    response = upload_images(owner_client, house, images=[filler])
+    assert response.status_code == 413
+    assert response.json()["error"].startswith("The request body is 2.0 MB, more than the 1 MB allowed")
     assert bucket_keys() == []
 
 

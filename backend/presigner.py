@@ -1,16 +1,20 @@
 """A SigV4 query-string presigner for S3 GET URLs: botocore's exact output at a fraction of its cost.
 
-botocore spends ~300 µs per presigned URL building and signing a whole request object.
+botocore spends ~200-300 µs per presigned URL building and signing a whole request object.
 The signature itself is one SHA-256 of the canonical request and one HMAC with a signing
-key that only changes per day, region and secret, so it is derived once and cached.
-The URL layout (scheme, host, bucket in the path or in the host) is taken from botocore
-itself once per storage, so every endpoint rule botocore applies is kept.
+key that only changes per day, region and secret, so that key is derived once and cached,
+as are the date strings of the current signing time. The URL layout (scheme, host, bucket
+in the path or in the host) is taken from botocore itself once per storage, so every
+endpoint rule botocore applies is kept.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
+import re
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -24,16 +28,37 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 # botocore quotes query values with these safe characters, and object keys with "/~".
 QUERY_SAFE = "-_.~"
 KEY_SAFE = "/~"
+# Keys made only of characters that quoting leaves alone need no quoting (ours always are).
+UNQUOTED_KEY = re.compile(r"[A-Za-z0-9_.~/-]+")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# URLs remembered per signing time; a new stable window (or new credentials) starts afresh.
+MEMO_SIZE = 50000
 
 
 @lru_cache(maxsize=64)
 def signing_key(secret_key: str, datestamp: str, region: str, service: str = "s3") -> bytes:
     """The SigV4 signing key: four HMACs, the same for every URL signed that day."""
-    key = hmac.new(f"AWS4{secret_key}".encode(), datestamp.encode(), hashlib.sha256).digest()
+    key = hmac.digest(f"AWS4{secret_key}".encode(), datestamp.encode(), "sha256")
     for part in (region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode(), "sha256")
     return key
+
+
+@lru_cache(maxsize=64)
+def day_signer(secret_key: str, datestamp: str, region: str) -> hmac.HMAC:
+    """An HMAC keyed with the day's signing key, copied for each URL instead of re-keyed."""
+    return hmac.new(signing_key(secret_key, datestamp, region), digestmod=hashlib.sha256)
+
+
+@lru_cache(maxsize=64)
+def credential_parameter(access_key: str, scope: str) -> str:
+    return quote(f"{access_key}/{scope}", safe=QUERY_SAFE)
+
+
+@lru_cache(maxsize=16)
+def amz_date(epoch_seconds: int) -> str:
+    """`20260101T120000Z`; cached, as stable URLs share one signing time for minutes."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch_seconds))
 
 
 def host_header(url: str) -> str:
@@ -59,21 +84,45 @@ class S3QueryPresigner:
         self.host = host_header(base_url)
         self.region = region
         self.credentials = credentials
+        self._scope_suffix = f"/{region}/s3/aws4_request"
+        # Keyed by strings, not tuples: the garbage collector then never has to walk it.
+        self._memo: dict[str, str] = {}
+        self._memo_for: tuple[int, ReadOnlyCredentials] | None = None
 
-    def presign_get(self, key: str, *, signed_at: datetime, expires_in: int) -> str:
-        """The URL botocore's generate_presigned_url('get_object') gives for this key, time and expiry."""
+    def presign_get(self, key: str, *, signed_at: datetime | int, expires_in: int) -> str:
+        """The URL botocore's generate_presigned_url('get_object') gives for this key, time and expiry.
+
+        `signed_at` is a UTC datetime (naive ones are read as UTC, as botocore does) or epoch seconds.
+        """
         credentials = self.credentials()
         if credentials is None or not credentials.access_key or not credentials.secret_key:
             raise NoCredentialsError()
-        amz_date = signed_at.strftime("%Y%m%dT%H%M%SZ")
-        datestamp = amz_date[:8]
-        scope = f"{datestamp}/{self.region}/s3/aws4_request"
-        path = self.path_prefix + quote(key.encode("utf-8"), safe=KEY_SAFE)
-        credential = quote(f"{credentials.access_key}/{scope}", safe=QUERY_SAFE)
+        if isinstance(signed_at, datetime):
+            signed_at = calendar.timegm(signed_at.utctimetuple())
+        # Within a stable window the same image gives the same URL: lists ask for it again and again.
+        if self._memo_for != (signed_at, credentials):
+            self._memo = {}
+            self._memo_for = (signed_at, credentials)
+        memo_key = f"{expires_in} {key}"
+        url = self._memo.get(memo_key)
+        if url is None:
+            url = self.sign(key, signed_at, expires_in, credentials)
+            if len(self._memo) < MEMO_SIZE:
+                self._memo[memo_key] = url
+        return url
+
+    def sign(self, key: str, signed_at: int, expires_in: int, credentials: ReadOnlyCredentials) -> str:
+        """The signature computation itself, for epoch seconds, without the memo."""
+        date_time = amz_date(signed_at)
+        datestamp = date_time[:8]
+        scope = datestamp + self._scope_suffix
+        quoted_key = key if UNQUOTED_KEY.fullmatch(key) else quote(key.encode("utf-8"), safe=KEY_SAFE)
+        path = self.path_prefix + quoted_key
+        credential = credential_parameter(credentials.access_key, scope)
         # botocore's order in the URL; the canonical query sorts the same pairs by name.
         head = (
             f"X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={credential}"
-            f"&X-Amz-Date={amz_date}&X-Amz-Expires={expires_in}"
+            f"&X-Amz-Date={date_time}&X-Amz-Expires={expires_in}"
         )
         if credentials.token:
             token = quote(credentials.token, safe=QUERY_SAFE)
@@ -83,8 +132,9 @@ class S3QueryPresigner:
             query = canonical_query = f"{head}&X-Amz-SignedHeaders=host"
         canonical_request = f"GET\n{path}\n{canonical_query}\nhost:{self.host}\n\nhost\n{UNSIGNED_PAYLOAD}"
         string_to_sign = (
-            f"{ALGORITHM}\n{amz_date}\n{scope}\n{hashlib.sha256(canonical_request.encode('utf-8')).hexdigest()}"
+            f"{ALGORITHM}\n{date_time}\n{scope}\n{hashlib.sha256(canonical_request.encode('utf-8')).hexdigest()}"
         )
-        key_for_day = signing_key(credentials.secret_key, datestamp, self.region)
-        signature = hmac.new(key_for_day, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        signer = day_signer(credentials.secret_key, datestamp, self.region).copy()
+        signer.update(string_to_sign.encode("utf-8"))
+        signature = signer.hexdigest()
         return f"{self.origin}{path}?{query}&X-Amz-Signature={signature}"

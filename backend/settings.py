@@ -101,6 +101,9 @@ AWS_S3_CLIENT_CONFIG = Config(
     connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5.0),
     read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30.0),
     retries={"mode": "standard", "max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=3)},
+    # botocore >= 1.36 adds a CRC32 checksum to every upload by default; S3-compatible servers
+    # differ in whether they accept it, and over TLS the transport already guards the bytes.
+    request_checksum_calculation=env.str("AWS_REQUEST_CHECKSUM_CALCULATION", default="when_required"),
 )
 AWS_DEFAULT_ACL = "private"
 AWS_S3_OBJECT_PARAMETERS = {

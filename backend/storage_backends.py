@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
 from functools import cached_property
 from typing import IO
 
+from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -21,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 # SigV4 presigned URLs live at most 7 days.
 MAX_PRESIGNED_EXPIRY = 604800
+# A key that clean_name() and safe_join() would leave as it is: no "." or ".." segments, no "//", no "\\".
+NORMAL_KEY = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*")
 
 
 def stable_signing_time(*, now: int, expires_in: int, window: int) -> tuple[int, int]:
@@ -48,6 +52,12 @@ class PrivateMediaStorage(S3Storage):
     custom_domain = None  # a custom domain would hand out unsigned URLs
     file_overwrite = False
 
+    def get_default_settings(self) -> dict:
+        return {
+            **super().get_default_settings(),
+            "presigned_url_stable_window": getattr(settings, "AWS_PRESIGNED_URL_STABLE_WINDOW", 600),
+        }
+
     def __getstate__(self) -> dict:
         state = super().__getstate__()
         state.pop("fast_presigner", None)  # holds credentials; rebuilt on first use
@@ -60,13 +70,11 @@ class PrivateMediaStorage(S3Storage):
             return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
         expires_in = self.querystring_expire if expire is None else int(expire)
         signed_at, url_expires_in = stable_signing_time(
-            now=int(time.time()), expires_in=expires_in, window=settings.AWS_PRESIGNED_URL_STABLE_WINDOW
+            now=int(time.time()), expires_in=expires_in, window=self.presigned_url_stable_window
         )
-        return presigner.presign_get(
-            self._normalize_name(clean_name(name)),
-            signed_at=datetime.fromtimestamp(signed_at, UTC),
-            expires_in=url_expires_in,
-        )
+        # Keys this app writes are already normal; only others pay for django-storages' normalisation.
+        key = name if not self.location and NORMAL_KEY.fullmatch(name) else self._normalize_name(clean_name(name))
+        return presigner.presign_get(key, signed_at=signed_at, expires_in=url_expires_in)
 
     @cached_property
     def fast_presigner(self) -> S3QueryPresigner | None:
@@ -88,12 +96,8 @@ class PrivateMediaStorage(S3Storage):
         )
         if not unsigned_url.endswith("/k"):
             return None
-        credentials = self._create_session().get_credentials()
         return S3QueryPresigner(
-            base_url=unsigned_url[:-1],
-            region=self.region_name,
-            # Asked on every URL: refreshable (IAM role, STS) credentials rotate under us.
-            credentials=lambda: credentials.get_frozen_credentials() if credentials is not None else None,
+            base_url=unsigned_url[:-1], region=self.region_name, credentials=frozen_credentials_source(self)
         )
 
     def _get_write_parameters(self, name: str, content=None) -> dict:
@@ -103,6 +107,21 @@ class PrivateMediaStorage(S3Storage):
         if download_name:
             params["ContentDisposition"] = content_disposition_header(as_attachment=False, filename=download_name)
         return params
+
+
+def frozen_credentials_source(storage: S3Storage) -> Callable[[], ReadOnlyCredentials | None]:
+    """botocore's credential chain for this storage, asked on every URL.
+
+    Refreshable credentials (IAM role, STS) rotate under a running process, so they are frozen
+    anew each time; static keys never change and are frozen once.
+    """
+    credentials = storage._create_session().get_credentials()
+    if credentials is None:
+        return lambda: None
+    if isinstance(credentials, RefreshableCredentials):
+        return credentials.get_frozen_credentials
+    frozen = credentials.get_frozen_credentials()
+    return lambda: frozen
 
 
 class S3StorageError(Exception):

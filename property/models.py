@@ -11,6 +11,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from backend.storage_backends import S3ImageService
+
 
 def property_image_key(*, model_name: str, property_id: int, extension: str) -> str:
     """`properties/{houseforsale|houseforrent}/{property_id}/{YYYYMMDD_HHMMSS}_{8 hex}.{ext}`."""
@@ -69,16 +71,14 @@ class PropertyImage(models.Model):
     @property
     def property_kind(self) -> str:
         """`house_for_sale` or `house_for_rent`, as clients name it."""
-        model_name = ContentType.objects.get_for_id(self.content_type_id).model
-        return next(kind for kind, model in HOUSE_MODELS.items() if model._meta.model_name == model_name)
+        return PROPERTY_KIND_BY_MODEL_NAME[ContentType.objects.get_for_id(self.content_type_id).model]
 
     def get_secure_url(self, expiration: int | None = None) -> str | None:
         """A presigned URL valid for `expiration` seconds (AWS_QUERYSTRING_EXPIRE by default), or None."""
-        from backend.storage_backends import S3ImageService
-
-        if not self.image:
+        image = self.image  # one trip through the FileField descriptor: this runs for every image of a list
+        if not image:
             return None
-        return S3ImageService(self.image.storage).generate_presigned_url(key=self.image.name, expiration=expiration)
+        return S3ImageService(image.storage).generate_presigned_url(key=image.name, expiration=expiration)
 
 
 class House(models.Model):
@@ -128,8 +128,4 @@ class HouseForRent(House):
 
 
 HOUSE_MODELS: dict[str, type[House]] = {"house_for_sale": HouseForSale, "house_for_rent": HouseForRent}
-
-
-def property_kind_of(house: House) -> str:
-    """`house_for_sale` or `house_for_rent` for a house instance."""
-    return next(kind for kind, model in HOUSE_MODELS.items() if isinstance(house, model))
+PROPERTY_KIND_BY_MODEL_NAME = {model._meta.model_name: kind for kind, model in HOUSE_MODELS.items()}

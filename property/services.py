@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
@@ -41,12 +43,13 @@ def property_images_store(
     is_main: bool = False,
     order: int | None = None,
 ) -> list[PropertyImage]:
-    """Check and re-encode each file in turn, upload them concurrently, then create their rows in one transaction.
+    """Check, re-encode and upload the files concurrently, then create their rows in one transaction.
 
-    Files are decoded one at a time while the ones before them upload, so memory does not grow
-    with the number of files. One bad file rejects the whole request (ImageRejected); if S3 or
-    the database fails midway, every object this call uploaded is deleted again, so no row
-    exists without its object and no object without its row.
+    Each file is handled by a bounded pool of workers (decoding is further limited to one
+    per CPU core), so memory does not grow with the number of files. One bad file rejects
+    the whole request (the first bad one in request order is reported); if S3 or the database
+    fails midway, every object this call uploaded is deleted again, so no row exists without
+    its object and no object without its row.
     With `is_main`, the first file becomes the property's only main image.
     """
     if not files:
@@ -55,31 +58,58 @@ def property_images_store(
         raise TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES)
     content_type = ContentType.objects.get_for_model(house)
     s3 = S3ImageService()
-    pending: list[tuple[SanitizedImage, str, Future]] = []
+    jobs = [
+        upload_executor().submit(_store_file, s3=s3, upload=upload, model_name=content_type.model, property_id=house.pk)
+        for upload in files
+    ]
+    # Every job finishes before anything is decided, so no upload lands after a clean-up.
+    outcomes: list[StoredFile] = [job.result() for job in jobs]
     try:
-        for upload in files:
-            image = sanitize_image(upload, filename=getattr(upload, "name", None))
-            key = property_image_key(model_name=content_type.model, property_id=house.pk, extension=image.extension)
-            pending.append((image, key, upload_executor().submit(s3.upload, key=key, content=image.as_file())))
-        for _image, _key, upload_done in pending:
-            upload_done.result()
+        failure = next((outcome.error for outcome in outcomes if outcome.error is not None), None)
+        if failure is not None:
+            raise failure
         return _create_image_rows(
             house=house,
             content_type=content_type,
-            images=[(image, key) for image, key, _upload_done in pending],
+            images=[(outcome.image, outcome.key) for outcome in outcomes],
             caption=caption,
             is_main=is_main,
             order=order,
         )
     except BaseException:
-        # Let uploads in flight finish first, or they would land after the clean-up.
-        wait([upload_done for _image, _key, upload_done in pending])
-        _delete_objects_quietly(s3, [key for _image, key, _upload_done in pending])
+        _delete_objects_quietly(s3, [outcome.key for outcome in outcomes if outcome.key])
         raise
     finally:
-        wait([upload_done for _image, _key, upload_done in pending])
-        for image, _key, _upload_done in pending:
-            image.close()
+        for outcome in outcomes:
+            if outcome.image is not None:
+                outcome.image.close()
+
+
+@dataclass
+class StoredFile:
+    """What became of one uploaded file: its sanitised image and object key, or why it failed."""
+
+    image: SanitizedImage | None = None
+    key: str | None = None
+    error: BaseException | None = None
+
+
+# Decoding a photo takes its full pixel buffer in memory: at most one per core at a time.
+_decoding_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
+
+
+def _store_file(*, s3: S3ImageService, upload: IO[bytes], model_name: str, property_id: int) -> StoredFile:
+    outcome = StoredFile()
+    try:
+        with _decoding_slots:
+            outcome.image = sanitize_image(upload, filename=getattr(upload, "name", None))
+        outcome.key = property_image_key(
+            model_name=model_name, property_id=property_id, extension=outcome.image.extension
+        )
+        s3.upload(key=outcome.key, content=outcome.image.as_file())
+    except Exception as error:  # noqa: BLE001 - handed back to the request's thread, which raises it
+        outcome.error = error
+    return outcome
 
 
 _upload_executor: ThreadPoolExecutor | None = None
@@ -92,9 +122,18 @@ def upload_executor() -> ThreadPoolExecutor:
     with _upload_executor_lock:
         if _upload_executor is None:
             _upload_executor = ThreadPoolExecutor(
-                max_workers=settings.S3_UPLOAD_CONCURRENCY, thread_name_prefix="s3-upload"
+                max_workers=settings.S3_UPLOAD_CONCURRENCY, thread_name_prefix="image-upload"
             )
         return _upload_executor
+
+
+def reset_upload_executor() -> None:
+    """Forget the worker pool (after S3_UPLOAD_CONCURRENCY changed, in benchmarks and tests)."""
+    global _upload_executor
+    with _upload_executor_lock:
+        if _upload_executor is not None:
+            _upload_executor.shutdown(wait=True)
+        _upload_executor = None
 
 
 @transaction.atomic

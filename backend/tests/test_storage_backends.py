@@ -42,9 +42,9 @@ def test_presigned_url_serves_the_bytes(stored_object):
     assert response.headers["Cache-Control"] == "max-age=86400"
 
 
-def test_expired_presigned_url_is_refused(stored_object, settings):
-    settings.AWS_PRESIGNED_URL_STABLE_WINDOW = 0  # no stability window: the URL lives exactly 1 s
-    presigned_url = S3ImageService().generate_presigned_url(key=KEY, expiration=1)
+def test_expired_presigned_url_is_refused(stored_object):
+    storage = PrivateMediaStorage(presigned_url_stable_window=0)  # no stability window: the URL lives exactly 1 s
+    presigned_url = S3ImageService(storage).generate_presigned_url(key=KEY, expiration=1)
     time.sleep(2.5)
     response = requests.get(presigned_url, timeout=10)
     assert response.status_code == 403

@@ -1,0 +1,286 @@
+"""`make bench`: presigning speed, list throughput and bulk-upload time, each measured side by side in one run.
+
+Runs against a local SeaweedFS started on free ports and a throw-away SQLite database, prints
+the figures and writes them, with the machine they came from, to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from unittest import mock
+
+import requests
+
+from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+BUCKET = "alca-bench"
+
+
+def configure_django(server: LocalS3Server, workdir: Path) -> dict[str, str]:
+    """Environment for this process and the gunicorn workers it starts."""
+    environment = {
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_S3_ENDPOINT_URL": server.endpoint_url,
+        "AWS_STORAGE_BUCKET_NAME": BUCKET,
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_DEBUG": "False",
+    }
+    os.environ.update(environment)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return environment
+
+
+def per_call_microseconds(function, calls: int) -> float:
+    started = time.perf_counter()
+    for index in range(calls):
+        function(index)
+    return (time.perf_counter() - started) / calls * 1e6
+
+
+def bench_presigner() -> dict:
+    from django.core.files.storage import default_storage
+
+    client = default_storage.connection.meta.client
+
+    def key(index: int) -> str:
+        return f"properties/houseforsale/{index % 100}/20250112_143022_{index:08x}.jpg"
+
+    def project(index: int) -> str:
+        return default_storage.url(key(index), expire=3600)
+
+    def boto3_presign(index: int) -> str:
+        return client.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": key(index)}, ExpiresIn=3600)
+
+    project(0), boto3_presign(0)  # warm up: connections, signing key, botocore's loaders
+    project_us = per_call_microseconds(project, 20000)
+    boto3_us = per_call_microseconds(boto3_presign, 2000)
+    return {"project_us": project_us, "boto3_us": boto3_us, "ratio": boto3_us / project_us}
+
+
+def bench_list(images: int = 100, seconds: float = 4.0) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+    from storages.backends.s3 import S3Storage
+
+    from backend.storage_backends import PrivateMediaStorage
+    from bench.photos import photo_jpeg
+    from property.models import HouseForSale
+    from property.services import property_images_store
+
+    owner = get_user_model().objects.create_user(username=f"bench-{secrets.token_hex(4)}", password=None)
+    house = HouseForSale.objects.create(title="Bench house", address="1 Bench St", price=1, owner=owner)
+    small = photo_jpeg(320, 240)
+    for start in range(0, images, 20):
+        property_images_store(
+            house=house, files=[SimpleUploadedFile(f"{start + n}.jpg", small) for n in range(min(20, images - start))]
+        )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(owner).access_token}")
+    path = f"/api/property-images/?content_type=house_for_sale&object_id={house.pk}&page_size=100"
+
+    def requests_per_second() -> float:
+        for _ in range(3):
+            response = client.get(path)
+            assert response.status_code == 200 and len(response.json()["results"]) == images
+        served, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            client.get(path)
+            served += 1
+        return served / (time.perf_counter() - started)
+
+    project_rps = requests_per_second()
+    with mock.patch.object(PrivateMediaStorage, "url", S3Storage.url):
+        plain_rps = requests_per_second()
+    return {"project_rps": project_rps, "plain_rps": plain_rps, "ratio": project_rps / plain_rps, "images": images}
+
+
+class GunicornWorker:
+    """One gunicorn sync worker serving the API, so the worker's own peak memory can be read."""
+
+    def __init__(self, environment: dict[str, str], **extra_environment: str) -> None:
+        self.port = free_port_with_grpc_twin(set())
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "backend.wsgi",
+                "--workers=1",
+                f"--bind=127.0.0.1:{self.port}",
+                "--timeout=300",
+                "--log-level=warning",
+            ],
+            cwd=BASE_DIR,
+            env={**os.environ, **environment, **extra_environment},
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/api/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def peak_rss_mb(self) -> float:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        status = Path(f"/proc/{children[0]}/status").read_text()
+        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        return peak_kb / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def bench_bulk_upload(environment: dict[str, str]) -> dict:
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from bench.photos import photo_jpeg
+    from property.models import HouseForSale
+
+    owner = get_user_model().objects.create_user(username=f"uploader-{secrets.token_hex(4)}", password=None)
+    house = HouseForSale.objects.create(title="Upload house", address="2 Bench St", price=1, owner=owner)
+    headers = {"Authorization": f"Bearer {RefreshToken.for_user(owner).access_token}"}
+    two_mb = photo_jpeg(3000, 2000, seed=2)
+    ten_mb = photo_jpeg(4000, 3000, seed=3, quality=97)
+    assert ten_mb.__len__() <= 10 * 1024 * 1024, len(ten_mb)
+
+    def bulk_upload(worker: GunicornWorker, photo: bytes, count: int) -> float:
+        files = [("images", (f"photo{n}.jpg", photo, "image/jpeg")) for n in range(count)]
+        form = {"content_type": "house_for_sale", "object_id": str(house.pk)}
+        started = time.perf_counter()
+        response = requests.post(
+            f"http://127.0.0.1:{worker.port}/api/property-images/bulk_upload/",
+            headers=headers,
+            files=files,
+            data=form,
+            timeout=300,
+        )
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 201, response.text
+        return elapsed
+
+    def scenario(concurrency: int, photo: bytes, count: int, runs: int) -> tuple[float, float]:
+        worker = GunicornWorker(environment, S3_UPLOAD_CONCURRENCY=str(concurrency))
+        try:
+            bulk_upload(worker, photo, 1)  # warm up imports and connections
+            seconds = statistics.median(bulk_upload(worker, photo, count) for _ in range(runs))
+            return seconds, worker.peak_rss_mb()
+        finally:
+            worker.stop()
+
+    sequential_s, sequential_rss = scenario(1, two_mb, 10, runs=3)
+    concurrent_s, concurrent_rss = scenario(4, two_mb, 10, runs=3)
+    _, one_big_rss = scenario(4, ten_mb, 1, runs=1)
+    _, ten_big_rss = scenario(4, ten_mb, 10, runs=1)
+    return {
+        "two_mb_size": len(two_mb),
+        "ten_mb_size": len(ten_mb),
+        "sequential_s": sequential_s,
+        "concurrent_s": concurrent_s,
+        "ratio": concurrent_s / sequential_s,
+        "sequential_rss": sequential_rss,
+        "concurrent_rss": concurrent_rss,
+        "one_big_rss": one_big_rss,
+        "ten_big_rss": ten_big_rss,
+    }
+
+
+def machine() -> str:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    memory_kb = next(int(line.split()[1]) for line in meminfo if "MemTotal" in line)
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory_kb / 1024 / 1024:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def report(presign: dict, listing: dict, upload: dict) -> str:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT MET"
+
+    return f"""# Benchmark results
+
+Latest `make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.
+S3: local SeaweedFS on loopback. Database: SQLite. Each pair measured side by side in the same run.
+
+## 1. Presigned URLs
+
+| | µs per URL |
+|---|---|
+| project (`PrivateMediaStorage.url`, fast SigV4 presigner) | {presign["project_us"]:.1f} |
+| `boto3` `generate_presigned_url` | {presign["boto3_us"]:.1f} |
+| speed-up | **{presign["ratio"]:.1f}x** (goal ≥ 25x: {verdict(presign["ratio"] >= 25)}) |
+
+## 2. `GET /api/property-images/?content_type=house_for_sale&object_id=N&page_size=100` ({listing["images"]} images)
+
+| | requests/s |
+|---|---|
+| project URL generation | {listing["project_rps"]:.1f} |
+| plain `S3Boto3Storage.url()` swapped in | {listing["plain_rps"]:.1f} |
+| speed-up | **{listing["ratio"]:.1f}x** (goal ≥ 5x: {verdict(listing["ratio"] >= 5)}) |
+
+In-process Django test client, one thread, no network between client and view.
+
+## 3. `bulk_upload` of 10 photos of {upload["two_mb_size"] / 1e6:.1f} MB (gunicorn, one sync worker)
+
+| | wall time (median of 3) | worker peak RSS |
+|---|---|---|
+| sequential (`S3_UPLOAD_CONCURRENCY=1`) | {upload["sequential_s"]:.2f} s | {upload["sequential_rss"]:.0f} MB |
+| concurrent (`S3_UPLOAD_CONCURRENCY=4`) | {upload["concurrent_s"]:.2f} s | {upload["concurrent_rss"]:.0f} MB |
+| concurrent / sequential | **{upload["ratio"]:.2f}** (goal ≤ 0.5: {verdict(upload["ratio"] <= 0.5)}) | |
+
+Peak RSS of a fresh worker for photos of {upload["ten_mb_size"] / 1e6:.1f} MB: 1 file {upload["one_big_rss"]:.0f} MB,
+10 files {upload["ten_big_rss"]:.0f} MB (memory does not grow with the number of files).
+"""
+
+
+def main() -> None:
+    only = set(sys.argv[1:])
+    with tempfile.TemporaryDirectory(prefix="alca-bench-") as workdir:
+        server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="bench-key", secret_key=secrets.token_hex(20))
+        server.start()
+        try:
+            server.ensure_private_bucket(BUCKET)
+            environment = configure_django(server, Path(workdir))
+            print("1/3 presigning ...", flush=True)
+            presign = bench_presigner() if not only or "presign" in only else None
+            print("2/3 list endpoint ...", flush=True)
+            listing = bench_list() if not only or "list" in only else None
+            print("3/3 bulk upload ...", flush=True)
+            upload = bench_bulk_upload(environment) if not only or "upload" in only else None
+            if only:
+                print(presign, listing, upload)
+                return
+        finally:
+            server.stop()
+    text = report(presign, listing, upload)
+    RESULTS.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

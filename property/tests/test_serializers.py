@@ -1,0 +1,29 @@
+"""The hand-built image representation is exactly what DRF's field machinery would produce."""
+
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from conftest import jpeg_upload
+from property.serializers import PropertyImageSerializer
+from property.services import property_images_store
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Madrid", "America/Bogota"])
+def test_fast_representation_equals_drfs(bucket_keys, zone):
+    sale_images = property_images_store(
+        house=HouseForSaleFactory(), files=[jpeg_upload("ático ☀.jpg"), jpeg_upload()], caption="Salón", is_main=True
+    )
+    (rent_image,) = property_images_store(house=HouseForRentFactory(), files=[jpeg_upload()], order=7)
+    # One signing moment for both renderings, so both sign the same URL.
+    with mock.patch("backend.storage_backends.time.time", return_value=1_790_000_000), timezone.override(zone):
+        for image in [*sale_images, rent_image]:
+            serializer = PropertyImageSerializer(image)
+            drf = serializers.ModelSerializer.to_representation(serializer, image)
+            assert serializer.data == drf
+            assert list(serializer.data) == list(drf)

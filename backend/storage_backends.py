@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import cached_property
 from typing import IO
 
+from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -170,3 +172,58 @@ class S3ImageService:
         except (BotoCoreError, ClientError, ValueError) as error:
             logger.error("Could not presign key=%s error=%s", key, type(error).__name__)
             return None
+
+    @property
+    def client(self):
+        """The storage's boto3 S3 client (one per thread, created lazily by django-storages)."""
+        return self.storage.connection.meta.client
+
+    @property
+    def bucket_name(self) -> str:
+        return self.storage.bucket_name
+
+    def list_objects(self, *, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last modified) of every object under `prefix`, page by page."""
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket_name, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"], item["LastModified"]
+        except (BotoCoreError, ClientError) as error:
+            logger.error("S3 list failed prefix=%s error=%s", prefix, type(error).__name__)
+            raise S3StorageError(f"could not list {prefix}") from error
+
+    def make_private(self, *, key: str) -> None:
+        """Set the object's ACL to private (the guide's migration of objects stored before this storage)."""
+        try:
+            self.client.put_object_acl(Bucket=self.bucket_name, Key=key, ACL="private")
+        except (BotoCoreError, ClientError) as error:
+            logger.error("S3 put ACL failed key=%s error=%s", key, type(error).__name__)
+            raise S3StorageError(f"could not make {key} private") from error
+
+    def bucket_is_reachable(self) -> bool:
+        """One quick HEAD of the bucket, without retries: for health checks."""
+        try:
+            quick_client(self.storage).head_bucket(Bucket=self.bucket_name)
+        except (BotoCoreError, ClientError) as error:
+            logger.error("S3 health check failed bucket=%s error=%s", self.bucket_name, type(error).__name__)
+            return False
+        return True
+
+
+def quick_client(storage: S3Storage):
+    """A client for the storage's bucket that gives up after 2 s and one attempt."""
+    cached = getattr(storage, "_quick_client", None)
+    if cached is None:
+        config = storage.client_config.merge(
+            Config(connect_timeout=2, read_timeout=2, retries={"mode": "standard", "max_attempts": 1})
+        )
+        cached = storage._create_session().client(
+            "s3",
+            region_name=storage.region_name,
+            endpoint_url=storage.endpoint_url,
+            config=config,
+            use_ssl=storage.use_ssl,
+            verify=storage.verify,
+        )
+        storage._quick_client = cached
+    return cached

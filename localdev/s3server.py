@@ -15,7 +15,8 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+
+from backend.buckets import ensure_private_bucket
 
 # SeaweedFS opens a gRPC listener on every HTTP port + 10000.
 GRPC_PORT_OFFSET = 10000
@@ -172,46 +173,3 @@ class LocalS3Server:
 
     def ensure_private_bucket(self, bucket: str, timeout: float = 15.0) -> None:
         ensure_private_bucket(self.client(), bucket, timeout=timeout)
-
-
-def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
-    """Create `bucket` if missing, private, with public access blocked where the server supports it.
-
-    SeaweedFS can answer InternalError to a CreateBucket sent right after it starts: retry.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            client.head_bucket(Bucket=bucket)
-            break
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code not in ("404", "NoSuchBucket", "NotFound"):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-                continue
-        try:
-            client.create_bucket(Bucket=bucket, ACL="private")
-            break
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                break
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-    try:
-        client.put_public_access_block(
-            Bucket=bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-    except ClientError as error:
-        # SeaweedFS answers NotImplemented: its buckets are never public anyway.
-        if error.response.get("Error", {}).get("Code") not in ("NotImplemented", "NotImplementedError"):
-            raise

@@ -2,7 +2,8 @@
 
 import socket
 
-from localdev.s3server import GRPC_PORT_OFFSET, S3Ports, ensure_private_bucket, port_is_free
+from backend.buckets import ensure_private_bucket
+from localdev.s3server import GRPC_PORT_OFFSET, S3Ports, port_is_free
 
 
 def test_free_ports_come_with_free_grpc_twins():

@@ -1,0 +1,18 @@
+"""`manage.py ensure_bucket`: create the images bucket if missing, private, and prove anonymous reads fail."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from backend.buckets import anonymous_read_is_refused, ensure_private_bucket
+from backend.storage_backends import S3ImageService
+
+
+class Command(BaseCommand):
+    help = "Create the private images bucket if missing (public access blocked where supported) and check it."
+
+    def handle(self, *args, **options) -> None:
+        s3 = S3ImageService()
+        ensure_private_bucket(s3.client, s3.bucket_name)
+        self.stdout.write(f"Bucket {s3.bucket_name}: exists, private, public access blocked where supported.")
+        if not anonymous_read_is_refused(s3.client, s3.bucket_name):
+            raise CommandError(f"Bucket {s3.bucket_name} serves objects without a signature: make it private.")
+        self.stdout.write(self.style.SUCCESS("Anonymous GET of an object is refused: the bucket is private."))

@@ -1,0 +1,25 @@
+"""`manage.py make_images_private`: set every object under properties/ private (the guide's migration)."""
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from backend.storage_backends import S3ImageService
+
+PREFIX = "properties/"
+
+
+class Command(BaseCommand):
+    help = "Set the ACL of every object under properties/ to private. Dry run unless --apply is given."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--apply", action="store_true", help="Change the ACLs (default: only count them).")
+
+    def handle(self, *args, apply: bool, **options) -> None:
+        s3 = S3ImageService()
+        changed = 0
+        for key, _modified in tqdm(s3.list_objects(prefix=PREFIX), desc="objects", unit=" obj", disable=None):
+            if apply:
+                s3.make_private(key=key)
+            changed += 1
+        verb = "Set private" if apply else "Would set private (dry run; --apply to change)"
+        self.stdout.write(f"{verb}: {changed} objects under {PREFIX} in {s3.bucket_name}.")

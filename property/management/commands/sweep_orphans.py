@@ -1,0 +1,55 @@
+"""`manage.py sweep_orphans`: find objects without a row and rows without an object; --delete removes them."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from backend.storage_backends import S3ImageService
+from property.models import PropertyImage
+
+PREFIX = "properties/"
+
+
+class Command(BaseCommand):
+    help = (
+        "Report objects under properties/ that no image row names, and image rows whose object is missing. "
+        "Dry run unless --delete is given. Objects younger than --min-age may belong to an upload in flight "
+        "and are left alone."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--delete", action="store_true", help="Delete the orphans (default: only report).")
+        parser.add_argument(
+            "--min-age", type=int, default=3600, help="Seconds an orphan object must have existed (default 3600)."
+        )
+
+    def handle(self, *args, delete: bool, min_age: int, **options) -> None:
+        s3 = S3ImageService()
+        cutoff = datetime.now(UTC) - timedelta(seconds=min_age)
+        keys_in_rows = set(PropertyImage.objects.values_list("image", flat=True))
+        keys_in_bucket: set[str] = set()
+        orphan_objects: list[str] = []
+        for key, modified in tqdm(s3.list_objects(prefix=PREFIX), desc="objects", unit=" obj", disable=None):
+            keys_in_bucket.add(key)
+            if key not in keys_in_rows and modified < cutoff:
+                orphan_objects.append(key)
+        # A row is written only after its object, so a row without an object is a lost object, at any age.
+        rows_without_object = PropertyImage.objects.filter(image__in=keys_in_rows - keys_in_bucket)
+
+        for key in orphan_objects:
+            self.stdout.write(f"object without a row: {key}")
+        for image in rows_without_object:
+            self.stdout.write(f"row without an object: image {image.pk} ({image.image.name})")
+        if delete:
+            for key in tqdm(orphan_objects, desc="deleting objects", disable=None):
+                s3.delete(key=key)
+            deleted_rows, _ = rows_without_object.delete()
+            self.stdout.write(
+                self.style.SUCCESS(f"Deleted {len(orphan_objects)} orphan objects and {deleted_rows} orphan rows.")
+            )
+        else:
+            self.stdout.write(
+                f"Found {len(orphan_objects)} orphan objects and {rows_without_object.count()} orphan rows "
+                "(dry run; --delete to remove them)."
+            )

@@ -1,0 +1,98 @@
+"""Management commands against the real S3 server: ensure_bucket, make_images_private, sweep_orphans."""
+
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+
+from conftest import TEST_BUCKET, jpeg_upload
+from property.models import PropertyImage
+from property.services import property_images_store
+from property.tests.factories import HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(command: str, *args) -> str:
+    out = io.StringIO()
+    call_command(command, *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_ensure_bucket_creates_a_missing_private_bucket(s3_client, settings):
+    from django.test import override_settings
+
+    with override_settings(STORAGES={**settings.STORAGES}, AWS_STORAGE_BUCKET_NAME="fresh-bucket"):
+        output = run("ensure_bucket")
+    assert "fresh-bucket" in [bucket["Name"] for bucket in s3_client.list_buckets()["Buckets"]]
+    assert "Anonymous GET of an object is refused" in output
+    assert s3_client.list_objects_v2(Bucket="fresh-bucket").get("KeyCount", 0) == 0  # the probe is gone
+    s3_client.delete_bucket(Bucket="fresh-bucket")
+
+
+def test_ensure_bucket_on_an_existing_bucket_is_harmless(bucket_keys):
+    assert "private" in run("ensure_bucket")
+    assert bucket_keys() == []
+
+
+@pytest.fixture
+def acl_calls():
+    """SeaweedFS ignores ACLs: record what our code asks for instead."""
+    calls = []
+
+    def record(params, **kwargs):
+        calls.append((params["Key"], params.get("ACL")))
+
+    client = default_storage.connection.meta.client
+    client.meta.events.register("before-parameter-build.s3.PutObjectAcl", record)
+    yield calls
+    client.meta.events.unregister("before-parameter-build.s3.PutObjectAcl", record)
+
+
+def test_make_images_private_dry_run_counts_and_changes_nothing(bucket_keys, acl_calls):
+    property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
+    output = run("make_images_private")
+    assert "Would set private (dry run; --apply to change): 2 objects" in output
+    assert acl_calls == []
+
+
+def test_make_images_private_apply_sets_each_object_private(bucket_keys, acl_calls, s3_client):
+    images = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
+    s3_client.put_object(Bucket=TEST_BUCKET, Key="elsewhere/other.jpg", Body=b"x")
+    output = run("make_images_private", "--apply")
+    assert "Set private: 2 objects" in output
+    assert sorted(acl_calls) == sorted((image.image.name, "private") for image in images)
+
+
+@pytest.fixture
+def orphans(bucket_keys, s3_client):
+    house = HouseForSaleFactory()
+    kept, lost = property_images_store(house=house, files=[jpeg_upload(), jpeg_upload()])
+    s3_client.delete_object(Bucket=TEST_BUCKET, Key=lost.image.name)  # a row whose object is missing
+    s3_client.put_object(Bucket=TEST_BUCKET, Key="properties/houseforsale/99/stray.jpg", Body=b"x")
+    return kept, lost
+
+
+def test_sweep_orphans_reports_without_deleting_by_default(orphans, bucket_keys):
+    _kept, lost = orphans
+    output = run("sweep_orphans", "--min-age", "0")
+    assert "object without a row: properties/houseforsale/99/stray.jpg" in output
+    assert f"row without an object: image {lost.pk}" in output
+    assert "Found 1 orphan objects and 1 orphan rows" in output
+    assert "properties/houseforsale/99/stray.jpg" in bucket_keys()
+    assert PropertyImage.objects.filter(pk=lost.pk).exists()
+
+
+def test_sweep_orphans_delete_removes_both_kinds_and_keeps_the_rest(orphans, bucket_keys):
+    kept, _lost = orphans
+    output = run("sweep_orphans", "--delete", "--min-age", "0")
+    assert "Deleted 1 orphan objects and 1 orphan rows" in output
+    assert bucket_keys() == [kept.image.name]
+    assert list(PropertyImage.objects.all()) == [kept]
+
+
+def test_sweep_orphans_spares_young_objects_that_may_be_uploads_in_flight(orphans, bucket_keys):
+    output = run("sweep_orphans", "--delete")  # default --min-age: one hour
+    assert "Deleted 0 orphan objects" in output
+    assert "properties/houseforsale/99/stray.jpg" in bucket_keys()

@@ -1,26 +1,153 @@
-"""Django admin for houses and their private images."""
+"""Django admin for houses and their private images: thumbnails from presigned URLs, multi-file upload."""
 
-from django.contrib import admin
+from __future__ import annotations
 
-from .models import HouseForRent, HouseForSale, PropertyImage
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db.models import Prefetch
+from django.utils.html import format_html
+
+from backend.storage_backends import S3StorageError
+
+from .images import ImageRejected, sanitize_image
+from .models import House, HouseForRent, HouseForSale, PropertyImage
+from .services import TooManyImages, property_image_update, property_images_store
+
+
+def thumbnail(image: PropertyImage | None, *, height: int = 80) -> str:
+    """An <img> of a presigned URL: the admin never shows a public URL."""
+    if image is None or not image.pk:
+        return "-"
+    presigned_url = image.get_secure_url()
+    if not presigned_url:
+        return "(could not sign)"
+    return format_html(
+        '<img class="property-thumbnail" src="{}" alt="{}" style="max-height:{}px" loading="lazy">',
+        presigned_url,
+        image.original_filename,
+        height,
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several files in one input; each is checked like an API upload."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        cleaned = [super(MultipleImageField, self).clean(upload, initial) for upload in files]
+        errors = []
+        for upload in cleaned:
+            try:
+                sanitize_image(upload, filename=upload.name).close()
+            except ImageRejected as rejection:
+                errors.append(str(rejection))
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
+
+
+class HouseAdminForm(forms.ModelForm):
+    upload_images = MultipleImageField(
+        required=False, label="Upload images", help_text="JPEG or PNG, up to 10 MB each. They go to the private bucket."
+    )
+
+
+class PropertyImageInline(GenericTabularInline):
+    model = PropertyImage
+    extra = 0
+    fields = ["preview", "original_filename", "caption", "order", "is_main", "size"]
+    readonly_fields = ["preview", "original_filename", "size"]
+    ordering = ["order", "id"]
+
+    @admin.display(description="Image")
+    def preview(self, image: PropertyImage) -> str:
+        return thumbnail(image)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # new images come through "Upload images", which checks and re-encodes them
+
+
+class HouseAdmin(admin.ModelAdmin):
+    form = HouseAdminForm
+    inlines = [PropertyImageInline]
+    search_fields = ["title", "address", "city", "owner__username"]
+    list_select_related = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        main_images = PropertyImage.objects.filter(is_main=True)
+        return super().get_queryset(request).prefetch_related(Prefetch("images", main_images, to_attr="main_images"))
+
+    @admin.display(description="Main image")
+    def main_image(self, house: House) -> str:
+        return thumbnail(next(iter(getattr(house, "main_images", [])), None), height=48)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        uploads = form.cleaned_data.get("upload_images") or []
+        if not uploads:
+            return
+        try:
+            stored = property_images_store(house=form.instance, files=uploads)
+        except (ImageRejected, TooManyImages) as rejection:
+            self.message_user(request, str(rejection), messages.ERROR)
+        except S3StorageError:
+            self.message_user(request, "The storage service is unavailable: no image was stored.", messages.ERROR)
+        else:
+            self.message_user(request, f"Stored {len(stored)} image(s) in the private bucket.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not PropertyImage:
+            super().save_formset(request, form, formset, change)
+            return
+        changed = formset.save(commit=False)
+        for image in formset.deleted_objects:
+            image.delete()  # its object goes once the transaction commits
+        # Through the service: making one image main unsets the other one first.
+        for image in sorted(changed, key=lambda image: image.is_main):
+            property_image_update(image=image, caption=image.caption, order=image.order, is_main=image.is_main)
+
+
+class PriceRangeFilter(admin.SimpleListFilter):
+    title = "price"
+    parameter_name = "price_range"
+    field_name = "price"
+    ranges = [("0-150000", "up to 150,000"), ("150000-400000", "150,000 to 400,000"), ("400000-", "over 400,000")]
+
+    def lookups(self, request, model_admin):
+        return self.ranges
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        low, _, high = self.value().partition("-")
+        queryset = queryset.filter(**{f"{self.field_name}__gte": low})
+        return queryset.filter(**{f"{self.field_name}__lt": high}) if high else queryset
+
+
+class MonthlyRentRangeFilter(PriceRangeFilter):
+    title = "monthly rent"
+    parameter_name = "rent_range"
+    field_name = "monthly_rent"
+    ranges = [("0-800", "up to 800"), ("800-1500", "800 to 1,500"), ("1500-", "over 1,500")]
 
 
 @admin.register(HouseForSale)
-class HouseForSaleAdmin(admin.ModelAdmin):
-    list_display = ["title", "city", "price", "owner", "created_at"]
-    list_filter = ["city"]
-    search_fields = ["title", "address", "city"]
+class HouseForSaleAdmin(HouseAdmin):
+    list_display = ["title", "main_image", "city", "price", "owner", "created_at"]
+    list_filter = ["city", "owner", PriceRangeFilter]
 
 
 @admin.register(HouseForRent)
-class HouseForRentAdmin(admin.ModelAdmin):
-    list_display = ["title", "city", "monthly_rent", "owner", "created_at"]
-    list_filter = ["city"]
-    search_fields = ["title", "address", "city"]
-
-
-@admin.register(PropertyImage)
-class PropertyImageAdmin(admin.ModelAdmin):
-    list_display = ["id", "original_filename", "content_type", "object_id", "is_main", "order", "created_at"]
-    list_filter = ["content_type", "is_main"]
-    readonly_fields = ["image", "original_filename", "width", "height", "size", "mime_type", "created_at", "updated_at"]
+class HouseForRentAdmin(HouseAdmin):
+    list_display = ["title", "main_image", "city", "monthly_rent", "owner", "created_at"]
+    list_filter = ["city", "owner", MonthlyRentRangeFilter]

@@ -1,0 +1,88 @@
+"""The admin's house pages: multi-file upload through the API's checks, set-as-main and delete in the inline."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import jpeg_upload
+from property.models import PropertyImage
+from property.services import property_images_store
+from property.tests.factories import HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+INLINE = "property-propertyimage-content_type-object_id"
+
+
+def change_form_data(house, images=(), **inline_changes) -> dict:
+    data = {
+        "title": house.title,
+        "description": house.description,
+        "address": house.address,
+        "city": house.city,
+        "bedrooms": house.bedrooms,
+        "bathrooms": house.bathrooms,
+        "area": house.area,
+        "owner": house.owner_id,
+        "price": house.price,
+        f"{INLINE}-TOTAL_FORMS": len(images),
+        f"{INLINE}-INITIAL_FORMS": len(images),
+        f"{INLINE}-MIN_NUM_FORMS": 0,
+        f"{INLINE}-MAX_NUM_FORMS": 1000,
+    }
+    for index, image in enumerate(images):
+        changes = inline_changes.get(f"image{index}", {})
+        data[f"{INLINE}-{index}-id"] = image.pk
+        data[f"{INLINE}-{index}-caption"] = changes.get("caption", image.caption)
+        data[f"{INLINE}-{index}-order"] = changes.get("order", image.order)
+        if changes.get("is_main", image.is_main):
+            data[f"{INLINE}-{index}-is_main"] = "on"
+        if changes.get("delete"):
+            data[f"{INLINE}-{index}-DELETE"] = "on"
+    return data
+
+
+def test_admin_uploads_several_images_into_the_private_bucket(admin_client, bucket_keys):
+    house = HouseForSaleFactory()
+    data = change_form_data(house)
+    data["upload_images"] = [jpeg_upload("a.jpg"), jpeg_upload("b.jpg")]
+    response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
+    assert response.status_code == 302
+    assert sorted(house.images.values_list("original_filename", flat=True)) == ["a.jpg", "b.jpg"]
+    assert len(bucket_keys(f"properties/houseforsale/{house.pk}/")) == 2
+
+
+def test_admin_upload_with_a_bad_file_shows_the_reason_and_stores_nothing(admin_client, bucket_keys):
+    house = HouseForSaleFactory()
+    data = change_form_data(house)
+    data["upload_images"] = [jpeg_upload("a.jpg"), SimpleUploadedFile("fake.jpg", b"<html>")]
+    response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
+    assert response.status_code == 200
+    assert "fake.jpg: not a JPEG or PNG image" in response.content.decode()
+    assert PropertyImage.objects.count() == 0 and bucket_keys() == []
+
+
+def test_admin_inline_moves_the_main_flag_and_deletes(admin_client, bucket_keys, django_capture_on_commit_callbacks):
+    house = HouseForSaleFactory()
+    first, second, third = property_images_store(house=house, files=[jpeg_upload() for _ in range(3)], is_main=True)
+    data = change_form_data(
+        house,
+        [first, second, third],
+        image0={"is_main": False},
+        image1={"is_main": True, "caption": "Kitchen"},
+        image2={"delete": True},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert list(house.images.filter(is_main=True)) == [second] and second.caption == "Kitchen"
+    assert not PropertyImage.objects.filter(pk=third.pk).exists()
+    assert sorted(bucket_keys()) == sorted([first.image.name, second.image.name])
+
+
+def test_admin_change_list_filters_by_price_range(admin_client):
+    HouseForSaleFactory(title="Cheap flat", price=90000)
+    HouseForSaleFactory(title="Big villa", price=900000)
+    page = admin_client.get("/admin/property/houseforsale/?price_range=400000-").content.decode()
+    assert "Big villa" in page and "Cheap flat" not in page
+    assert "Cheap flat" in admin_client.get("/admin/property/houseforsale/?q=cheap").content.decode()

@@ -1,0 +1,101 @@
+"""The admin in a real headless Chromium: thumbnails render from the private bucket, bare object URLs do not."""
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import jpeg_upload
+from property.services import property_images_store
+from property.tests.factories import HouseForSaleFactory
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Without the background-networking flags Chromium keeps trying to reach the internet here.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+sync_playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").sync_playwright
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver (.ci/run does)",
+    ),
+]
+
+ALL_THUMBNAILS_LOADED = """() => {
+    const thumbnails = [...document.querySelectorAll("img.property-thumbnail")];
+    return thumbnails.length > 0 && thumbnails.every(image => image.complete);
+}"""
+
+BARE_URL_WIDTH = """async (bareUrl) => {
+    const probe = new Image();
+    const settled = new Promise(resolve => { probe.onload = resolve; probe.onerror = resolve; });
+    probe.src = bareUrl;
+    await settled;
+    return probe.naturalWidth;
+}"""
+
+
+@contextmanager
+def chromium_page():
+    """A page in headless Chromium. Open it after the test's database work: Playwright runs an event
+    loop in this thread, and Django refuses ORM calls while one is running."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+def log_in(page, live_server, next_path: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin-password-123")
+    page.click("input[type=submit]")
+
+
+def test_admin_inline_shows_real_thumbnails_from_the_private_bucket(live_server, django_user_model, bucket_keys):
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
+    house = HouseForSaleFactory(owner=admin, title="Villa with sea views")
+    property_images_store(
+        house=house, files=[jpeg_upload("salon.jpg", (640, 480)), jpeg_upload("cocina.jpg", (480, 640))], is_main=True
+    )
+
+    with chromium_page() as page:
+        log_in(page, live_server, f"/admin/property/houseforsale/{house.pk}/change/")
+        page.wait_for_function(ALL_THUMBNAILS_LOADED, timeout=15000)
+        thumbnails = page.query_selector_all("img.property-thumbnail")
+        assert len(thumbnails) == 2
+        for thumbnail in thumbnails:
+            assert "X-Amz-Signature=" in thumbnail.get_attribute("src")
+            assert thumbnail.evaluate("image => image.naturalWidth") > 0
+
+        bare_url = thumbnails[0].get_attribute("src").split("?", 1)[0]
+        assert page.evaluate(BARE_URL_WIDTH, bare_url) == 0
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "admin-house-inline.png"), full_page=True)
+
+
+def test_admin_change_list_shows_the_main_image(live_server, django_user_model, bucket_keys):
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
+    house = HouseForSaleFactory(owner=admin)
+    property_images_store(house=house, files=[jpeg_upload("front.jpg", (320, 240))], is_main=True)
+
+    with chromium_page() as page:
+        log_in(page, live_server, "/admin/property/houseforsale/")
+        page.wait_for_function(ALL_THUMBNAILS_LOADED, timeout=15000)
+        thumbnail = page.query_selector("td.field-main_image img.property-thumbnail")
+        assert thumbnail.evaluate("image => image.naturalWidth") == 320
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "admin-house-list.png"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -59,7 +60,15 @@ def property_images_store(
     content_type = ContentType.objects.get_for_model(house)
     s3 = S3ImageService()
     jobs = [
-        upload_executor().submit(_store_file, s3=s3, upload=upload, model_name=content_type.model, property_id=house.pk)
+        # Each job runs in a copy of this request's context, so its log lines carry the request id.
+        upload_executor().submit(
+            contextvars.copy_context().run,
+            _store_file,
+            s3=s3,
+            upload=upload,
+            model_name=content_type.model,
+            property_id=house.pk,
+        )
         for upload in files
     ]
     # Every job finishes before anything is decided, so no upload lands after a clean-up.

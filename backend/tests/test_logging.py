@@ -1,0 +1,65 @@
+"""Log lines: a request id on each, the object key on S3 failures, never a presigned URL or a token."""
+
+import logging
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from backend.request_id import RequestIdFilter
+from conftest import jpeg_upload
+from property.services import property_images_store
+from property.tests.factories import HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def log_lines(caplog):
+    """Every record as the project's formatter writes it."""
+    formatter = logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"])
+    request_id_filter = RequestIdFilter()
+    caplog.handler.addFilter(request_id_filter)
+    caplog.set_level(logging.DEBUG)
+    yield lambda: [formatter.format(record) for record in caplog.records]
+    caplog.handler.removeFilter(request_id_filter)
+
+
+def test_every_response_carries_a_request_id_and_keeps_a_sane_given_one(owner_client):
+    generated = owner_client.get("/api/houses-for-sale/")["X-Request-ID"]
+    assert len(generated) == 32
+    assert (
+        owner_client.get("/api/houses-for-sale/", HTTP_X_REQUEST_ID="edge-1234abcd")["X-Request-ID"] == "edge-1234abcd"
+    )
+    hostile = owner_client.get("/api/houses-for-sale/", HTTP_X_REQUEST_ID="x\nFAKE LOG LINE")["X-Request-ID"]
+    assert "\n" not in hostile and len(hostile) == 32
+
+
+def test_s3_failure_is_one_line_with_the_key_and_the_request_id(owner_client, owner, log_lines):
+    house = HouseForSaleFactory(owner=owner)
+    with override_settings(STORAGES={**settings.STORAGES}, AWS_S3_ENDPOINT_URL="http://127.0.0.1:9"):
+        response = owner_client.post(
+            f"/api/houses-for-sale/{house.pk}/upload_images/",
+            {"images": [jpeg_upload()]},
+            format="multipart",
+            HTTP_X_REQUEST_ID="req-upload-0001",
+        )
+    assert response.status_code == 503
+    failures = [line for line in log_lines() if "S3 upload failed" in line]
+    assert len(failures) == 1
+    assert f"key=properties/houseforsale/{house.pk}/" in failures[0]
+    assert "request_id=req-upload-0001" in failures[0]
+
+
+def test_no_presigned_url_or_token_reaches_the_logs(owner_client, owner, bucket_keys, log_lines):
+    house = HouseForSaleFactory(owner=owner)
+    (image,) = property_images_store(house=house, files=[jpeg_upload()])
+    owner_client.get(f"/api/property-images/{image.pk}/secure_url/")
+    owner_client.get(f"/api/property-images/{image.pk}/redirect_to_image/")
+    owner_client.get("/api/property-images/?content_type=house_for_sale")
+    owner_client.get("/api/property-images/999/")  # a logged 404
+    token = owner_client._credentials["HTTP_AUTHORIZATION"].split()[1]
+    logged = "\n".join(log_lines())
+    assert logged  # the requests above did log
+    assert "X-Amz-Signature" not in logged and "X-Amz-Credential" not in logged
+    assert token not in logged

@@ -133,3 +133,13 @@ def presigned_url_lifetime(url: str) -> float:
     query = parse_qs(urlsplit(url).query)
     signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     return signed_at.timestamp() + int(query["X-Amz-Expires"][0]) - datetime.now(UTC).timestamp()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,126 @@
+"""Hostile tokens, token rotation and throttling, security headers, and production settings."""
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_alg_none_token_is_refused(owner):
+    claims = {"token_type": "access", "user_id": str(owner.pk), "exp": 4102444800, "jti": "x"}
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+    response = bearer(unsigned).get("/api/houses-for-sale/")
+    assert response.status_code == 401 and response.json()["detail"]
+
+
+def test_expired_token_is_refused(owner):
+    token = AccessToken.for_user(owner)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    assert bearer(str(token)).get("/api/houses-for-sale/").status_code == 401
+
+
+def test_token_with_a_wrong_signature_is_refused(owner):
+    header, payload, signature = str(AccessToken.for_user(owner)).split(".")
+    forged = f"{header}.{payload}.{signature[::-1]}"
+    assert bearer(forged).get("/api/houses-for-sale/").status_code == 401
+
+
+def test_token_signed_with_another_key_is_refused(owner):
+    import jwt
+
+    claims = {"token_type": "access", "user_id": str(owner.pk), "exp": 4102444800, "jti": "y"}
+    other = jwt.encode(claims, "another-secret-key-that-is-long-enough-for-hs256", algorithm="HS256")
+    assert bearer(other).get("/api/houses-for-sale/").status_code == 401
+
+
+def obtain(username="owner", password="correct-horse-battery", **extra):
+    return APIClient().post("/api/token/", {"username": username, "password": password}, **extra)
+
+
+def test_refresh_rotates_and_the_old_refresh_token_stops_working(owner):
+    first = obtain().json()["refresh"]
+    rotated = APIClient().post("/api/token/refresh/", {"refresh": first})
+    assert rotated.status_code == 200 and rotated.json()["refresh"] != first
+    reused = APIClient().post("/api/token/refresh/", {"refresh": first})
+    assert reused.status_code == 401
+
+
+def test_blacklisted_refresh_token_cannot_be_used(owner):
+    refresh = obtain().json()["refresh"]
+    assert APIClient().post("/api/token/blacklist/", {"refresh": refresh}).status_code == 200
+    assert APIClient().post("/api/token/refresh/", {"refresh": refresh}).status_code == 401
+
+
+def test_token_endpoint_is_throttled_and_forwarded_for_cannot_dodge_it(owner):
+    statuses = [obtain(password="wrong", HTTP_X_FORWARDED_FOR=f"10.0.0.{attempt}").status_code for attempt in range(21)]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+    throttled = obtain()
+    assert throttled.status_code == 429 and "throttled" in throttled.json()["detail"].lower()
+
+
+def test_api_responses_carry_the_security_headers(owner_client):
+    for path in ("/api/houses-for-sale/", "/api/property-images/1/redirect_to_image/", "/api/nope/"):
+        response = owner_client.get(path)
+        assert response["Referrer-Policy"] == "no-referrer", path
+        assert response["X-Content-Type-Options"] == "nosniff", path
+
+
+def test_the_admin_keeps_same_origin_referrers_so_its_csrf_check_works(client):
+    assert client.get("/admin/login/")["Referrer-Policy"] == "same-origin"
+
+
+def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL", "AWS_"))}
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+}
+
+
+def test_check_deploy_passes_with_production_settings(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, DJANGO_DEBUG="False")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DJANGO_DEBUG": "True"}, "DJANGO_DEBUG=True is refused with DJANGO_ENV=production"),
+        ({"DJANGO_SECRET_KEY": "django-insecure-" + "x" * 60}, "needs a random DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "short"}, "needs a random DJANGO_SECRET_KEY"),
+    ],
+)
+def test_production_refuses_to_start_with_debug_or_a_weak_key(overrides, message):
+    result = manage("check", **{**PRODUCTION, **overrides})
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -125,6 +125,18 @@ def test_image_below_pillows_bomb_limit_but_over_our_cap_is_rejected_before_deco
     assert rejection.value.reason == "the image is 9000x9000 pixels, more than the 50,000,000 pixels allowed"
 
 
+def test_png_text_chunk_bomb_is_rejected():
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", "A" * 20_000_000, zip=True)  # a few KB on disk, 20 MB once inflated
+    payload = image_bytes("PNG", (4, 4), pnginfo=info)
+    assert len(payload) < 100_000
+    with pytest.raises(ImageRejected) as rejection:
+        sanitize_image(upload("text-bomb.png", payload))
+    assert rejection.value.reason == "the image is truncated or corrupt"
+
+
 def test_image_over_the_pixel_cap_is_rejected(settings):
     settings.PROPERTY_IMAGE_MAX_PIXELS = 100
     with pytest.raises(ImageRejected) as rejection:

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, with the guide's plain `{"detail": "Not found."}` for every 404."""
-    if isinstance(exc, Http404 | exceptions.NotFound):
+    if isinstance(exc, Http404):
         # DRF would say "No PropertyImage matches the given query.": the guide promises "Not found."
         exc = exceptions.NotFound()
     if isinstance(exc, ErrorBodyException):

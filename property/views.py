@@ -207,7 +207,7 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
         },
         responses={201: PropertyImageSerializer(many=True)},
     )
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
     def bulk_upload(self, request: Request) -> Response:
         """Upload several files (`images`) for the house named by `content_type` and `object_id`."""
         files = request.FILES.getlist("images")

@@ -27,19 +27,23 @@ def s3_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def s3_settings(s3_server):
-    """Point the private storage at the test server; changing STORAGES makes Django rebuild default_storage."""
+def storage_on(server: LocalS3Server, bucket: str) -> override_settings:
+    """Settings that point the private storage at `server`; changing STORAGES makes Django rebuild default_storage."""
     from django.conf import settings
 
-    with override_settings(
+    return override_settings(
         STORAGES={**settings.STORAGES},
-        AWS_ACCESS_KEY_ID=s3_server.access_key,
-        AWS_SECRET_ACCESS_KEY=s3_server.secret_key,
-        AWS_S3_ENDPOINT_URL=s3_server.endpoint_url,
-        AWS_STORAGE_BUCKET_NAME=TEST_BUCKET,
-        AWS_S3_REGION_NAME=s3_server.region,
-    ):
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,
+        AWS_S3_ENDPOINT_URL=server.endpoint_url,
+        AWS_STORAGE_BUCKET_NAME=bucket,
+        AWS_S3_REGION_NAME=server.region,
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def s3_settings(s3_server):
+    with storage_on(s3_server, TEST_BUCKET):
         yield
 
 

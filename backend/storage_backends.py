@@ -62,7 +62,9 @@ class PrivateMediaStorage(S3Storage):
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
-        state.pop("fast_presigner", None)  # holds credentials; rebuilt on first use
+        # Both hold credentials or connections: rebuilt on first use.
+        state.pop("fast_presigner", None)
+        state.pop("quick_client", None)
         return state
 
     def url(self, name: str, parameters: dict | None = None, expire: int | None = None, http_method=None) -> str:
@@ -100,6 +102,21 @@ class PrivateMediaStorage(S3Storage):
             return None
         return S3QueryPresigner(
             base_url=unsigned_url[:-1], region=self.region_name, credentials=frozen_credentials_source(self)
+        )
+
+    @cached_property
+    def quick_client(self):
+        """A client for this bucket that gives up after 2 s and one attempt: for health checks."""
+        config = self.client_config.merge(
+            Config(connect_timeout=2, read_timeout=2, retries={"mode": "standard", "max_attempts": 1})
+        )
+        return self._create_session().client(
+            "s3",
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            config=config,
+            use_ssl=self.use_ssl,
+            verify=self.verify,
         )
 
     def _get_write_parameters(self, name: str, content=None) -> dict:
@@ -203,27 +220,8 @@ class S3ImageService:
     def bucket_is_reachable(self) -> bool:
         """One quick HEAD of the bucket, without retries: for health checks."""
         try:
-            quick_client(self.storage).head_bucket(Bucket=self.bucket_name)
+            self.storage.quick_client.head_bucket(Bucket=self.bucket_name)
         except (BotoCoreError, ClientError) as error:
             logger.error("S3 health check failed bucket=%s error=%s", self.bucket_name, type(error).__name__)
             return False
         return True
-
-
-def quick_client(storage: S3Storage):
-    """A client for the storage's bucket that gives up after 2 s and one attempt."""
-    cached = getattr(storage, "_quick_client", None)
-    if cached is None:
-        config = storage.client_config.merge(
-            Config(connect_timeout=2, read_timeout=2, retries={"mode": "standard", "max_attempts": 1})
-        )
-        cached = storage._create_session().client(
-            "s3",
-            region_name=storage.region_name,
-            endpoint_url=storage.endpoint_url,
-            config=config,
-            use_ssl=storage.use_ssl,
-            verify=storage.verify,
-        )
-        storage._quick_client = cached
-    return cached

@@ -6,6 +6,7 @@ the figures and writes them, with the machine they came from, to bench/RESULTS.m
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import secrets
@@ -220,10 +221,43 @@ def machine() -> str:
     )
 
 
-def report(presign: dict, listing: dict, upload: dict) -> str:
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "NOT MET"
+def bench_load() -> dict:
+    """The load test runs in its own process: it needs its own database (PostgreSQL when it answers)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.load"], cwd=BASE_DIR, check=True, capture_output=True, text=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+def load_section(load: dict) -> str:
+    equal = load["mismatched"] == 0 and load["rows"] == load["objects"]
+    by_operation = ", ".join(f"{name} {count}" for name, count in sorted(load["by_operation"].items()))
+    return "\n".join(
+        [
+            f"## 4. Load test (`bench/load.py`): {load['clients']} clients for {load['seconds']} s, "
+            f"gunicorn with {load['workers']} workers",
+            "",
+            "Mix: 40% list (100 per page), 20% detail, 25% `secure_url`, 10% upload of one 800x600 photo, "
+            f"5% delete of an image the client uploaded. Database: {load['database']}; S3: local SeaweedFS; loopback.",
+            "",
+            "| requests | per second | errors | p50 | p95 | p99 | image rows | objects under properties/ |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {load['served']} | {load['per_second']} "
+            f"| **{load['errors']}** (goal 0: {verdict(load['errors'] == 0)}) "
+            f"| {load['p50_ms']} ms | {load['p95_ms']} ms | {load['p99_ms']} ms | {load['rows']} "
+            f"| {load['objects']} (equal: {verdict(equal)}) |",
+            "",
+            f"Requests by operation: {by_operation}.",
+            "",
+        ]
+    )
+
+
+def report(presign: dict, listing: dict, upload: dict, load: dict) -> str:
     return f"""# Benchmark results
 
 Latest `make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.
@@ -264,7 +298,8 @@ Why the upload ratio is what it is here: re-encoding a 2 MB photo costs ~50 ms o
 server, on the same 2 cores, answers a 2 MB PUT in ~15-20 ms, so on loopback the work is CPU-bound and two
 cores can at best halve it. Against a remote S3, where a PUT waits on the network, the uploads overlap
 and the ratio falls further.
-"""
+
+{load_section(load)}"""
 
 
 def main() -> None:
@@ -275,18 +310,20 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/3 presigning ...", flush=True)
+            print("1/4 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/3 list endpoint ...", flush=True)
+            print("2/4 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/3 bulk upload ...", flush=True)
+            print("3/4 bulk upload ...", flush=True)
             upload = bench_bulk_upload(environment) if not only or "upload" in only else None
+            print("4/4 load test ...", flush=True)
+            load = bench_load() if not only or "load" in only else None
             if only:
-                print(presign, listing, upload)
+                print(presign, listing, upload, load)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload)
+    text = report(presign, listing, upload, load)
     RESULTS.write_text(text)
     print(text)
 

@@ -136,15 +136,6 @@ def upload_executor() -> ThreadPoolExecutor:
         return _upload_executor
 
 
-def reset_upload_executor() -> None:
-    """Forget the worker pool (after S3_UPLOAD_CONCURRENCY changed, in benchmarks and tests)."""
-    global _upload_executor
-    with _upload_executor_lock:
-        if _upload_executor is not None:
-            _upload_executor.shutdown(wait=True)
-        _upload_executor = None
-
-
 @transaction.atomic
 def _create_image_rows(
     *,

@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from conftest import storage_on
 from localdev.s3server import LocalS3Server
 
 pytestmark = pytest.mark.django_db
@@ -16,18 +17,12 @@ def test_health_is_ok_without_authentication():
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_health_is_503_naming_the_storage_when_the_s3_server_stops(tmp_path, settings):
+def test_health_is_503_naming_the_storage_when_the_s3_server_stops(tmp_path):
     server = LocalS3Server(data_dir=tmp_path / "s3", access_key="health-key", secret_key="health-secret")
     server.start()
     try:
         server.ensure_private_bucket("health-bucket")
-        with override_settings(
-            STORAGES={**settings.STORAGES},
-            AWS_S3_ENDPOINT_URL=server.endpoint_url,
-            AWS_ACCESS_KEY_ID=server.access_key,
-            AWS_SECRET_ACCESS_KEY=server.secret_key,
-            AWS_STORAGE_BUCKET_NAME="health-bucket",
-        ):
+        with storage_on(server, "health-bucket"):
             assert APIClient().get("/health/").status_code == 200
             server.stop(grace=0.5)
             response = APIClient().get("/health/")

@@ -112,3 +112,13 @@ def test_presigning_without_credentials_gives_none(monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     storage = PrivateMediaStorage(access_key=None, secret_key=None)
     assert S3ImageService(storage).generate_presigned_url(key=KEY) is None
+
+
+def test_storage_still_pickles_after_its_caches_are_built():
+    import pickle
+
+    storage = PrivateMediaStorage()
+    presigned_url = storage.url(KEY)
+    assert storage.quick_client is not None
+    restored = pickle.loads(pickle.dumps(storage))  # noqa: S301 - our own bytes
+    assert restored.url(KEY) == presigned_url

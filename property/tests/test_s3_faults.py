@@ -2,9 +2,8 @@
 
 import pytest
 import requests
-from django.test import override_settings
 
-from conftest import jpeg_upload
+from conftest import jpeg_upload, storage_on
 from localdev.s3server import LocalS3Server
 from property.models import PropertyImage
 from property.tests.factories import HouseForSaleFactory
@@ -13,18 +12,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def own_s3_server(tmp_path, settings):
+def own_s3_server(tmp_path):
     """A SeaweedFS of this test's own, which it may stop and start again (same ports, same data)."""
     server = LocalS3Server(data_dir=tmp_path / "s3", access_key="fault-key", secret_key="fault-secret")
     server.start()
     server.ensure_private_bucket("fault-bucket")
-    with override_settings(
-        STORAGES={**settings.STORAGES},
-        AWS_S3_ENDPOINT_URL=server.endpoint_url,
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_STORAGE_BUCKET_NAME="fault-bucket",
-    ):
+    with storage_on(server, "fault-bucket"):
         yield server
     server.stop(grace=0.5)
 

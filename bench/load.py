@@ -1,0 +1,226 @@
+"""Bounded load test: list, detail, secure_url, upload and delete against gunicorn + PostgreSQL + SeaweedFS.
+
+Loopback only, time- and count-bounded. Prints JSON: requests served, errors, latency percentiles, and
+at the end the number of image rows against the number of objects in the bucket (they must be equal).
+Uses PostgreSQL on 127.0.0.1:5432 when it answers (a fresh `alca_load` database), else SQLite.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+
+from bench.photos import photo_jpeg
+from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BUCKET = "alca-load"
+POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+MIX = [("list", 40), ("detail", 20), ("secure_url", 25), ("upload", 10), ("delete", 5)]
+
+
+def database_url(workdir: Path) -> tuple[str, str]:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS alca_load")
+            admin.execute("CREATE DATABASE alca_load")
+        return "postgres://postgres@127.0.0.1:5432/alca_load", "PostgreSQL"
+    except Exception:  # noqa: BLE001 - no PostgreSQL here: measure on SQLite and say so
+        return f"sqlite:///{workdir / 'load.sqlite3'}", "SQLite"
+
+
+def manage(environment: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=environment, check=True, capture_output=True, text=True
+    ).stdout
+
+
+SETUP_SCRIPT = """
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework_simplejwt.tokens import RefreshToken
+from property.models import HouseForSale
+from property.services import property_images_store
+import base64, json, sys
+photo = base64.b64decode(sys.stdin.read())
+user = get_user_model().objects.create_user("load-agent", password=None)
+house = HouseForSale.objects.create(title="Load house", address="1 Load St", price=1, owner=user)
+property_images_store(house=house, files=[SimpleUploadedFile(f"seed{n}.jpg", photo) for n in range(20)])
+print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "house": house.pk}))
+"""
+
+COUNT_SCRIPT = """
+from property.models import PropertyImage
+from backend.storage_backends import S3ImageService
+rows = set(PropertyImage.objects.values_list("image", flat=True))
+objects = {key for key, _ in S3ImageService().list_objects(prefix="properties/")}
+import json; print(json.dumps({"rows": len(rows), "objects": len(objects), "mismatched": len(rows ^ objects)}))
+"""
+
+
+class LoadClient(threading.Thread):
+    def __init__(self, base_url: str, token: str, house: int, photo: bytes, deadline: float, max_requests: int):
+        super().__init__(daemon=True)
+        self.base_url, self.house, self.photo = base_url, house, photo
+        self.deadline, self.max_requests = deadline, max_requests
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.latencies: list[float] = []
+        self.outcomes: Counter = Counter()
+        self.errors: list[str] = []
+        self.mine: list[int] = []
+        self.known: list[int] = []
+        self.random = random.Random(secrets.randbits(32))
+
+    def call(self, operation: str, method: str, path: str, expected: int, **kwargs) -> requests.Response | None:
+        started = time.perf_counter()
+        try:
+            response = self.session.request(method, self.base_url + path, timeout=30, **kwargs)
+        except requests.RequestException as error:
+            self.errors.append(f"{operation}: {type(error).__name__}")
+            return None
+        self.latencies.append(time.perf_counter() - started)
+        self.outcomes[operation] += 1
+        if response.status_code != expected:
+            self.errors.append(f"{operation}: HTTP {response.status_code} {response.text[:120]}")
+            return None
+        return response
+
+    def run(self) -> None:
+        operations, weights = zip(*MIX, strict=True)
+        listing = f"/api/property-images/?content_type=house_for_sale&object_id={self.house}&page_size=100"
+        while time.monotonic() < self.deadline and sum(self.outcomes.values()) < self.max_requests:
+            operation = self.random.choices(operations, weights)[0]
+            if operation == "list" or not self.known:
+                response = self.call("list", "GET", listing, 200)
+                if response is not None:
+                    # Reads go to the seed images, which no client deletes: another client's delete
+                    # racing this client's read would be a correct 404, not a server error.
+                    results = response.json()["results"]
+                    self.known = [image["id"] for image in results if image["original_filename"].startswith("seed")]
+            elif operation == "detail":
+                self.call("detail", "GET", f"/api/property-images/{self.random.choice(self.known)}/", 200)
+            elif operation == "secure_url":
+                self.call(
+                    "secure_url", "GET", f"/api/property-images/{self.random.choice(self.known)}/secure_url/", 200
+                )
+            elif operation == "upload":
+                files = [("images", ("load.jpg", self.photo, "image/jpeg"))]
+                response = self.call(
+                    "upload", "POST", f"/api/houses-for-sale/{self.house}/upload_images/", 201, files=files
+                )
+                if response is not None:
+                    self.mine.extend(image["id"] for image in response.json())
+            elif operation == "delete" and self.mine:
+                self.call("delete", "DELETE", f"/api/property-images/{self.mine.pop()}/", 204)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    return statistics.quantiles(values, n=100)[int(fraction * 100) - 1] * 1000 if len(values) > 1 else 0.0
+
+
+def main(seconds: float = 40.0, clients: int = 8, workers: int = 3) -> dict:
+    with tempfile.TemporaryDirectory(prefix="alca-load-") as workdir:
+        server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="load-key", secret_key=secrets.token_hex(20))
+        server.start()
+        gunicorn = None
+        try:
+            server.ensure_private_bucket(BUCKET)
+            url, database = database_url(Path(workdir))
+            environment = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "backend.settings",
+                "DATABASE_URL": url,
+                "AWS_ACCESS_KEY_ID": server.access_key,
+                "AWS_SECRET_ACCESS_KEY": server.secret_key,
+                "AWS_S3_ENDPOINT_URL": server.endpoint_url,
+                "AWS_STORAGE_BUCKET_NAME": BUCKET,
+                "DJANGO_LOG_LEVEL": "ERROR",
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+                "DJANGO_DEBUG": "False",
+            }
+            manage(environment, "migrate", "--noinput")
+            photo = photo_jpeg(800, 600)
+            seeded = subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", SETUP_SCRIPT],
+                cwd=BASE_DIR,
+                env=environment,
+                input=base64.b64encode(photo).decode(),
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            setup = json.loads(seeded.stdout.strip().splitlines()[-1])
+            port = free_port_with_grpc_twin(set())
+            gunicorn = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "backend.wsgi",
+                    f"--workers={workers}",
+                    f"--bind=127.0.0.1:{port}",
+                    "--log-level=warning",
+                ],
+                cwd=BASE_DIR,
+                env=environment,
+            )
+            base_url = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    requests.get(f"{base_url}/health/", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.2)
+            deadline = time.monotonic() + seconds
+            threads = [
+                LoadClient(base_url, setup["token"], setup["house"], photo, deadline, max_requests=20000)
+                for _ in range(clients)
+            ]
+            started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(seconds + 60)
+            elapsed = time.monotonic() - started
+            counts = json.loads(manage(environment, "shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1])
+        finally:
+            if gunicorn is not None:
+                gunicorn.terminate()
+                gunicorn.wait(timeout=30)
+            server.stop()
+    latencies = [latency for thread in threads for latency in thread.latencies]
+    errors = [error for thread in threads for error in thread.errors]
+    served = sum(sum(thread.outcomes.values()) for thread in threads)
+    return {
+        "database": database,
+        "seconds": round(elapsed, 1),
+        "clients": clients,
+        "workers": workers,
+        "served": served,
+        "per_second": round(served / elapsed, 1),
+        "by_operation": dict(sum((thread.outcomes for thread in threads), Counter())),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        **counts,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(seconds=float(os.environ.get("LOAD_SECONDS", 40)))))

@@ -124,3 +124,38 @@ def test_production_refuses_to_start_with_debug_or_a_weak_key(overrides, message
     result = manage("check", **{**PRODUCTION, **overrides})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def redis_answers() -> bool:
+    try:
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001 - any failure means no Redis to test with
+        return False
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
+def test_throttle_counts_are_shared_through_redis(owner, settings):
+    """With CACHE_URL=redis://... every process reads and adds to the same counter."""
+    import redis
+    from django.core.cache import caches
+
+    database = 15
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:6379/{database}",
+        }
+    }
+    shared = redis.Redis(host="127.0.0.1", port=6379, db=database)
+    shared.flushdb()
+    try:
+        for _ in range(20):
+            assert obtain(password="wrong").status_code == 401
+        # Another process would see the same count: it is in Redis, not in this process.
+        assert any(b"throttle_token" in key for key in shared.keys("*"))
+        assert obtain().status_code == 429
+    finally:
+        shared.flushdb()
+        caches["default"].close()

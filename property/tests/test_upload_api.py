@@ -85,6 +85,8 @@ def test_hostile_files_get_a_400_that_names_them(owner_client, house, bucket_key
     assert response.status_code == 400
     assert response.json() == {"error": message}
     assert bucket_keys() == [] and PropertyImage.objects.count() == 0
+    # The server is still healthy: the next good upload goes through.
+    assert upload_images(owner_client, house, images=[jpeg_upload()]).status_code == 201
 
 
 def test_file_one_byte_over_the_size_limit_is_refused_while_streaming(owner_client, house, bucket_keys, settings):

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cached_property
+from tempfile import SpooledTemporaryFile
 from typing import IO
 
 from botocore.config import Config
@@ -208,6 +209,38 @@ class S3ImageService:
         except (BotoCoreError, ClientError) as error:
             logger.error("S3 list failed prefix=%s error=%s", prefix, type(error).__name__)
             raise S3StorageError(f"could not list {prefix}") from error
+
+    def presigned_post(self, *, key: str, max_size: int, expires_in: int) -> dict:
+        """A presigned POST for one key: S3 itself refuses bodies over `max_size` and non-image Content-Types."""
+        try:
+            return self.client.generate_presigned_post(
+                Bucket=self.bucket_name,
+                Key=key,
+                Conditions=[["content-length-range", 1, max_size], ["starts-with", "$Content-Type", "image/"]],
+                ExpiresIn=expires_in,
+            )
+        except (BotoCoreError, ClientError) as error:
+            logger.error("Could not presign a POST key=%s error=%s", key, type(error).__name__)
+            raise S3StorageError(f"could not presign a POST for {key}") from error
+
+    def download(self, *, key: str, max_size: int) -> IO[bytes]:
+        """The object's bytes in a temporary file (memory up to 1 MB); FileNotFoundError when there is none."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket_name, Key=key)
+            if head["ContentLength"] > max_size:
+                raise ValueError(f"{key} is larger than {max_size} bytes")
+            content = SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - the caller closes it
+            self.client.download_fileobj(self.bucket_name, key, content)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(key) from error
+            logger.error("S3 download failed key=%s error=%s", key, type(error).__name__)
+            raise S3StorageError(f"could not read {key}") from error
+        except BotoCoreError as error:
+            logger.error("S3 download failed key=%s error=%s", key, type(error).__name__)
+            raise S3StorageError(f"could not read {key}") from error
+        content.seek(0)
+        return content
 
     def make_private(self, *, key: str) -> None:
         """Set the object's ACL to private (the guide's migration of objects stored before this storage)."""

@@ -137,6 +137,13 @@ class PropertyImageCreateSerializer(BulkUploadSerializer):
 EXPIRATION_ERROR = "expiration must be a whole number of seconds between 1 and 604800."
 
 
+class CompleteUploadSerializer(BulkUploadSerializer):
+    """`POST /api/property-images/complete_upload/`: the staging key from upload_url, and where the photo goes."""
+
+    key = serializers.CharField(max_length=200)
+    filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
 class ExpirationSerializer(serializers.Serializer):
     """`?expiration=N`: seconds a presigned URL stays valid, 1 to 604800 (the SigV4 maximum)."""
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import re
 import threading
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,12 +15,13 @@ from typing import IO
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
 
 from backend.storage_backends import S3ImageService, S3StorageError
 
-from .images import SanitizedImage, sanitize_image
+from .images import ImageRejected, SanitizedImage, sanitize_image
 from .models import House, PropertyImage, property_image_key
 
 logger = logging.getLogger(__name__)
@@ -220,3 +223,71 @@ def property_image_delete_object_on_commit(*, key: str) -> None:
     """Delete the object once the surrounding transaction commits (never for a rolled-back delete)."""
     if key:
         transaction.on_commit(lambda: _delete_objects_quietly(S3ImageService(), [key]))
+
+
+# Direct uploads: the client posts the file straight to S3, under a staging key only it was given.
+STAGING_PREFIX = "uploads/"
+DIRECT_UPLOAD_EXPIRES_IN = 600  # 10 minutes to post the file
+
+
+class UploadKeyRejected(Exception):
+    """A staging key that was not issued to this user."""
+
+
+class UploadNotFound(Exception):
+    """Nothing was posted under the staging key (or it was already used)."""
+
+
+def direct_upload_issue(*, user_id: int) -> dict:
+    """A presigned POST for one new staging key under `uploads/{user_id}/`."""
+    key = f"{STAGING_PREFIX}{user_id}/{uuid.uuid4().hex}"
+    max_size = settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE
+    post = S3ImageService().presigned_post(key=key, max_size=max_size, expires_in=DIRECT_UPLOAD_EXPIRES_IN)
+    return {
+        "url": post["url"],
+        "fields": post["fields"],
+        "key": key,
+        "expires_in": DIRECT_UPLOAD_EXPIRES_IN,
+        "max_size": max_size,
+    }
+
+
+def direct_upload_complete(
+    *,
+    user_id: int,
+    key: str,
+    house: House,
+    filename: str = "",
+    caption: str = "",
+    is_main: bool = False,
+    order: int | None = None,
+) -> list[PropertyImage]:
+    """Check and store the file posted under `key` exactly like a multipart upload, then drop the staging object.
+
+    The staging object is deleted whatever the image turned out to be; it is kept only when S3
+    itself failed, so that the client can complete again.
+    """
+    if not re.fullmatch(rf"{STAGING_PREFIX}{user_id}/[0-9a-f]{{32}}", key):
+        raise UploadKeyRejected
+    s3 = S3ImageService()
+    display_name = filename or "image"
+    try:
+        content = s3.download(key=key, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE)
+    except FileNotFoundError as missing:
+        raise UploadNotFound from missing
+    except ValueError as too_large:
+        _delete_objects_quietly(s3, [key])
+        raise ImageRejected(display_name, "the file is larger than the upload limit") from too_large
+    try:
+        images = property_images_store(
+            house=house, files=[File(content, name=display_name)], caption=caption, is_main=is_main, order=order
+        )
+    except S3StorageError:
+        raise  # S3 failed: keep the staging object so that the client can complete again
+    except BaseException:
+        _delete_objects_quietly(s3, [key])
+        raise
+    finally:
+        content.close()
+    _delete_objects_quietly(s3, [key])
+    return images

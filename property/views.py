@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from django.http import HttpResponseRedirect
@@ -23,16 +23,22 @@ from .models import House, HouseForRent, HouseForSale, PropertyImage
 from .permissions import IsOwnerOrStaffOrReadOnly, can_change_house
 from .serializers import (
     BulkUploadSerializer,
+    CompleteUploadSerializer,
     ExpirationSerializer,
     HouseForRentSerializer,
     HouseForSaleSerializer,
     ImageUploadOptionsSerializer,
     PropertyImageCreateSerializer,
     PropertyImageSerializer,
+    PropertyTargetSerializer,
 )
 from .services import (
     NoImagesProvided,
     TooManyImages,
+    UploadKeyRejected,
+    UploadNotFound,
+    direct_upload_complete,
+    direct_upload_issue,
     property_image_set_main,
     property_image_update,
     property_images_store,
@@ -54,28 +60,46 @@ MULTIPART_UPLOAD_REQUEST = {
 }
 
 
-def store_images_response(*, request: Request, house: House, files: Sequence[IO[bytes]], options: dict) -> Response:
-    """Run the upload service and turn its outcome into the API's answer."""
+def ensure_can_change(request: Request, house: House) -> None:
     if not can_change_house(request.user, house):
         raise PermissionDenied(IsOwnerOrStaffOrReadOnly.message)
+
+
+def stored_images_response(store: Callable[[], list[PropertyImage]]) -> Response:
+    """Run an upload service and turn its outcome into the API's answer: 201 with the images, or why not."""
     try:
-        images = property_images_store(
-            house=house,
-            files=files,
-            caption=options.get("caption", ""),
-            is_main=options.get("is_main", False),
-            order=options.get("order"),
-        )
+        images = store()
     except NoImagesProvided:
         return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
     except (ImageRejected, TooManyImages) as rejection:
         return Response({"error": str(rejection)}, status=status.HTTP_400_BAD_REQUEST)
+    except UploadKeyRejected:
+        return Response({"error": "This upload key was not issued to you"}, status=status.HTTP_400_BAD_REQUEST)
+    except UploadNotFound:
+        return Response(
+            {"error": "Nothing was uploaded under this key: post the file to the upload URL first"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     except S3StorageError:
         return Response(
             {"error": "Could not store the images: the storage service is unavailable, please retry"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     return Response(PropertyImageSerializer(images, many=True).data, status=status.HTTP_201_CREATED)
+
+
+def store_images_response(*, request: Request, house: House, files: Sequence[IO[bytes]], options: dict) -> Response:
+    """Store multipart files for `house` on behalf of the request's user."""
+    ensure_can_change(request, house)
+    return stored_images_response(
+        lambda: property_images_store(
+            house=house,
+            files=files,
+            caption=options.get("caption", ""),
+            is_main=options.get("is_main", False),
+            order=options.get("order"),
+        )
+    )
 
 
 def validated(serializer_class: type[serializers.Serializer], data) -> dict:
@@ -215,6 +239,54 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
             return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
         options = validated(BulkUploadSerializer, request.data)
         return store_images_response(request=request, house=options["house"], files=files, options=options)
+
+    @extend_schema(
+        request=PropertyTargetSerializer,
+        responses={
+            200: inline_serializer(
+                "DirectUpload",
+                {
+                    "url": serializers.URLField(),
+                    "fields": serializers.DictField(child=serializers.CharField()),
+                    "key": serializers.CharField(),
+                    "expires_in": serializers.IntegerField(),
+                    "max_size": serializers.IntegerField(),
+                },
+            )
+        },
+    )
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def upload_url(self, request: Request) -> Response:
+        """A presigned POST for uploading one photo straight to S3 (S3 enforces the size limit and image/*)."""
+        ensure_can_change(request, validated(PropertyTargetSerializer, request.data)["house"])
+        try:
+            return Response(direct_upload_issue(user_id=request.user.pk))
+        except S3StorageError:
+            return Response(
+                {"error": "Could not prepare the upload: the storage service is unavailable, please retry"},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+
+    @extend_schema(request=CompleteUploadSerializer, responses={201: PropertyImageSerializer})
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def complete_upload(self, request: Request) -> Response:
+        """Check and store a photo posted to S3 through `upload_url`, like a multipart upload."""
+        options = validated(CompleteUploadSerializer, request.data)
+        ensure_can_change(request, options["house"])
+        response = stored_images_response(
+            lambda: direct_upload_complete(
+                user_id=request.user.pk,
+                key=options["key"],
+                house=options["house"],
+                filename=options["filename"],
+                caption=options["caption"],
+                is_main=options["is_main"],
+                order=options.get("order"),
+            )
+        )
+        if response.status_code == status.HTTP_201_CREATED:
+            response.data = response.data[0]
+        return response
 
     @extend_schema(request=None, responses={200: PropertyImageSerializer})
     @action(detail=True, methods=["patch"])

@@ -96,3 +96,11 @@ def test_sweep_orphans_spares_young_objects_that_may_be_uploads_in_flight(orphan
     output = run("sweep_orphans", "--delete")  # default --min-age: one hour
     assert "Deleted 0 orphan objects" in output
     assert "properties/houseforsale/99/stray.jpg" in bucket_keys()
+
+
+def test_sweep_orphans_removes_stale_direct_upload_staging_objects(bucket_keys, s3_client):
+    s3_client.put_object(Bucket=TEST_BUCKET, Key="uploads/7/" + "b" * 32, Body=b"abandoned")
+    assert "Deleted 0 orphan objects" in run("sweep_orphans", "--delete")  # younger than a day: kept
+    assert bucket_keys("uploads/") == ["uploads/7/" + "b" * 32]
+    assert "Deleted 1 orphan objects" in run("sweep_orphans", "--delete", "--staging-max-age", "0")
+    assert bucket_keys("uploads/") == []

@@ -9,11 +9,14 @@ from backend.storage_backends import S3ImageService
 from property.models import PropertyImage
 
 PREFIX = "properties/"
+# Direct uploads post here first; complete_upload moves them within minutes.
+STAGING_PREFIX = "uploads/"
 
 
 class Command(BaseCommand):
     help = (
-        "Report objects under properties/ that no image row names, and image rows whose object is missing. "
+        "Report objects under properties/ that no image row names, image rows whose object is missing, "
+        "and direct-upload staging objects under uploads/ older than a day. "
         "Dry run unless --delete is given. Objects younger than --min-age may belong to an upload in flight "
         "and are left alone."
     )
@@ -23,8 +26,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--min-age", type=int, default=3600, help="Seconds an orphan object must have existed (default 3600)."
         )
+        parser.add_argument(
+            "--staging-max-age",
+            type=int,
+            default=86400,
+            help="Seconds after which an unfinished direct upload under uploads/ is an orphan (default a day).",
+        )
 
-    def handle(self, *args, delete: bool, min_age: int, **options) -> None:
+    def handle(self, *args, delete: bool, min_age: int, staging_max_age: int, **options) -> None:
         s3 = S3ImageService()
         cutoff = datetime.now(UTC) - timedelta(seconds=min_age)
         keys_in_rows = set(PropertyImage.objects.values_list("image", flat=True))
@@ -34,6 +43,8 @@ class Command(BaseCommand):
             keys_in_bucket.add(key)
             if key not in keys_in_rows and modified < cutoff:
                 orphan_objects.append(key)
+        staging_cutoff = datetime.now(UTC) - timedelta(seconds=staging_max_age)
+        orphan_objects += [key for key, modified in s3.list_objects(prefix=STAGING_PREFIX) if modified < staging_cutoff]
         # A row is written only after its object, so a row without an object is a lost object, at any age.
         rows_without_object = PropertyImage.objects.filter(image__in=keys_in_rows - keys_in_bucket)
 

@@ -1,0 +1,118 @@
+"""Direct uploads end to end against the real S3 server: upload_url, a POST straight to S3, complete_upload."""
+
+import pytest
+import requests
+
+from conftest import image_bytes
+from property.models import PropertyImage
+from property.tests.factories import HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def house(owner):
+    return HouseForSaleFactory(owner=owner)
+
+
+def target(house) -> dict:
+    return {"content_type": "house_for_sale", "object_id": house.pk}
+
+
+def post_to_s3(upload: dict, payload: bytes, content_type: str = "image/jpeg") -> requests.Response:
+    return requests.post(
+        upload["url"],
+        data={**upload["fields"], "Content-Type": content_type},
+        files={"file": ("photo.jpg", payload, content_type)},
+        timeout=10,
+    )
+
+
+def test_direct_upload_end_to_end(owner_client, owner, house, bucket_keys):
+    issued = owner_client.post("/api/property-images/upload_url/", target(house), format="json")
+    assert issued.status_code == 200
+    upload = issued.json()
+    assert upload["key"].startswith(f"uploads/{owner.pk}/") and upload["expires_in"] == 600
+    assert post_to_s3(upload, image_bytes("JPEG", (120, 90))).status_code in (200, 201, 204)
+    assert bucket_keys("uploads/") == [upload["key"]]
+
+    completed = owner_client.post(
+        "/api/property-images/complete_upload/",
+        {"key": upload["key"], "filename": "terraza.jpg", "caption": "Terrace", "is_main": True, **target(house)},
+        format="json",
+    )
+    assert completed.status_code == 201
+    image = completed.json()
+    assert (image["original_filename"], image["caption"], image["is_main"], image["width"]) == (
+        "terraza.jpg",
+        "Terrace",
+        True,
+        120,
+    )
+    assert bucket_keys("uploads/") == []  # the staging object is gone
+    stored_key = PropertyImage.objects.get(pk=image["id"]).image.name
+    assert stored_key.startswith(f"properties/houseforsale/{house.pk}/") and stored_key.endswith(".jpg")
+    assert requests.get(image["secure_url"], timeout=10).status_code == 200
+
+
+def test_s3_refuses_an_oversized_post(owner_client, house, bucket_keys, settings):
+    settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = 1000
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    assert upload["max_size"] == 1000
+    refused = post_to_s3(upload, image_bytes("PNG", (300, 300)))
+    assert refused.status_code == 400 and b"EntityTooLarge" in refused.content
+    assert bucket_keys() == []
+
+
+def test_s3_refuses_a_post_that_is_not_an_image_type(owner_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    refused = post_to_s3(upload, b"<html></html>", content_type="text/html")
+    assert refused.status_code >= 400
+    assert bucket_keys() == []
+
+
+def test_only_the_owner_or_staff_gets_an_upload_url(other_client, house):
+    response = other_client.post("/api/property-images/upload_url/", target(house), format="json")
+    assert response.status_code == 403
+
+
+def test_completing_a_key_issued_to_someone_else_is_refused(owner_client, other_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    post_to_s3(upload, image_bytes())
+    response = other_client.post(
+        "/api/property-images/complete_upload/", {"key": upload["key"], **target(house)}, format="json"
+    )
+    assert response.status_code == 403
+    forged = owner_client.post(
+        "/api/property-images/complete_upload/", {"key": "uploads/999999/" + "a" * 32, **target(house)}, format="json"
+    )
+    assert forged.status_code == 400 and forged.json() == {"error": "This upload key was not issued to you"}
+    traversal = owner_client.post(
+        "/api/property-images/complete_upload/",
+        {"key": "properties/houseforsale/1/x.jpg", **target(house)},
+        format="json",
+    )
+    assert traversal.status_code == 400
+    assert PropertyImage.objects.count() == 0
+
+
+def test_completing_before_posting_is_a_400(owner_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    response = owner_client.post(
+        "/api/property-images/complete_upload/", {"key": upload["key"], **target(house)}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Nothing was uploaded under this key" in response.json()["error"]
+
+
+def test_an_invalid_posted_image_is_rejected_and_leaves_nothing(owner_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    assert post_to_s3(upload, b"<html><script>x</script></html>").status_code in (200, 201, 204)
+    response = owner_client.post(
+        "/api/property-images/complete_upload/",
+        {"key": upload["key"], "filename": "evil.jpg", **target(house)},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "evil.jpg: not a JPEG or PNG image"}
+    assert bucket_keys() == [] and PropertyImage.objects.count() == 0

@@ -4,6 +4,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
@@ -24,7 +26,18 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 @pytest.fixture
-def fuzzing_user(db, bucket_keys, django_user_model):
+def keep_test_connection():
+    """Calling the WSGI app directly sends request_finished, which would close the test's database
+    connection (and its transaction) after each request; Django's test client avoids that the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzzing_user(db, bucket_keys, django_user_model, keep_test_connection):
     """A staff user owning a house of each kind with an image, so ids 1.. exist for the fuzzer."""
     user = django_user_model.objects.create_user("fuzzer", password="fuzzer-password-123", is_staff=True)
     for house in (HouseForSaleFactory(owner=user), HouseForRentFactory(owner=user)):

@@ -30,7 +30,7 @@ MAX_PRESIGNED_EXPIRY = 604800
 NORMAL_KEY = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*")
 
 
-def stable_signing_time(*, now: int, expires_in: int, window: int) -> tuple[int, int]:
+def stable_signing_time(now: int, expires_in: int, window: int) -> tuple[int, int]:
     """(signing time, X-Amz-Expires) shared by every request in the same `window` seconds.
 
     Signing at the start of the window and adding the window to the expiry makes the URL
@@ -74,9 +74,7 @@ class PrivateMediaStorage(S3Storage):
         if presigner is None:
             return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
         expires_in = self.querystring_expire if expire is None else int(expire)
-        signed_at, url_expires_in = stable_signing_time(
-            now=int(time.time()), expires_in=expires_in, window=self.presigned_url_stable_window
-        )
+        signed_at, url_expires_in = stable_signing_time(int(time.time()), expires_in, self.presigned_url_stable_window)
         # Keys this app writes are already normal; only others pay for django-storages' normalisation.
         key = name if not self.location and NORMAL_KEY.fullmatch(name) else self._normalize_name(clean_name(name))
         return presigner.presign_get(key, signed_at=signed_at, expires_in=url_expires_in)

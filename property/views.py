@@ -45,6 +45,7 @@ from .services import (
 )
 
 SECURE_URL_ERROR = {"error": "Could not generate secure URL"}
+NO_IMAGES_ERROR = {"error": "No images provided"}
 
 MULTIPART_UPLOAD_REQUEST = {
     "multipart/form-data": {
@@ -70,7 +71,7 @@ def stored_images_response(store: Callable[[], list[PropertyImage]]) -> Response
     try:
         images = store()
     except NoImagesProvided:
-        return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(NO_IMAGES_ERROR, status=status.HTTP_400_BAD_REQUEST)
     except (ImageRejected, TooManyImages) as rejection:
         return Response({"error": str(rejection)}, status=status.HTTP_400_BAD_REQUEST)
     except UploadKeyRejected:
@@ -130,7 +131,7 @@ class HouseViewSet(viewsets.ModelViewSet):
         house = self.get_object()
         files = request.FILES.getlist("images")
         if not files:
-            return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(NO_IMAGES_ERROR, status=status.HTTP_400_BAD_REQUEST)
         options = validated(ImageUploadOptionsSerializer, request.data)
         return store_images_response(request=request, house=house, files=files, options=options)
 
@@ -236,7 +237,7 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
         """Upload several files (`images`) for the house named by `content_type` and `object_id`."""
         files = request.FILES.getlist("images")
         if not files:
-            return Response({"error": "No images provided"}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(NO_IMAGES_ERROR, status=status.HTTP_400_BAD_REQUEST)
         options = validated(BulkUploadSerializer, request.data)
         return store_images_response(request=request, house=options["house"], files=files, options=options)
 

@@ -147,3 +147,8 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def object_keys(*images) -> list[str]:
+    """Every object key of these images, their size variants included, sorted like bucket_keys()."""
+    return sorted(key for image in images for key in image.object_keys)

@@ -141,6 +141,12 @@ STORAGES = {
 PROPERTY_IMAGE_MAX_UPLOAD_SIZE = env.int("PROPERTY_IMAGE_MAX_UPLOAD_SIZE", default=10 * 1024 * 1024)  # 10 MB
 PROPERTY_IMAGE_MAX_PIXELS = env.int("PROPERTY_IMAGE_MAX_PIXELS", default=50_000_000)
 PROPERTY_IMAGE_MAX_FILES = env.int("PROPERTY_IMAGE_MAX_FILES", default=20)
+# Smaller private copies made on upload, for srcset: name -> width in pixels (never upscaled).
+PROPERTY_IMAGE_VARIANTS = env.bool("PROPERTY_IMAGE_VARIANTS", default=True)
+PROPERTY_IMAGE_VARIANT_WIDTHS = {"thumbnail": 320, "medium": 1024, "large": 2048}
+PROPERTY_IMAGE_VARIANT_FORMAT = env.str("PROPERTY_IMAGE_VARIANT_FORMAT", default="WEBP").upper()
+if PROPERTY_IMAGE_VARIANT_FORMAT not in ("WEBP", "JPEG"):
+    raise ImproperlyConfigured("PROPERTY_IMAGE_VARIANT_FORMAT must be WEBP or JPEG")
 PRESIGNED_URL_MAX_EXPIRATION = 604800  # 7 days: the SigV4 maximum
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -19,7 +19,8 @@ def thumbnail(image: PropertyImage | None, *, height: int = 80) -> str:
     """An <img> of a presigned URL: the admin never shows a public URL."""
     if image is None or not image.pk:
         return "-"
-    presigned_url = image.get_secure_url()
+    # The 320 px thumbnail variant where it exists: the admin list does not need the full photo.
+    presigned_url = image.get_secure_url(variant="thumbnail") or image.get_secure_url()
     if not presigned_url:
         return "(could not sign)"
     return format_html(

@@ -51,6 +51,8 @@ class PropertyImage(models.Model):
     height = models.PositiveIntegerField(default=0)
     size = models.PositiveBigIntegerField(default=0, help_text="Size of the stored object in bytes")
     mime_type = models.CharField(max_length=50, default="image/jpeg")
+    # {"thumbnail": {"key": ..., "width": 320, "height": 240}, "medium": ..., "large": ...}
+    variants = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -73,12 +75,21 @@ class PropertyImage(models.Model):
         """`house_for_sale` or `house_for_rent`, as clients name it."""
         return PROPERTY_KIND_BY_MODEL_NAME[ContentType.objects.get_for_id(self.content_type_id).model]
 
-    def get_secure_url(self, expiration: int | None = None) -> str | None:
-        """A presigned URL valid for `expiration` seconds (AWS_QUERYSTRING_EXPIRE by default), or None."""
+    @property
+    def object_keys(self) -> list[str]:
+        """The keys of the original and of each variant."""
+        return [key for key in [self.image.name, *(variant["key"] for variant in self.variants.values())] if key]
+
+    def get_secure_url(self, expiration: int | None = None, variant: str | None = None) -> str | None:
+        """A presigned URL of the image (or of one variant) valid for `expiration` seconds, or None.
+
+        None also when the image has no such variant (made before variants existed: see rebuild_variants).
+        """
         image = self.image  # one trip through the FileField descriptor: this runs for every image of a list
-        if not image:
+        key = image.name if variant is None else self.variants.get(variant, {}).get("key")
+        if not key:
             return None
-        return S3ImageService(image.storage).generate_presigned_url(key=image.name, expiration=expiration)
+        return S3ImageService(image.storage).generate_presigned_url(key=key, expiration=expiration)
 
 
 class House(models.Model):

@@ -21,6 +21,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
     content_type = serializers.CharField(source="property_kind", read_only=True)
     secure_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField(help_text="Deprecated: same presigned URL as secure_url.")
+    variants = serializers.SerializerMethodField(help_text="Smaller copies for srcset: name -> url, width, height.")
     order = serializers.IntegerField(min_value=0, required=False)
 
     class Meta:
@@ -39,6 +40,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
             "mime_type",
             "secure_url",
             "image_url",
+            "variants",
             "created_at",
             "updated_at",
         ]
@@ -73,6 +75,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
             "mime_type": instance.mime_type,
             "secure_url": presigned_url,
             "image_url": presigned_url,
+            "variants": self.get_variants(instance),
             "created_at": iso_datetime(instance.created_at, current_timezone),
             "updated_at": iso_datetime(instance.updated_at, current_timezone),
         }
@@ -89,6 +92,25 @@ class PropertyImageSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_image_url(self, instance: PropertyImage) -> str | None:
         return instance.get_secure_url()
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "url": {"type": "string", "format": "uri", "nullable": True},
+                    "width": {"type": "integer"},
+                    "height": {"type": "integer"},
+                },
+            },
+        }
+    )
+    def get_variants(self, instance: PropertyImage) -> dict:
+        return {
+            name: {"url": instance.get_secure_url(variant=name), "width": variant["width"], "height": variant["height"]}
+            for name, variant in instance.variants.items()
+        }
 
 
 def iso_datetime(value, current_timezone) -> str | None:
@@ -145,7 +167,9 @@ class CompleteUploadSerializer(BulkUploadSerializer):
 
 
 class ExpirationSerializer(serializers.Serializer):
-    """`?expiration=N`: seconds a presigned URL stays valid, 1 to 604800 (the SigV4 maximum)."""
+    """`?expiration=N`: seconds a presigned URL stays valid, 1 to 604800 (the SigV4 maximum); `?variant=`."""
+
+    variant = serializers.ChoiceField(choices=list(settings.PROPERTY_IMAGE_VARIANT_WIDTHS), required=False)
 
     expiration = serializers.IntegerField(
         min_value=1,

@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.db.models import Max
 
 from backend.storage_backends import S3ImageService, S3StorageError
 
-from .images import ImageRejected, SanitizedImage, sanitize_image
+from .images import ImageRejected, SanitizedImage, sanitize_image, stored_file
 from .models import House, PropertyImage, property_image_key
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def property_images_store(
             order=order,
         )
     except BaseException:
-        _delete_objects_quietly(s3, [outcome.key for outcome in outcomes if outcome.key])
+        _delete_objects_quietly(s3, [key for outcome in outcomes for key in outcome.uploaded_keys])
         raise
     finally:
         for outcome in outcomes:
@@ -104,6 +104,8 @@ class StoredFile:
     image: SanitizedImage | None = None
     key: str | None = None
     error: BaseException | None = None
+    # Every key written (or attempted) for this file: the original's, then its variants'.
+    uploaded_keys: list[str] = field(default_factory=list)
 
 
 # Decoding a photo takes its full pixel buffer in memory: at most one per core at a time.
@@ -115,10 +117,16 @@ def _store_file(*, s3: S3ImageService, upload: IO[bytes], model_name: str, prope
     try:
         with _decoding_slots:
             outcome.image = sanitize_image(upload, filename=getattr(upload, "name", None))
-        outcome.key = property_image_key(
-            model_name=model_name, property_id=property_id, extension=outcome.image.extension
-        )
-        s3.upload(key=outcome.key, content=outcome.image.as_file())
+        image = outcome.image
+        outcome.key = property_image_key(model_name=model_name, property_id=property_id, extension=image.extension)
+        outcome.uploaded_keys.append(outcome.key)
+        s3.upload(key=outcome.key, content=image.as_file())
+        download_stem = image.original_filename.rsplit(".", 1)[0]
+        for variant in image.variants:
+            variant_key = variant.key_beside(outcome.key)
+            outcome.uploaded_keys.append(variant_key)
+            download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
+            s3.upload(key=variant_key, content=stored_file(variant.content, variant.format, download_name))
     except Exception as error:  # noqa: BLE001 - handed back to the request's thread, which raises it
         outcome.error = error
     return outcome
@@ -169,6 +177,10 @@ def _create_image_rows(
             height=image.height,
             size=image.size,
             mime_type=image.mime_type,
+            variants={
+                variant.name: {"key": variant.key_beside(key), "width": variant.width, "height": variant.height}
+                for variant in image.variants
+            },
         )
         row.image.name = key
         row.save()
@@ -219,10 +231,11 @@ def property_image_set_main(*, image: PropertyImage) -> PropertyImage:
     return property_image_update(image=image, is_main=True)
 
 
-def property_image_delete_object_on_commit(*, key: str) -> None:
-    """Delete the object once the surrounding transaction commits (never for a rolled-back delete)."""
-    if key:
-        transaction.on_commit(lambda: _delete_objects_quietly(S3ImageService(), [key]))
+def property_image_delete_objects_on_commit(*, image: PropertyImage) -> None:
+    """Delete the image's objects (original and variants) once the transaction commits (never on rollback)."""
+    keys = image.object_keys
+    if keys:
+        transaction.on_commit(lambda: _delete_objects_quietly(S3ImageService(), keys))
 
 
 # Direct uploads: the client posts the file straight to S3, under a staging key only it was given.

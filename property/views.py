@@ -9,12 +9,13 @@ from django.http import HttpResponseRedirect
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from backend.exceptions import ErrorBodyException
 from backend.storage_backends import S3StorageError
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
@@ -44,7 +45,14 @@ from .services import (
     property_images_store,
 )
 
-SECURE_URL_ERROR = {"error": "Could not generate secure URL"}
+
+class SecureUrlUnavailable(ErrorBodyException):
+    """The guide's `500 {"error": "Could not generate secure URL"}`: signing is impossible (no credentials)."""
+
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = "Could not generate secure URL"
+
+
 NO_IMAGES_ERROR = {"error": "No images provided"}
 
 MULTIPART_UPLOAD_REQUEST = {
@@ -151,6 +159,9 @@ class HouseForRentViewSet(HouseViewSet):
 EXPIRATION_PARAMETER = OpenApiParameter(
     "expiration", int, description="Seconds the URL stays valid (1 to 604800, default 3600)."
 )
+VARIANT_PARAMETER = OpenApiParameter(
+    "variant", str, enum=["thumbnail", "medium", "large"], description="A smaller copy instead of the original."
+)
 
 
 class PropertyImageViewSet(viewsets.ModelViewSet):
@@ -183,7 +194,7 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
         serializer.instance = property_image_update(image=serializer.instance, **serializer.validated_data)
 
     @extend_schema(
-        parameters=[EXPIRATION_PARAMETER],
+        parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
         responses={
             200: inline_serializer(
                 "SecureUrl",
@@ -197,26 +208,34 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def secure_url(self, request: Request, pk: str | None = None) -> Response:
-        """A presigned URL for this image, valid for `expiration` seconds."""
+        """A presigned URL for this image (or one of its variants), valid for `expiration` seconds."""
         image = self.get_object()
-        expiration = validated(ExpirationSerializer, request.query_params)["expiration"]
-        presigned_url = image.get_secure_url(expiration)
-        if not presigned_url:
-            return Response(SECURE_URL_ERROR, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        presigned_url, expiration = self.presigned_url_for(request, image)
         return Response({"secure_url": presigned_url, "expires_in": expiration, "image_id": image.pk})
 
-    @extend_schema(parameters=[EXPIRATION_PARAMETER], responses={302: OpenApiResponse(description="To the image")})
+    @extend_schema(
+        parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
+        responses={302: OpenApiResponse(description="To the image")},
+    )
     @action(detail=True, methods=["get"])
     def redirect_to_image(self, request: Request, pk: str | None = None):
-        """302 to a presigned URL of this image."""
-        image = self.get_object()
-        expiration = validated(ExpirationSerializer, request.query_params)["expiration"]
-        presigned_url = image.get_secure_url(expiration)
-        if not presigned_url:
-            return Response(SECURE_URL_ERROR, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        """302 to a presigned URL of this image (or of one of its variants)."""
+        presigned_url, _expiration = self.presigned_url_for(request, self.get_object())
         redirect = HttpResponseRedirect(presigned_url)
         redirect["Cache-Control"] = "private, no-store"
         return redirect
+
+    @staticmethod
+    def presigned_url_for(request: Request, image: PropertyImage) -> tuple[str, int]:
+        """Read `?expiration=` and `?variant=` and sign; 400, 404 or the guide's 500 when that cannot be done."""
+        query = validated(ExpirationSerializer, request.query_params)
+        variant = query.get("variant")
+        if variant and variant not in image.variants:
+            raise NotFound(f"This image has no {variant} variant yet (manage.py rebuild_variants makes it).")
+        presigned_url = image.get_secure_url(query["expiration"], variant=variant)
+        if not presigned_url:
+            raise SecureUrlUnavailable
+        return presigned_url, query["expiration"]
 
     @extend_schema(
         request={

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from conftest import TEST_BUCKET, jpeg_upload
+from conftest import TEST_BUCKET, jpeg_upload, object_keys
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -53,7 +53,7 @@ def acl_calls():
 def test_make_images_private_dry_run_counts_and_changes_nothing(bucket_keys, acl_calls):
     property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
     output = run("make_images_private")
-    assert "Would set private (dry run; --apply to change): 2 objects" in output
+    assert "Would set private (dry run; --apply to change): 8 objects" in output  # 2 originals, 6 variants
     assert acl_calls == []
 
 
@@ -61,15 +61,16 @@ def test_make_images_private_apply_sets_each_object_private(bucket_keys, acl_cal
     images = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
     s3_client.put_object(Bucket=TEST_BUCKET, Key="elsewhere/other.jpg", Body=b"x")
     output = run("make_images_private", "--apply")
-    assert "Set private: 2 objects" in output
-    assert sorted(acl_calls) == sorted((image.image.name, "private") for image in images)
+    assert "Set private: 8 objects" in output
+    assert sorted(acl_calls) == [(key, "private") for key in object_keys(*images)]
 
 
 @pytest.fixture
 def orphans(bucket_keys, s3_client):
     house = HouseForSaleFactory()
     kept, lost = property_images_store(house=house, files=[jpeg_upload(), jpeg_upload()])
-    s3_client.delete_object(Bucket=TEST_BUCKET, Key=lost.image.name)  # a row whose object is missing
+    for key in lost.object_keys:  # a row whose objects are missing
+        s3_client.delete_object(Bucket=TEST_BUCKET, Key=key)
     s3_client.put_object(Bucket=TEST_BUCKET, Key="properties/houseforsale/99/stray.jpg", Body=b"x")
     return kept, lost
 
@@ -88,7 +89,7 @@ def test_sweep_orphans_delete_removes_both_kinds_and_keeps_the_rest(orphans, buc
     kept, _lost = orphans
     output = run("sweep_orphans", "--delete", "--min-age", "0")
     assert "Deleted 1 orphan objects and 1 orphan rows" in output
-    assert bucket_keys() == [kept.image.name]
+    assert bucket_keys() == object_keys(kept)
     assert list(PropertyImage.objects.all()) == [kept]
 
 

@@ -9,7 +9,7 @@ from django.test import override_settings
 from PIL import Image
 
 from backend.storage_backends import S3StorageError
-from conftest import TEST_BUCKET, image_bytes
+from conftest import TEST_BUCKET, image_bytes, object_keys
 from property import services
 from property.images import ImageRejected
 from property.models import PropertyImage
@@ -38,7 +38,8 @@ def png(name: str = "plan.png") -> SimpleUploadedFile:
 def test_store_uploads_objects_and_creates_rows(bucket_keys, s3_client):
     house = HouseForSaleFactory()
     images = property_images_store(house=house, files=[jpeg("salón.jpg"), png()], caption="Living room")
-    assert bucket_keys() == sorted(image.image.name for image in images)
+    assert bucket_keys() == object_keys(*images)
+    assert len(bucket_keys()) == 2 * 4  # each: the original and three size variants
     first, second = images
     assert first.image.name.startswith(f"properties/houseforsale/{house.pk}/")
     assert first.image.name.endswith(".jpg") and second.image.name.endswith(".png")
@@ -142,7 +143,7 @@ def test_deleting_an_image_removes_its_object_after_commit(bucket_keys, django_c
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         image.delete()
-    assert bucket_keys() == [image.image.name]  # still there until the transaction commits
+    assert bucket_keys() == object_keys(image)  # still there until the transaction commits
     for callback in callbacks:
         callback()
     assert bucket_keys() == []
@@ -150,14 +151,14 @@ def test_deleting_an_image_removes_its_object_after_commit(bucket_keys, django_c
 
 def test_rolled_back_delete_keeps_the_object(bucket_keys, django_capture_on_commit_callbacks):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
-    image_pk, key = image.pk, image.image.name
+    image_pk, keys = image.pk, object_keys(image)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             image.delete()
             raise RuntimeError("roll back")
     assert callbacks == []
     assert PropertyImage.objects.filter(pk=image_pk).exists()
-    assert bucket_keys() == [key]
+    assert bucket_keys() == keys
 
 
 def test_deleting_a_house_removes_its_images_and_objects(bucket_keys, django_capture_on_commit_callbacks):
@@ -168,7 +169,7 @@ def test_deleting_a_house_removes_its_images_and_objects(bucket_keys, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         house.delete()
     assert list(PropertyImage.objects.all()) == [kept]
-    assert bucket_keys() == [kept.image.name]
+    assert bucket_keys() == object_keys(kept)
 
 
 def test_set_main_leaves_exactly_one_main_image(bucket_keys):

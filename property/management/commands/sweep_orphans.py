@@ -36,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, delete: bool, min_age: int, staging_max_age: int, **options) -> None:
         s3 = S3ImageService()
         cutoff = datetime.now(UTC) - timedelta(seconds=min_age)
-        keys_in_rows = set(PropertyImage.objects.values_list("image", flat=True))
+        keys_in_rows = {key for image in PropertyImage.objects.only("image", "variants") for key in image.object_keys}
         keys_in_bucket: set[str] = set()
         orphan_objects: list[str] = []
         for key, modified in tqdm(s3.list_objects(prefix=PREFIX), desc="objects", unit=" obj", disable=None):
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 orphan_objects.append(key)
         staging_cutoff = datetime.now(UTC) - timedelta(seconds=staging_max_age)
         orphan_objects += [key for key, modified in s3.list_objects(prefix=STAGING_PREFIX) if modified < staging_cutoff]
-        # A row is written only after its object, so a row without an object is a lost object, at any age.
+        # A row is written only after its objects, so a row without its original is a lost object, at any age.
         rows_without_object = PropertyImage.objects.filter(image__in=keys_in_rows - keys_in_bucket)
 
         for key in orphan_objects:

@@ -1,0 +1,141 @@
+"""Size variants: made on every upload path, private, beside the original, in the API, deleted with it."""
+
+import io
+
+import pytest
+import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from PIL import Image
+
+from conftest import TEST_BUCKET, image_bytes, jpeg_upload, object_keys
+from property.images import ImageRejected
+from property.models import PropertyImage
+from property.services import property_images_store
+from property.tests.factories import HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(s3_client, key: str) -> Image.Image:
+    return Image.open(io.BytesIO(s3_client.get_object(Bucket=TEST_BUCKET, Key=key)["Body"].read()))
+
+
+def test_upload_makes_three_webp_variants_beside_the_original(bucket_keys, s3_client):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload("big.jpg", (2600, 1300))])
+    stem = image.image.name.rsplit(".", 1)[0]
+    assert image.variants == {
+        "large": {"key": f"{stem}_2048w.webp", "width": 2048, "height": 1024},
+        "medium": {"key": f"{stem}_1024w.webp", "width": 1024, "height": 512},
+        "thumbnail": {"key": f"{stem}_320w.webp", "width": 320, "height": 160},
+    }
+    assert bucket_keys() == object_keys(image)
+    for variant in image.variants.values():
+        picture = stored(s3_client, variant["key"])
+        assert (picture.format, picture.size) == ("WEBP", (variant["width"], variant["height"]))
+        head = s3_client.head_object(Bucket=TEST_BUCKET, Key=variant["key"])
+        assert head["ContentType"] == "image/webp"
+
+
+def test_variants_are_never_upscaled(bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload("small.jpg", (500, 250))])
+    assert {name: variant["width"] for name, variant in image.variants.items()} == {
+        "large": 500,
+        "medium": 500,
+        "thumbnail": 320,
+    }
+
+
+def test_jpeg_fallback_setting_and_no_metadata_in_variants(bucket_keys, s3_client, settings):
+    settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
+    exif = Image.Exif()
+    exif[0x8825] = {2: (38.0, 20.0, 41.0)}
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(buffer, format="JPEG", exif=exif, comment=b"<script>leak()</script>")
+    (image,) = property_images_store(
+        house=HouseForSaleFactory(), files=[SimpleUploadedFile("gps.jpg", buffer.getvalue())]
+    )
+    thumbnail_key = image.variants["thumbnail"]["key"]
+    assert thumbnail_key.endswith("_320w.jpg")
+    raw = s3_client.get_object(Bucket=TEST_BUCKET, Key=thumbnail_key)["Body"].read()
+    assert b"<script>" not in raw
+    assert not Image.open(io.BytesIO(raw)).getexif()
+
+
+def test_variants_are_off_when_disabled(bucket_keys, settings):
+    settings.PROPERTY_IMAGE_VARIANTS = False
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    assert image.variants == {}
+    assert bucket_keys() == [image.image.name]
+
+
+def test_api_lists_variants_with_working_private_urls(owner_client, owner, bucket_keys):
+    house = HouseForSaleFactory(owner=owner)
+    response = owner_client.post(
+        f"/api/houses-for-sale/{house.pk}/upload_images/",
+        {"images": [jpeg_upload("a.jpg", (1500, 1000))]},
+        format="multipart",
+    )
+    variants = response.json()[0]["variants"]
+    assert set(variants) == {"thumbnail", "medium", "large"}
+    assert (variants["medium"]["width"], variants["medium"]["height"]) == (1024, 683)
+    fetched = requests.get(variants["thumbnail"]["url"], timeout=10)
+    assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/webp"
+    assert requests.get(variants["thumbnail"]["url"].split("?")[0], timeout=10).status_code == 403
+
+
+def test_secure_url_and_redirect_take_a_variant(owner_client, owner, bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    body = owner_client.get(f"/api/property-images/{image.pk}/secure_url/?variant=medium").json()
+    assert image.variants["medium"]["key"] in body["secure_url"]
+    redirect = owner_client.get(f"/api/property-images/{image.pk}/redirect_to_image/?variant=thumbnail")
+    assert redirect.status_code == 302 and image.variants["thumbnail"]["key"] in redirect["Location"]
+    unknown = owner_client.get(f"/api/property-images/{image.pk}/secure_url/?variant=huge")
+    assert unknown.status_code == 400 and "variant" in unknown.json()
+
+
+def test_an_image_without_variants_answers_404_for_one(owner_client, owner, bucket_keys, settings):
+    settings.PROPERTY_IMAGE_VARIANTS = False
+    (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    response = owner_client.get(f"/api/property-images/{image.pk}/secure_url/?variant=large")
+    assert response.status_code == 404
+    assert "rebuild_variants" in response.json()["detail"]
+
+
+def test_rebuild_variants_makes_the_missing_ones_and_is_resumable(bucket_keys, settings):
+    settings.PROPERTY_IMAGE_VARIANTS = False
+    images = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload(size=(400, 300))])
+    settings.PROPERTY_IMAGE_VARIANTS = True
+    out = io.StringIO()
+    call_command("rebuild_variants", stdout=out, stderr=io.StringIO())
+    assert "Rebuilt variants of 2 images, 0 failed, 0 already complete" in out.getvalue()
+    rebuilt = list(PropertyImage.objects.order_by("pk"))
+    assert all(set(image.variants) == {"thumbnail", "medium", "large"} for image in rebuilt)
+    assert bucket_keys() == object_keys(*rebuilt)
+    again = io.StringIO()
+    call_command("rebuild_variants", stdout=again, stderr=io.StringIO())
+    assert "Rebuilt variants of 0 images, 0 failed, 2 already complete" in again.getvalue()
+    assert [image.pk for image in rebuilt] == [image.pk for image in images]
+
+
+def test_deleting_an_image_deletes_its_variants(bucket_keys, django_capture_on_commit_callbacks):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    assert len(bucket_keys()) == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        image.delete()
+    assert bucket_keys() == []
+
+
+def test_sweep_orphans_does_not_take_variants_for_orphans(bucket_keys):
+    property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    out = io.StringIO()
+    call_command("sweep_orphans", "--min-age", "0", stdout=out, stderr=io.StringIO())
+    assert "Found 0 orphan objects and 0 orphan rows" in out.getvalue()
+
+
+def test_one_bad_file_leaves_no_variant_behind(bucket_keys):
+    with pytest.raises(ImageRejected, match="not a JPEG or PNG"):
+        property_images_store(
+            house=HouseForSaleFactory(), files=[jpeg_upload(), SimpleUploadedFile("bad.jpg", image_bytes("GIF"))]
+        )
+    assert bucket_keys() == []

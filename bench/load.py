@@ -67,9 +67,12 @@ print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "house
 COUNT_SCRIPT = """
 from property.models import PropertyImage
 from backend.storage_backends import S3ImageService
-rows = set(PropertyImage.objects.values_list("image", flat=True))
+images = list(PropertyImage.objects.all())
+expected = {key for image in images for key in image.object_keys}  # each original and its size variants
 objects = {key for key, _ in S3ImageService().list_objects(prefix="properties/")}
-import json; print(json.dumps({"rows": len(rows), "objects": len(objects), "mismatched": len(rows ^ objects)}))
+import json
+print(json.dumps({"rows": len(images), "expected_objects": len(expected), "objects": len(objects),
+                  "mismatched": len(expected ^ objects)}))
 """
 
 

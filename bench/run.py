@@ -182,8 +182,10 @@ def bench_bulk_upload(environment: dict[str, str]) -> dict:
         assert response.status_code == 201, response.text
         return elapsed
 
-    def scenario(concurrency: int, photo: bytes, count: int, runs: int) -> tuple[float, float]:
-        worker = GunicornWorker(environment, S3_UPLOAD_CONCURRENCY=str(concurrency))
+    def scenario(concurrency: int, photo: bytes, count: int, runs: int, variants: bool = True) -> tuple[float, float]:
+        worker = GunicornWorker(
+            environment, S3_UPLOAD_CONCURRENCY=str(concurrency), PROPERTY_IMAGE_VARIANTS=str(variants)
+        )
         try:
             bulk_upload(worker, photo, 1)  # warm up imports and connections
             seconds = statistics.median(bulk_upload(worker, photo, count) for _ in range(runs))
@@ -191,6 +193,7 @@ def bench_bulk_upload(environment: dict[str, str]) -> dict:
         finally:
             worker.stop()
 
+    without_variants_s, _ = scenario(4, two_mb, 10, runs=3, variants=False)
     sequential_s, sequential_rss = scenario(1, two_mb, 10, runs=3)
     concurrent_s, concurrent_rss = scenario(4, two_mb, 10, runs=3)
     _, one_big_rss = scenario(4, ten_mb, 1, runs=1)
@@ -199,6 +202,7 @@ def bench_bulk_upload(environment: dict[str, str]) -> dict:
     return {
         "two_mb_size": len(two_mb),
         "ten_mb_size": len(ten_mb),
+        "without_variants_s": without_variants_s,
         "sequential_s": sequential_s,
         "concurrent_s": concurrent_s,
         "ratio": concurrent_s / sequential_s,
@@ -221,6 +225,49 @@ def machine() -> str:
     )
 
 
+VARIANT_COST_SCRIPT = """
+import resource, sys, time
+import django
+django.setup()
+from PIL import Image
+from property.images import make_variants
+decoded = Image.open(sys.argv[1]); decoded.load()
+timings = []
+for _ in range(3 if sys.argv[2] == "variants" else 0):
+    started = time.perf_counter()
+    for variant in make_variants(decoded):
+        variant.content.close()
+    timings.append(time.perf_counter() - started)
+print(min(timings, default=0) * 1000, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bench_variant_cost(environment: dict[str, str]) -> dict:
+    """ms to make the three variants of a 12-megapixel photo, and peak RSS of a fresh process that only
+    decodes it against one that also makes its variants."""
+    from bench.photos import photo_jpeg
+
+    def measure(photo_path: str, mode: str) -> tuple[float, float]:
+        result = subprocess.run(
+            [sys.executable, "-c", VARIANT_COST_SCRIPT, photo_path, mode],
+            cwd=BASE_DIR,
+            env={**os.environ, **environment},
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode:
+            raise RuntimeError(f"variant cost measurement failed: {result.stderr[-2000:]}")
+        milliseconds, peak_mb = (float(value) for value in result.stdout.split())
+        return milliseconds, peak_mb
+
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as photo:
+        photo.write(photo_jpeg(4000, 3000, seed=5, quality=90))
+        photo.flush()
+        _, decode_only_mb = measure(photo.name, "decode")
+        milliseconds, with_variants_mb = measure(photo.name, "variants")
+    return {"ms": milliseconds, "decode_only_mb": decode_only_mb, "with_variants_mb": with_variants_mb}
+
+
 def bench_load() -> dict:
     """The load test runs in its own process: it needs its own database (PostgreSQL when it answers)."""
     result = subprocess.run(
@@ -234,7 +281,7 @@ def verdict(ok: bool) -> str:
 
 
 def load_section(load: dict) -> str:
-    equal = load["mismatched"] == 0 and load["rows"] == load["objects"]
+    equal = load["mismatched"] == 0 and load["expected_objects"] == load["objects"]
     by_operation = ", ".join(f"{name} {count}" for name, count in sorted(load["by_operation"].items()))
     return "\n".join(
         [
@@ -244,11 +291,13 @@ def load_section(load: dict) -> str:
             "Mix: 40% list (100 per page), 20% detail, 25% `secure_url`, 10% upload of one 800x600 photo, "
             f"5% delete of an image the client uploaded. Database: {load['database']}; S3: local SeaweedFS; loopback.",
             "",
-            "| requests | per second | errors | p50 | p95 | p99 | image rows | objects under properties/ |",
-            "|---|---|---|---|---|---|---|---|",
+            "| requests | per second | errors | p50 | p95 | p99 | image rows | their objects (originals and variants) "
+            "| objects under properties/ |",
+            "|---|---|---|---|---|---|---|---|---|",
             f"| {load['served']} | {load['per_second']} "
             f"| **{load['errors']}** (goal 0: {verdict(load['errors'] == 0)}) "
             f"| {load['p50_ms']} ms | {load['p95_ms']} ms | {load['p99_ms']} ms | {load['rows']} "
+            f"| {load['expected_objects']} "
             f"| {load['objects']} (equal: {verdict(equal)}) |",
             "",
             f"Requests by operation: {by_operation}.",
@@ -257,7 +306,27 @@ def load_section(load: dict) -> str:
     )
 
 
-def report(presign: dict, listing: dict, upload: dict, load: dict) -> str:
+def variants_section(upload: dict, variant_cost: dict) -> str:
+    ratio = upload["concurrent_s"] / upload["without_variants_s"]
+    return "\n".join(
+        [
+            "## 5. Size variants (thumbnail 320, medium 1024, large 2048 px, WebP)",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| making the three variants of a 12-megapixel photo | {variant_cost['ms']:.0f} ms |",
+            f"| peak RSS of a fresh process: decoding the photo / decoding it and making its variants "
+            f"| {variant_cost['decode_only_mb']:.0f} MB / {variant_cost['with_variants_mb']:.0f} MB |",
+            f"| `bulk_upload` of 10 photos of {upload['two_mb_size'] / 1e6:.1f} MB without variants "
+            f"| {upload['without_variants_s']:.2f} s |",
+            f"| the same with variants | {upload['concurrent_s']:.2f} s |",
+            f"| with / without | **{ratio:.2f}x** (goal ≤ 2x: {verdict(ratio <= 2)}) |",
+            "",
+        ]
+    )
+
+
+def report(presign: dict, listing: dict, upload: dict, load: dict, variant_cost: dict) -> str:
     return f"""# Benchmark results
 
 Latest `make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.
@@ -294,12 +363,13 @@ Peak RSS of a fresh worker for one bulk upload of photos of {upload["ten_mb_size
 Decoding runs at most one photo per core at a time, so memory rises from 1 to 2 files (two decodes at
 once on this machine) and then stays flat: it does not grow with the number of files.
 
-Why the upload ratio is what it is here: re-encoding a 2 MB photo costs ~50 ms of CPU and the bundled S3
-server, on the same 2 cores, answers a 2 MB PUT in ~15-20 ms, so on loopback the work is CPU-bound and two
-cores can at best halve it. Against a remote S3, where a PUT waits on the network, the uploads overlap
-and the ratio falls further.
+Why the upload ratio is what it is here: checking and re-encoding a 2 MB photo costs ~50 ms of CPU (and
+its size variants more, section 5), while the bundled S3 server, on the same 2 cores, answers a 2 MB PUT
+in ~15-20 ms: on loopback the work is CPU-bound and two cores can at best halve it. Against a remote S3,
+where a PUT waits on the network, the uploads overlap and the ratio falls further.
 
-{load_section(load)}"""
+{load_section(load)}
+{variants_section(upload, variant_cost)}"""
 
 
 def main() -> None:
@@ -310,20 +380,22 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/4 presigning ...", flush=True)
+            print("1/5 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/4 list endpoint ...", flush=True)
+            print("2/5 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/4 bulk upload ...", flush=True)
+            print("3/5 bulk upload ...", flush=True)
             upload = bench_bulk_upload(environment) if not only or "upload" in only else None
-            print("4/4 load test ...", flush=True)
+            print("4/5 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
+            print("5/5 variant cost ...", flush=True)
+            variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
             if only:
-                print(presign, listing, upload, load)
+                print(presign, listing, upload, load, variant_cost)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load)
+    text = report(presign, listing, upload, load, variant_cost)
     RESULTS.write_text(text)
     print(text)
 

@@ -53,6 +53,7 @@ class SanitizedImage:
     width: int
     height: int
     size: int
+    variants: list[ImageVariant] = field(default_factory=list)
 
     @property
     def extension(self) -> str:
@@ -61,8 +62,6 @@ class SanitizedImage:
     @property
     def mime_type(self) -> str:
         return FORMAT_DETAILS[self.format][1]
-
-    variants: list[ImageVariant] = field(default_factory=list)
 
     def as_file(self) -> File:
         """A Django File carrying the Content-Type and download name the storage writes on the object."""

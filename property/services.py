@@ -21,7 +21,7 @@ from django.db.models import Max
 
 from backend.storage_backends import S3ImageService, S3StorageError
 
-from .images import ImageRejected, SanitizedImage, sanitize_image, stored_file
+from .images import ImageRejected, ImageVariant, SanitizedImage, sanitize_image, stored_file
 from .models import House, PropertyImage, property_image_key
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def property_images_store(
         return _create_image_rows(
             house=house,
             content_type=content_type,
-            images=[(outcome.image, outcome.key) for outcome in outcomes],
+            images=[(outcome.image, outcome.key, outcome.variants) for outcome in outcomes],
             caption=caption,
             is_main=is_main,
             order=order,
@@ -106,6 +106,31 @@ class StoredFile:
     error: BaseException | None = None
     # Every key written (or attempted) for this file: the original's, then its variants'.
     uploaded_keys: list[str] = field(default_factory=list)
+    # The row's `variants`: name -> key, width, height.
+    variants: dict[str, dict] = field(default_factory=dict)
+
+
+def property_image_variants_upload(
+    *,
+    s3: S3ImageService,
+    variants: Sequence[ImageVariant],
+    original_key: str,
+    original_filename: str,
+    uploaded_keys: list[str],
+) -> dict[str, dict]:
+    """Store each variant beside the original; returns what a row keeps of them.
+
+    Each key is added to `uploaded_keys` before its upload, so a failure can clean up after itself.
+    """
+    download_stem = original_filename.rsplit(".", 1)[0] or "image"
+    stored = {}
+    for variant in variants:
+        key = variant.key_beside(original_key)
+        uploaded_keys.append(key)
+        download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
+        s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
+        stored[variant.name] = {"key": key, "width": variant.width, "height": variant.height}
+    return stored
 
 
 # Decoding a photo takes its full pixel buffer in memory: at most one per core at a time.
@@ -121,12 +146,13 @@ def _store_file(*, s3: S3ImageService, upload: IO[bytes], model_name: str, prope
         outcome.key = property_image_key(model_name=model_name, property_id=property_id, extension=image.extension)
         outcome.uploaded_keys.append(outcome.key)
         s3.upload(key=outcome.key, content=image.as_file())
-        download_stem = image.original_filename.rsplit(".", 1)[0]
-        for variant in image.variants:
-            variant_key = variant.key_beside(outcome.key)
-            outcome.uploaded_keys.append(variant_key)
-            download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
-            s3.upload(key=variant_key, content=stored_file(variant.content, variant.format, download_name))
+        outcome.variants = property_image_variants_upload(
+            s3=s3,
+            variants=image.variants,
+            original_key=outcome.key,
+            original_filename=image.original_filename,
+            uploaded_keys=outcome.uploaded_keys,
+        )
     except Exception as error:  # noqa: BLE001 - handed back to the request's thread, which raises it
         outcome.error = error
     return outcome
@@ -152,7 +178,7 @@ def _create_image_rows(
     *,
     house: House,
     content_type: ContentType,
-    images: list[tuple[SanitizedImage, str]],
+    images: list[tuple[SanitizedImage, str, dict[str, dict]]],
     caption: str,
     is_main: bool,
     order: int | None,
@@ -165,7 +191,7 @@ def _create_image_rows(
     if is_main:
         _unset_main_images(content_type_id=content_type.pk, object_id=house.pk)
     created = []
-    for position, (image, key) in enumerate(images):
+    for position, (image, key, variants) in enumerate(images):
         row = PropertyImage(
             content_type=content_type,
             object_id=house.pk,
@@ -177,10 +203,7 @@ def _create_image_rows(
             height=image.height,
             size=image.size,
             mime_type=image.mime_type,
-            variants={
-                variant.name: {"key": variant.key_beside(key), "width": variant.width, "height": variant.height}
-                for variant in image.variants
-            },
+            variants=variants,
         )
         row.image.name = key
         row.save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import IO
 
+from django.conf import settings
 from django.http import HttpResponseRedirect
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -160,7 +161,10 @@ EXPIRATION_PARAMETER = OpenApiParameter(
     "expiration", int, description="Seconds the URL stays valid (1 to 604800, default 3600)."
 )
 VARIANT_PARAMETER = OpenApiParameter(
-    "variant", str, enum=["thumbnail", "medium", "large"], description="A smaller copy instead of the original."
+    "variant",
+    str,
+    enum=list(settings.PROPERTY_IMAGE_VARIANT_WIDTHS),
+    description="A smaller copy instead of the original.",
 )
 
 

@@ -6,8 +6,9 @@ from PIL import Image
 from tqdm import tqdm
 
 from backend.storage_backends import S3ImageService, S3StorageError
-from property.images import ACCEPTED_FORMATS, make_variants, stored_file
+from property.images import ACCEPTED_FORMATS, make_variants
 from property.models import PropertyImage
+from property.services import property_image_variants_upload
 
 
 class Command(BaseCommand):
@@ -43,14 +44,14 @@ class Command(BaseCommand):
                 variants = make_variants(decoded)
         finally:
             original.close()
-        stem = image.original_filename.rsplit(".", 1)[0] or "image"
-        made = {}
         try:
-            for variant in variants:
-                key = variant.key_beside(image.image.name)
-                download_name = f"{stem}_{variant.nominal_width}w.{variant.extension}"
-                s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
-                made[variant.name] = {"key": key, "width": variant.width, "height": variant.height}
+            made = property_image_variants_upload(
+                s3=s3,
+                variants=variants,
+                original_key=image.image.name,
+                original_filename=image.original_filename,
+                uploaded_keys=[],
+            )
         finally:
             for variant in variants:
                 variant.content.close()

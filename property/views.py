@@ -75,8 +75,9 @@ def ensure_can_change(request: Request, house: House) -> None:
         raise PermissionDenied(IsOwnerOrStaffOrReadOnly.message)
 
 
-def stored_images_response(store: Callable[[], list[PropertyImage]]) -> Response:
-    """Run an upload service and turn its outcome into the API's answer: 201 with the images, or why not."""
+def stored_images_response(store: Callable[[], list[PropertyImage]], *, single: bool = False) -> Response:
+    """Run an upload service and turn its outcome into the API's answer: 201 with the images (or, with
+    `single`, the one image), or why not."""
     try:
         images = store()
     except NoImagesProvided:
@@ -95,10 +96,13 @@ def stored_images_response(store: Callable[[], list[PropertyImage]]) -> Response
             {"error": "Could not store the images: the storage service is unavailable, please retry"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    return Response(PropertyImageSerializer(images, many=True).data, status=status.HTTP_201_CREATED)
+    data = PropertyImageSerializer(images[0]).data if single else PropertyImageSerializer(images, many=True).data
+    return Response(data, status=status.HTTP_201_CREATED)
 
 
-def store_images_response(*, request: Request, house: House, files: Sequence[IO[bytes]], options: dict) -> Response:
+def store_images_response(
+    *, request: Request, house: House, files: Sequence[IO[bytes]], options: dict, single: bool = False
+) -> Response:
     """Store multipart files for `house` on behalf of the request's user."""
     ensure_can_change(request, house)
     return stored_images_response(
@@ -108,7 +112,8 @@ def store_images_response(*, request: Request, house: House, files: Sequence[IO[
             caption=options.get("caption", ""),
             is_main=options.get("is_main", False),
             order=options.get("order"),
-        )
+        ),
+        single=single,
     )
 
 
@@ -187,12 +192,9 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Upload one file (`image`) for the house named by `content_type` and `object_id`."""
         options = validated(PropertyImageCreateSerializer, request.data)
-        response = store_images_response(
-            request=request, house=options["house"], files=[options["image"]], options=options
+        return store_images_response(
+            request=request, house=options["house"], files=[options["image"]], options=options, single=True
         )
-        if response.status_code == status.HTTP_201_CREATED:
-            response.data = response.data[0]
-        return response
 
     def perform_update(self, serializer: PropertyImageSerializer) -> None:
         serializer.instance = property_image_update(image=serializer.instance, **serializer.validated_data)
@@ -297,7 +299,7 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
         """Check and store a photo posted to S3 through `upload_url`, like a multipart upload."""
         options = validated(CompleteUploadSerializer, request.data)
         ensure_can_change(request, options["house"])
-        response = stored_images_response(
+        return stored_images_response(
             lambda: direct_upload_complete(
                 user_id=request.user.pk,
                 key=options["key"],
@@ -306,11 +308,9 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
                 caption=options["caption"],
                 is_main=options["is_main"],
                 order=options.get("order"),
-            )
+            ),
+            single=True,
         )
-        if response.status_code == status.HTTP_201_CREATED:
-            response.data = response.data[0]
-        return response
 
     @extend_schema(request=None, responses={200: PropertyImageSerializer})
     @action(detail=True, methods=["patch"])

@@ -1,18 +1,31 @@
-"""Django admin for houses and their private images: thumbnails from presigned URLs, multi-file upload."""
+"""Django admin for houses and their private images: thumbnails from presigned URLs, multi-file upload
+through the server or straight from the browser to the bucket."""
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db.models import Prefetch
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from backend.storage_backends import S3StorageError
 
 from .images import ImageRejected, sanitize_image
 from .models import House, HouseForRent, HouseForSale, PropertyImage
-from .services import TooManyImages, property_image_update, property_images_store
+from .services import (
+    TooManyImages,
+    direct_upload_complete,
+    direct_upload_issue,
+    property_image_update,
+    property_images_store,
+)
+from .views import DIRECT_UPLOAD_UNAVAILABLE, UPLOAD_FAILURES, upload_failure
 
 
 def thumbnail(image: PropertyImage | None, *, height: int = 80) -> str:
@@ -82,7 +95,89 @@ class HouseAdmin(admin.ModelAdmin):
     inlines = [PropertyImageInline]
     search_fields = ["title", "address", "city", "owner__username"]
     list_select_related = ["owner"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["direct_upload", "created_at", "updated_at"]
+
+    class Media:
+        js = ["property/admin/direct_upload.js"]
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            # Before the parent's URLs: they end with a catch-all `<object_id>/` redirect.
+            path(
+                "<path:object_id>/direct-upload/url/",
+                self.admin_site.admin_view(self.direct_upload_url_view),
+                name=f"{name}_direct_upload_url",
+            ),
+            path(
+                "<path:object_id>/direct-upload/complete/",
+                self.admin_site.admin_view(self.direct_upload_complete_view),
+                name=f"{name}_direct_upload_complete",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Direct upload")
+    def direct_upload(self, house: House) -> str:
+        """Photos sent from the browser straight to the private bucket (presigned POST), then checked
+        and stored by the server like any other upload: nothing large goes through this server."""
+        if not house.pk:
+            return "Save the house first: then photos can be sent straight to the private bucket."
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}"
+        return format_html(
+            '<div class="direct-upload" data-upload-url="{}" data-complete-url="{}">'
+            '<input type="file" class="direct-upload-files" multiple accept="image/jpeg,image/png" '
+            'aria-label="Photos to send straight to the bucket"> '
+            '<button type="button" class="button direct-upload-start">Send to the bucket</button>'
+            '<ul class="direct-upload-status"></ul>'
+            "</div>",
+            reverse(f"{name}_direct_upload_url", args=[house.pk]),
+            reverse(f"{name}_direct_upload_complete", args=[house.pk]),
+        )
+
+    def house_for_direct_upload(self, request: HttpRequest, object_id: str) -> House | JsonResponse:
+        """The house a direct-upload call is about, or the JSON answer that refuses the call."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Use POST"}, status=405)
+        house = self.get_object(request, unquote(object_id))
+        if house is None:
+            return JsonResponse({"error": "There is no such house"}, status=404)
+        if not self.has_change_permission(request, house):
+            return JsonResponse({"error": "You do not have permission to change this house"}, status=403)
+        return house
+
+    def direct_upload_url_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        """The API's upload_url for the admin's session: a presigned POST for one staging key."""
+        house = self.house_for_direct_upload(request, object_id)
+        if isinstance(house, JsonResponse):
+            return house
+        try:
+            return JsonResponse(direct_upload_issue(user_id=request.user.pk))
+        except S3StorageError:
+            return JsonResponse(DIRECT_UPLOAD_UNAVAILABLE, status=503)
+
+    def direct_upload_complete_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        """The API's complete_upload for the admin's session: `{"key", "filename"}` → 201 with the image."""
+        house = self.house_for_direct_upload(request, object_id)
+        if isinstance(house, JsonResponse):
+            return house
+        try:
+            payload = json.loads(request.body)
+            key, filename = payload["key"], payload.get("filename", "")
+            if not isinstance(key, str) or not isinstance(filename, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return JsonResponse({"error": 'Send JSON: {"key": "...", "filename": "..."}'}, status=400)
+        try:
+            (image,) = direct_upload_complete(user_id=request.user.pk, key=key, house=house, filename=filename)
+        except UPLOAD_FAILURES as error:
+            status_code, body = upload_failure(error)
+            return JsonResponse(body, status=status_code)
+        thumbnail_url = image.get_secure_url(variant="thumbnail") or image.get_secure_url()
+        return JsonResponse(
+            {"id": image.pk, "original_filename": image.original_filename, "thumbnail_url": thumbnail_url},
+            status=201,
+        )
 
     def get_queryset(self, request):
         main_images = PropertyImage.objects.filter(is_main=True)

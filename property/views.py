@@ -55,6 +55,7 @@ class SecureUrlUnavailable(ErrorBodyException):
 
 
 NO_IMAGES_ERROR = {"error": "No images provided"}
+DIRECT_UPLOAD_UNAVAILABLE = {"error": "Could not prepare the upload: the storage service is unavailable, please retry"}
 
 MULTIPART_UPLOAD_REQUEST = {
     "multipart/form-data": {
@@ -75,27 +76,37 @@ def ensure_can_change(request: Request, house: House) -> None:
         raise PermissionDenied(IsOwnerOrStaffOrReadOnly.message)
 
 
+UPLOAD_FAILURES = (NoImagesProvided, ImageRejected, TooManyImages, UploadKeyRejected, UploadNotFound, S3StorageError)
+
+
+def upload_failure(error: Exception) -> tuple[int, dict]:
+    """The status and JSON body that tell a client why an upload service refused (or could not finish)
+    an upload: one of UPLOAD_FAILURES."""
+    if isinstance(error, NoImagesProvided):
+        return status.HTTP_400_BAD_REQUEST, NO_IMAGES_ERROR
+    if isinstance(error, ImageRejected | TooManyImages):
+        return status.HTTP_400_BAD_REQUEST, {"error": str(error)}
+    if isinstance(error, UploadKeyRejected):
+        return status.HTTP_400_BAD_REQUEST, {"error": "This upload key was not issued to you"}
+    if isinstance(error, UploadNotFound):
+        return status.HTTP_400_BAD_REQUEST, {
+            "error": "Nothing was uploaded under this key: post the file to the upload URL first"
+        }
+    if isinstance(error, S3StorageError):
+        return status.HTTP_503_SERVICE_UNAVAILABLE, {
+            "error": "Could not store the images: the storage service is unavailable, please retry"
+        }
+    raise TypeError(f"not an upload failure: {error!r}")
+
+
 def stored_images_response(store: Callable[[], list[PropertyImage]], *, single: bool = False) -> Response:
     """Run an upload service and turn its outcome into the API's answer: 201 with the images (or, with
     `single`, the one image), or why not."""
     try:
         images = store()
-    except NoImagesProvided:
-        return Response(NO_IMAGES_ERROR, status=status.HTTP_400_BAD_REQUEST)
-    except (ImageRejected, TooManyImages) as rejection:
-        return Response({"error": str(rejection)}, status=status.HTTP_400_BAD_REQUEST)
-    except UploadKeyRejected:
-        return Response({"error": "This upload key was not issued to you"}, status=status.HTTP_400_BAD_REQUEST)
-    except UploadNotFound:
-        return Response(
-            {"error": "Nothing was uploaded under this key: post the file to the upload URL first"},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    except S3StorageError:
-        return Response(
-            {"error": "Could not store the images: the storage service is unavailable, please retry"},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+    except UPLOAD_FAILURES as error:
+        status_code, body = upload_failure(error)
+        return Response(body, status=status_code)
     data = PropertyImageSerializer(images[0]).data if single else PropertyImageSerializer(images, many=True).data
     return Response(data, status=status.HTTP_201_CREATED)
 
@@ -288,10 +299,7 @@ class PropertyImageViewSet(viewsets.ModelViewSet):
         try:
             return Response(direct_upload_issue(user_id=request.user.pk))
         except S3StorageError:
-            return Response(
-                {"error": "Could not prepare the upload: the storage service is unavailable, please retry"},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
+            return Response(DIRECT_UPLOAD_UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE)
 
     @extend_schema(request=CompleteUploadSerializer, responses={201: PropertyImageSerializer})
     @action(detail=False, methods=["post"], pagination_class=None)

@@ -1,9 +1,11 @@
-"""The admin's house pages: multi-file upload through the API's checks, set-as-main and delete in the inline."""
+"""The admin's house pages: multi-file and direct uploads through the API's checks, set-as-main and delete in the
+inline."""
 
 import pytest
+import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import jpeg_upload, object_keys
+from conftest import image_bytes, jpeg_upload, object_keys
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -87,3 +89,74 @@ def test_admin_change_list_filters_by_price_range(admin_client):
     page = admin_client.get("/admin/property/houseforsale/?price_range=400000-").content.decode()
     assert "Big villa" in page and "Cheap flat" not in page
     assert "Cheap flat" in admin_client.get("/admin/property/houseforsale/?q=cheap").content.decode()
+
+
+def direct_upload_url(house, step: str) -> str:
+    return f"/admin/property/houseforsale/{house.pk}/direct-upload/{step}/"
+
+
+def test_admin_direct_upload_goes_through_the_bucket_and_is_stored_like_any_upload(
+    admin_client, admin_user, bucket_keys
+):
+    house = HouseForSaleFactory()
+    issued = admin_client.post(direct_upload_url(house, "url"))
+    assert issued.status_code == 200
+    upload = issued.json()
+    assert upload["key"].startswith(f"uploads/{admin_user.pk}/")
+    posted = requests.post(
+        upload["url"],
+        data={**upload["fields"], "Content-Type": "image/jpeg"},
+        files={"file": ("patio.jpg", image_bytes("JPEG", (400, 300)), "image/jpeg")},
+        timeout=10,
+    )
+    assert posted.status_code in (200, 201, 204)
+
+    completed = admin_client.post(
+        direct_upload_url(house, "complete"),
+        {"key": upload["key"], "filename": "patio.jpg"},
+        content_type="application/json",
+    )
+    assert completed.status_code == 201
+    (image,) = house.images.all()
+    assert completed.json()["id"] == image.pk and image.original_filename == "patio.jpg"
+    assert requests.get(completed.json()["thumbnail_url"], timeout=10).status_code == 200
+    assert bucket_keys() == object_keys(image)  # the staging object is gone; original and variants are there
+
+
+def test_admin_direct_upload_of_something_never_posted_is_a_json_error_and_stores_nothing(admin_client, bucket_keys):
+    house = HouseForSaleFactory()
+    upload = admin_client.post(direct_upload_url(house, "url")).json()
+    completed = admin_client.post(
+        direct_upload_url(house, "complete"), {"key": upload["key"]}, content_type="application/json"
+    )
+    assert completed.status_code == 400
+    assert completed.json() == {"error": "Nothing was uploaded under this key: post the file to the upload URL first"}
+    assert PropertyImage.objects.count() == 0 and bucket_keys() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status"), [(b"not json", 400), (b"{}", 400), (b'{"key": 1}', 400), (b'{"key": "x"}', 400)]
+)
+def test_admin_direct_upload_complete_refuses_bad_bodies_in_json(admin_client, body, status):
+    house = HouseForSaleFactory()
+    response = admin_client.post(direct_upload_url(house, "complete"), body, content_type="application/json")
+    assert response.status_code == status and response.json()["error"]
+
+
+def test_admin_direct_upload_needs_post_and_the_permission_to_change_the_house(client, make_user, bucket_keys):
+    house = HouseForSaleFactory()
+    staff = make_user("clerk", is_staff=True)  # staff, but without the change permission on houses
+    client.force_login(staff)
+    assert client.get(direct_upload_url(house, "url")).status_code == 405
+    refused = client.post(direct_upload_url(house, "url"))
+    assert refused.status_code == 403 and refused.json() == {"error": "You do not have permission to change this house"}
+    missing = client.post(f"/admin/property/houseforsale/{house.pk + 1000}/direct-upload/url/")
+    assert missing.status_code == 404 and missing.json()["error"]
+    assert bucket_keys() == []
+
+
+def test_the_admin_direct_upload_endpoints_are_for_logged_in_staff_only(client, owner):
+    house = HouseForSaleFactory(owner=owner)
+    client.force_login(owner)  # the house's owner, but not staff: the admin is not for them
+    response = client.post(direct_upload_url(house, "url"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,4 +1,5 @@
-"""The admin in a real headless Chromium: thumbnails render from the private bucket, bare object URLs do not."""
+"""The admin in a real headless Chromium: thumbnails render from the private bucket, bare object URLs do not,
+and direct uploads go from the browser to the bucket."""
 
 import os
 from contextlib import contextmanager
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import jpeg_upload
+from conftest import image_bytes, jpeg_upload, object_keys
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
@@ -99,3 +100,34 @@ def test_admin_change_list_shows_the_main_image(live_server, django_user_model, 
         assert thumbnail.evaluate("image => image.naturalWidth") == 320
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "admin-house-list.png"))
+
+
+def test_admin_direct_upload_sends_photos_from_the_browser_to_the_bucket(live_server, django_user_model, bucket_keys):
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
+    house = HouseForSaleFactory(owner=admin)
+    photo = {"name": "jardin.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG", (800, 600))}
+    fake = {"name": "fake.jpg", "mimeType": "image/jpeg", "buffer": b"<html><script>alert(1)</script></html>"}
+
+    with chromium_page() as page:
+        log_in(page, live_server, f"/admin/property/houseforsale/{house.pk}/change/")
+        page.set_input_files(".direct-upload-files", [photo, fake])
+        page.click(".direct-upload-start")
+        page.wait_for_function(
+            "() => document.querySelectorAll('.direct-upload-done, .direct-upload-failed').length === 2",
+            timeout=30000,
+        )
+        done = page.query_selector(".direct-upload-done")
+        assert done.inner_text().startswith("jardin.jpg: stored")
+        preview = done.query_selector("img.direct-upload-thumbnail")
+        page.wait_for_function("image => image.complete", arg=preview, timeout=15000)
+        assert preview.evaluate("image => image.naturalWidth") == 320  # the thumbnail variant, through a signature
+        assert "X-Amz-Signature=" in preview.get_attribute("src")
+        failed = page.query_selector(".direct-upload-failed")
+        assert failed.inner_text() == "fake.jpg: not a JPEG or PNG image"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "admin-direct-upload.png"), full_page=True)
+
+    (image,) = house.images.all()
+    assert image.original_filename == "jardin.jpg" and image.width == 800
+    # The fake left nothing behind, and neither staging object survived completion.
+    assert bucket_keys() == object_keys(image)

@@ -109,13 +109,15 @@ def make_variants(image: Image.Image) -> list[ImageVariant]:
         return []
     variant_format = settings.PROPERTY_IMAGE_VARIANT_FORMAT
     icc_profile = image.info.get("icc_profile")
-    source = image
+    source = _true_colour(image)
     variants = []
     for name, nominal_width in sorted(settings.PROPERTY_IMAGE_VARIANT_WIDTHS.items(), key=lambda item: -item[1]):
         if source.width > nominal_width:
             height = max(1, round(source.height * nominal_width / source.width))
             source = source.resize((nominal_width, height), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        pixels = source.convert("RGBA" if variant_format == "WEBP" and "A" in source.getbands() else "RGB")
+        pixels = source.copy() if source is image else source
+        if variant_format == "JPEG" and pixels.mode == "RGBA":  # JPEG has no alpha: lay the photo on white
+            pixels = Image.alpha_composite(Image.new("RGBA", pixels.size, "white"), pixels).convert("RGB")
         pixels.info = {}  # a new image, but convert() copies the source's comments and metadata along
         content = SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)  # noqa: SIM115 - closed with the upload
         options = {"quality": VARIANT_QUALITY, **({"method": WEBP_METHOD} if variant_format == "WEBP" else {})}
@@ -134,6 +136,14 @@ def make_variants(image: Image.Image) -> list[ImageVariant]:
             )
         )
     return variants
+
+
+def _true_colour(image: Image.Image) -> Image.Image:
+    """`image` in RGB, or RGBA when it has any transparency (palette and grey PNGs included), so that
+    resizing can blend pixels (Pillow resizes palette images by nearest neighbour) and no transparency is lost.
+    An RGB photo comes back as it is, without a copy."""
+    mode = "RGBA" if image.has_transparency_data else "RGB"
+    return image if image.mode == mode else image.convert(mode)
 
 
 def clean_original_filename(filename: str | None) -> str:

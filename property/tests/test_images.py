@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageCms
 
 from conftest import image_bytes
 from property.images import ImageRejected, clean_original_filename, sanitize_image
@@ -173,3 +173,59 @@ def test_file_exactly_at_the_limit_is_accepted(settings):
 )
 def test_original_file_name_is_reduced_to_a_safe_display_name(given, kept):
     assert clean_original_filename(given) == kept
+
+
+def half_transparent_palette_png(size: tuple[int, int] = (800, 400)) -> bytes:
+    """Left half opaque red, right half fully transparent, through a palette and a tRNS chunk."""
+    picture = Image.new("P", size, 0)
+    picture.putpalette([200, 30, 30, 0, 0, 0])
+    picture.paste(1, (size[0] // 2, 0, size[0], size[1]))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", transparency=1)
+    return buffer.getvalue()
+
+
+def variant_pixels(sanitized, name: str) -> Image.Image:
+    (variant,) = [variant for variant in sanitized.variants if variant.name == name]
+    variant.content.seek(0)
+    return Image.open(io.BytesIO(variant.content.read()))
+
+
+def test_palette_png_keeps_its_transparency_in_webp_variants():
+    sanitized = sanitize_image(upload("plan.png", half_transparent_palette_png()))
+    thumbnail = variant_pixels(sanitized, "thumbnail")
+    assert (thumbnail.format, thumbnail.mode, thumbnail.size) == ("WEBP", "RGBA", (320, 160))
+    assert thumbnail.getpixel((10, 80))[3] == 255 and thumbnail.getpixel((310, 80))[3] == 0
+    red, green, blue, _ = thumbnail.getpixel((10, 80))
+    assert red > 180 and green < 60 and blue < 60
+    assert decoded(sanitized).info.get("transparency") == 1  # the original keeps its own transparency
+
+
+def test_transparent_png_is_laid_on_white_in_jpeg_variants(settings):
+    settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
+    thumbnail = variant_pixels(sanitize_image(upload("plan.png", half_transparent_palette_png())), "thumbnail")
+    assert (thumbnail.format, thumbnail.mode) == ("JPEG", "RGB")
+    assert all(channel > 240 for channel in thumbnail.getpixel((310, 80)))  # white, not black, where it was clear
+    red, green, blue = thumbnail.getpixel((10, 80))
+    assert red > 180 and green < 60 and blue < 60
+
+
+def test_palette_png_variants_are_resized_smoothly_not_by_nearest_neighbour():
+    stripes = Image.new("P", (1000, 100), 0)
+    stripes.putpalette([0, 0, 0, 255, 255, 255])
+    for x in range(1, 1000, 2):
+        stripes.paste(1, (x, 0, x + 1, 100))  # one-pixel black and white stripes
+    buffer = io.BytesIO()
+    stripes.save(buffer, format="PNG")
+    thumbnail = variant_pixels(sanitize_image(upload("stripes.png", buffer.getvalue())), "thumbnail")
+    # Resampled, the stripes blend into grey; by nearest neighbour each pixel would stay black or white.
+    assert 90 < thumbnail.convert("L").getpixel((160, 16)) < 170
+
+
+def test_a_small_photo_keeps_its_colour_profile_when_its_variants_are_not_resized():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 120, 200)).save(buffer, format="JPEG", icc_profile=profile)
+    sanitized = sanitize_image(upload("small.jpg", buffer.getvalue()))
+    assert decoded(sanitized).info.get("icc_profile") == profile
+    assert variant_pixels(sanitized, "large").info.get("icc_profile") == profile

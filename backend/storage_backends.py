@@ -14,8 +14,8 @@ from typing import IO
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
-from django.core.files.storage import default_storage
+from django.conf import DEFAULT_STORAGE_ALIAS, settings
+from django.core.files.storage import default_storage, storages
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
@@ -150,7 +150,9 @@ class S3ImageService:
     """Upload, delete and presign property image objects, with errors logged and wrapped."""
 
     def __init__(self, storage: S3Storage | None = None) -> None:
-        self.storage = storage if storage is not None else default_storage
+        # The storage itself rather than Django's lazy default_storage proxy (what a FileField without its
+        # own storage holds): each attribute read through the proxy costs more than signing a URL.
+        self.storage = storages[DEFAULT_STORAGE_ALIAS] if storage is None or storage is default_storage else storage
 
     def upload(self, *, key: str, content: IO[bytes]) -> str:
         """Store `content` under exactly `key` and return the key.

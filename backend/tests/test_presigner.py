@@ -1,5 +1,7 @@
 """The hand-tuned presigner gives botocore's URL byte for byte, and S3 accepts it."""
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +16,7 @@ from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.presigner import S3QueryPresigner
+from backend.presigner import S3QueryPresigner, day_signer, hmac_hexdigest, signing_key
 from backend.storage_backends import MAX_PRESIGNED_EXPIRY, PrivateMediaStorage, stable_signing_time
 from conftest import TEST_BUCKET
 
@@ -72,6 +74,19 @@ def test_presigner_matches_botocore_byte_for_byte(
     expected = botocore_url(storage, key, at=at, expires_in=expires_in, monkeypatch=monkeypatch)
     assert storage.fast_presigner is not None
     assert storage.fast_presigner.presign_get(key, signed_at=at, expires_in=expires_in) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=st.text(min_size=1, max_size=100),
+    datestamp=st.dates().map(lambda day: day.strftime("%Y%m%d")),
+    region=st.sampled_from(REGIONS),
+    message=st.binary(max_size=300),
+)
+def test_the_hand_built_hmac_equals_the_standard_librarys(secret, datestamp, region, message):
+    expected = hmac.new(signing_key(secret, datestamp, region), message, hashlib.sha256).hexdigest()
+    assert hmac_hexdigest(day_signer(secret, datestamp, region), message) == expected
+    assert hmac_hexdigest(day_signer(secret, datestamp, region), message) == expected  # the cached states are unchanged
 
 
 def test_storage_url_uses_the_fast_presigner_and_s3_accepts_it(s3_server, bucket_keys, monkeypatch):

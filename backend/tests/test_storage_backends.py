@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage, storages
 from django.test import override_settings
 
 from backend.storage_backends import PrivateMediaStorage, S3ImageService, S3StorageError
@@ -122,3 +123,10 @@ def test_storage_still_pickles_after_its_caches_are_built():
     assert storage.quick_client is not None
     restored = pickle.loads(pickle.dumps(storage))  # noqa: S301 - our own bytes
     assert restored.url(KEY) == presigned_url
+
+
+def test_the_image_service_signs_with_the_storage_itself_not_the_lazy_default_storage_proxy():
+    assert S3ImageService().storage is storages["default"]
+    assert S3ImageService(default_storage).storage is storages["default"]
+    other = PrivateMediaStorage(bucket_name="another-bucket")
+    assert S3ImageService(other).storage is other

@@ -14,6 +14,7 @@ from typing import IO
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import determine_content_length
 from django.conf import DEFAULT_STORAGE_ALIAS, settings
 from django.core.files.storage import default_storage, storages
 from django.utils.http import content_disposition_header
@@ -118,6 +119,12 @@ class PrivateMediaStorage(S3Storage):
             verify=self.verify,
         )
 
+    def _create_session(self):
+        session = super()._create_session()
+        # Where botocore's own handler adds the header (every S3 call), and after it.
+        session.events.register_last("before-call.s3", send_small_bodies_without_waiting)
+        return session
+
     def _get_write_parameters(self, name: str, content=None) -> dict:
         """Add the original file name as the download name of the object."""
         params = super()._get_write_parameters(name, content)
@@ -125,6 +132,21 @@ class PrivateMediaStorage(S3Storage):
         if download_name:
             params["ContentDisposition"] = content_disposition_header(as_attachment=False, filename=download_name)
         return params
+
+
+# Bodies up to this size are sent without first waiting for S3's `100 Continue`.
+SMALL_BODY_SIZE = 1024 * 1024
+
+
+def send_small_bodies_without_waiting(params: dict, **kwargs) -> None:
+    """botocore asks S3 for a `100 Continue` before sending any file-like body, which costs a whole
+    round trip before the first byte (our thumbnails and most variants are a few dozen KB). A small body
+    is sent straight away: if S3 refuses the request, little was sent in vain."""
+    headers = params.get("headers", {})
+    if headers.get("Expect") == "100-continue":
+        size = determine_content_length(params.get("body"))
+        if size is not None and size <= SMALL_BODY_SIZE:
+            del headers["Expect"]
 
 
 def frozen_credentials_source(storage: S3Storage) -> Callable[[], ReadOnlyCredentials | None]:

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.test import override_settings
 
-from backend.storage_backends import PrivateMediaStorage, S3ImageService, S3StorageError
+from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage, S3ImageService, S3StorageError
 from conftest import TEST_BUCKET
 from property.models import PropertyImage
 
@@ -77,6 +77,21 @@ def test_every_put_asks_for_a_private_acl(bucket_keys):
     storage.connection.meta.client.meta.events.register("before-parameter-build.s3.PutObject", record_acl)
     storage.save("properties/houseforrent/9/20250112_143022_00000000.png", ContentFile(b"png bytes"))
     assert sent_acls == ["private"]
+
+
+@pytest.mark.parametrize(("size", "waits_for_continue"), [(40_000, False), (SMALL_BODY_SIZE + 1, True)])
+def test_small_bodies_go_without_waiting_for_100_continue(size, waits_for_continue, bucket_keys, s3_client):
+    """A thumbnail should not wait a round trip for S3's `100 Continue`; a large photo still asks first."""
+    storage = PrivateMediaStorage()
+    sent_headers = []
+
+    def record_headers(request, **kwargs):
+        sent_headers.append(dict(request.headers))
+
+    storage.connection.meta.client.meta.events.register("before-send.s3.PutObject", record_headers)
+    storage.save(KEY, ContentFile(b"x" * size))
+    assert [headers.get("Expect") for headers in sent_headers] == [b"100-continue" if waits_for_continue else None]
+    assert s3_client.head_object(Bucket=TEST_BUCKET, Key=KEY)["ContentLength"] == size
 
 
 def test_settings_cannot_make_the_storage_public():

@@ -131,3 +131,21 @@ def test_admin_direct_upload_sends_photos_from_the_browser_to_the_bucket(live_se
     assert image.original_filename == "jardin.jpg" and image.width == 800
     # The fake left nothing behind, and neither staging object survived completion.
     assert bucket_keys() == object_keys(image)
+
+
+def test_admin_direct_upload_refuses_a_file_over_the_limit_before_sending_it(
+    live_server, django_user_model, bucket_keys, settings
+):
+    settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE = 1000
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
+    house = HouseForSaleFactory(owner=admin)
+    photo = {"name": "grande.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG", (800, 600))}
+
+    with chromium_page() as page:
+        log_in(page, live_server, f"/admin/property/houseforsale/{house.pk}/change/")
+        page.set_input_files(".direct-upload-files", [photo])
+        page.click(".direct-upload-start")
+        page.wait_for_selector(".direct-upload-failed", timeout=30000)
+        assert page.inner_text(".direct-upload-failed") == "grande.jpg: larger than the 1000 bytes limit"
+
+    assert house.images.count() == 0 and bucket_keys() == []  # nothing was posted to the bucket

@@ -181,8 +181,9 @@ def bench_bulk_upload(environment: dict[str, str], server: LocalS3Server) -> dic
     house = HouseForSale.objects.create(title="Upload house", address="2 Bench St", price=1, owner=owner)
     headers = {"Authorization": f"Bearer {RefreshToken.for_user(owner).access_token}"}
     two_mb = photo_jpeg(3000, 2000, seed=2)
-    ten_mb = photo_jpeg(4000, 3000, seed=3, quality=97)
-    assert ten_mb.__len__() <= 10 * 1024 * 1024, len(ten_mb)
+    # The issue's 10 x 10 MB: just under the 10 MiB upload limit (18.75 megapixels).
+    ten_mb = photo_jpeg(5000, 3750, seed=3, quality=97)
+    assert 9.5 * 1024 * 1024 <= len(ten_mb) <= 10 * 1024 * 1024, len(ten_mb)
 
     def bulk_upload(worker: GunicornWorker, photo: bytes, count: int) -> float:
         files = [("images", (f"photo{n}.jpg", photo, "image/jpeg")) for n in range(count)]
@@ -432,6 +433,7 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
 def report(presign: dict, listing: dict, upload: dict, load: dict, variant_cost: dict) -> str:
     worker_ms, s3_ms = upload["with_variants_cpu_ms"]
     cpu_floor_s = upload["photos"] * (worker_ms + s3_ms) / 1000 / (os.cpu_count() or 1)
+    memory_growth = upload["ten_big_rss"] / upload["two_big_rss"]
     return f"""# Benchmark results
 
 Latest `make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.
@@ -464,9 +466,10 @@ In-process Django test client, one thread, no network between client and view.
 | concurrent / sequential | **{upload["ratio"]:.2f}** (goal ≤ 0.5: {verdict(upload["ratio"] <= 0.5)}) | |
 
 Peak RSS of a fresh worker for one bulk upload of photos of {upload["ten_mb_size"] / 1e6:.1f} MB:
-1 file {upload["one_big_rss"]:.0f} MB, 2 files {upload["two_big_rss"]:.0f} MB, 10 files {upload["ten_big_rss"]:.0f} MB.
-Decoding runs at most one photo per core at a time, so memory rises from 1 to 2 files (two decodes at
-once on this machine) and then stays flat: it does not grow with the number of files.
+1 file {upload["one_big_rss"]:.0f} MB, 2 files {upload["two_big_rss"]:.0f} MB, 10 files {upload["ten_big_rss"]:.0f} MB
+(10 files / 2 files: **{memory_growth:.2f}**; flat within 15%: {verdict(memory_growth <= 1.15)}).
+Decoding runs at most one photo per core at a time, so memory may rise from 1 to 2 files (two decodes at
+once on {os.cpu_count()} cores) but should not grow with the number of files after that.
 
 Why the upload ratio is what it is here: checking and re-encoding a 2 MB photo and making its size
 variants costs ~{worker_ms:.0f} ms of the worker's CPU (section 5), while the bundled S3 server, on the same

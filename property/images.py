@@ -90,8 +90,22 @@ class ImageVariant:
         return FORMAT_DETAILS[self.format][0]
 
     def key_beside(self, original_key: str) -> str:
-        """`..._a1b2c3d4.jpg` → `..._a1b2c3d4_320w.webp`."""
-        return f"{original_key.rsplit('.', 1)[0]}_{self.nominal_width}w.{self.extension}"
+        return variant_key(original_key, nominal_width=self.nominal_width, image_format=self.format)
+
+
+def variant_key(original_key: str, *, nominal_width: int, image_format: str) -> str:
+    """`..._a1b2c3d4.jpg` → `..._a1b2c3d4_320w.webp`."""
+    return f"{original_key.rsplit('.', 1)[0]}_{nominal_width}w.{FORMAT_DETAILS[image_format][0]}"
+
+
+def configured_variant_keys(original_key: str) -> dict[str, str]:
+    """The key of each variant the settings ask for, by name: what an image's variants should be."""
+    if not settings.PROPERTY_IMAGE_VARIANTS:
+        return {}
+    return {
+        name: variant_key(original_key, nominal_width=width, image_format=settings.PROPERTY_IMAGE_VARIANT_FORMAT)
+        for name, width in settings.PROPERTY_IMAGE_VARIANT_WIDTHS.items()
+    }
 
 
 def stored_file(content: IO[bytes], image_format: str, download_name: str) -> File:

@@ -18,10 +18,19 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
+from PIL import Image
 
 from backend.storage_backends import S3ImageService, S3StorageError
 
-from .images import ImageRejected, ImageVariant, SanitizedImage, sanitize_image, stored_file
+from .images import (
+    ACCEPTED_FORMATS,
+    ImageRejected,
+    ImageVariant,
+    SanitizedImage,
+    make_variants,
+    sanitize_image,
+    stored_file,
+)
 from .models import House, PropertyImage, property_image_key
 
 logger = logging.getLogger(__name__)
@@ -131,6 +140,35 @@ def property_image_variants_upload(
         s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
         stored[variant.name] = {"key": key, "width": variant.width, "height": variant.height}
     return stored
+
+
+def property_image_variants_rebuild(*, s3: S3ImageService, image: PropertyImage) -> None:
+    """Make the configured variants of a stored image again from its original, point the row at them and
+    delete the variant objects they replace (another format or width than the settings now ask for)."""
+    original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
+    try:
+        # The stored original is already upright and stripped: only its pixels are read here.
+        with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
+            decoded.load()
+            variants = make_variants(decoded)
+    finally:
+        original.close()
+    uploaded_keys: list[str] = []
+    try:
+        made = property_image_variants_upload(
+            s3=s3,
+            variants=variants,
+            original_key=image.image.name,
+            original_filename=image.original_filename,
+            uploaded_keys=uploaded_keys,
+        )
+    finally:
+        for variant in variants:
+            variant.content.close()
+    superseded = sorted(set(image.object_keys) - {image.image.name} - set(uploaded_keys))
+    image.variants = made
+    image.save(update_fields=["variants"])
+    _delete_objects_quietly(s3, superseded)
 
 
 # Decoding a photo takes its full pixel buffer in memory: at most one per core at a time.

@@ -108,14 +108,52 @@ def test_rebuild_variants_makes_the_missing_ones_and_is_resumable(bucket_keys, s
     settings.PROPERTY_IMAGE_VARIANTS = True
     out = io.StringIO()
     call_command("rebuild_variants", stdout=out, stderr=io.StringIO())
-    assert "Rebuilt variants of 2 images, 0 failed, 0 already complete" in out.getvalue()
+    assert "Rebuilt variants of 2 images, 0 failed, 0 already up to date" in out.getvalue()
     rebuilt = list(PropertyImage.objects.order_by("pk"))
     assert all(set(image.variants) == {"thumbnail", "medium", "large"} for image in rebuilt)
     assert bucket_keys() == object_keys(*rebuilt)
     again = io.StringIO()
     call_command("rebuild_variants", stdout=again, stderr=io.StringIO())
-    assert "Rebuilt variants of 0 images, 0 failed, 2 already complete" in again.getvalue()
+    assert "Rebuilt variants of 0 images, 0 failed, 2 already up to date" in again.getvalue()
     assert [image.pk for image in rebuilt] == [image.pk for image in images]
+
+
+def test_rebuild_variants_replaces_variants_made_with_other_settings_and_deletes_the_old_ones(bucket_keys, settings):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(1200, 900))])
+    webp_keys = object_keys(image)
+    settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
+    settings.PROPERTY_IMAGE_VARIANT_WIDTHS = {"thumbnail": 400, "medium": 1024, "large": 2048}
+    out = io.StringIO()
+    call_command("rebuild_variants", stdout=out, stderr=io.StringIO())
+    assert "Rebuilt variants of 1 images, 0 failed, 0 already up to date" in out.getvalue()
+    image.refresh_from_db()
+    stem = image.image.name.rsplit(".", 1)[0]
+    assert image.variants == {
+        "thumbnail": {"key": f"{stem}_400w.jpg", "width": 400, "height": 300},
+        "medium": {"key": f"{stem}_1024w.jpg", "width": 1024, "height": 768},
+        "large": {"key": f"{stem}_2048w.jpg", "width": 1200, "height": 900},
+    }
+    assert bucket_keys() == object_keys(image)  # the WebP variants are gone, the original is kept
+    assert set(webp_keys) & set(bucket_keys()) == {image.image.name}
+
+
+def test_rebuild_variants_all_remakes_up_to_date_variants_in_place(bucket_keys, s3_client):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(800, 600))])
+    thumbnail_key = image.variants["thumbnail"]["key"]
+    s3_client.put_object(Bucket=TEST_BUCKET, Key=thumbnail_key, Body=b"damaged")
+    out = io.StringIO()
+    call_command("rebuild_variants", "--all", stdout=out, stderr=io.StringIO())
+    assert "Rebuilt variants of 1 images, 0 failed, 0 already up to date" in out.getvalue()
+    assert stored(s3_client, thumbnail_key).size == (320, 240)
+    assert bucket_keys() == object_keys(image)
+
+
+def test_rebuild_variants_does_nothing_when_variants_are_turned_off(bucket_keys, settings):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    settings.PROPERTY_IMAGE_VARIANTS = False
+    out = io.StringIO()
+    call_command("rebuild_variants", "--all", stdout=out, stderr=io.StringIO())
+    assert "turned off" in out.getvalue() and bucket_keys() == object_keys(image)
 
 
 def test_deleting_an_image_deletes_its_variants(bucket_keys, django_capture_on_commit_callbacks):

@@ -1,59 +1,53 @@
-"""`manage.py rebuild_variants`: make the missing size variants of existing images. Resumable."""
+"""`manage.py rebuild_variants`: make the missing or outdated size variants of existing images. Resumable."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from PIL import Image
 from tqdm import tqdm
 
 from backend.storage_backends import S3ImageService, S3StorageError
-from property.images import ACCEPTED_FORMATS, make_variants
+from property.images import configured_variant_keys
 from property.models import PropertyImage
-from property.services import property_image_variants_upload
+from property.services import property_image_variants_rebuild
+
+
+def variants_up_to_date(image: PropertyImage) -> bool:
+    """Whether the image has every variant the settings ask for, in their format and width."""
+    stored = {name: variant.get("key") for name, variant in image.variants.items()}
+    return all(stored.get(name) == key for name, key in configured_variant_keys(image.image.name).items())
 
 
 class Command(BaseCommand):
     help = (
-        "Create the thumbnail, medium and large variants that existing images lack. Images that already have "
-        "all of them are skipped, so an interrupted run can simply be started again."
+        "Create the thumbnail, medium and large variants that existing images lack, or have in another format "
+        "or width than the settings now ask for (the replaced objects are deleted). Images whose variants are "
+        "up to date are skipped, so an interrupted run can simply be started again."
     )
 
-    def handle(self, *args, **options) -> None:
-        wanted = set(settings.PROPERTY_IMAGE_VARIANT_WIDTHS) if settings.PROPERTY_IMAGE_VARIANTS else set()
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="every_image",
+            help="Rebuild the variants of every image, up to date or not (after a change in how they are made).",
+        )
+
+    def handle(self, *args, every_image: bool = False, **options) -> None:
+        if not settings.PROPERTY_IMAGE_VARIANTS:
+            self.stdout.write("Size variants are turned off (PROPERTY_IMAGE_VARIANTS=False): nothing to do.")
+            return
         s3 = S3ImageService()
-        images = [image for image in PropertyImage.objects.order_by("pk") if not wanted <= set(image.variants)]
+        images = [
+            image for image in PropertyImage.objects.order_by("pk") if every_image or not variants_up_to_date(image)
+        ]
         rebuilt = failed = 0
         for image in tqdm(images, desc="images", unit=" img", disable=None):
             try:
-                self.rebuild(s3, image)
+                property_image_variants_rebuild(s3=s3, image=image)
                 rebuilt += 1
             except (S3StorageError, FileNotFoundError, OSError, ValueError) as error:
                 failed += 1
                 self.stderr.write(f"image {image.pk} ({image.image.name}): {type(error).__name__}")
         self.stdout.write(
             f"Rebuilt variants of {rebuilt} images, {failed} failed, "
-            f"{PropertyImage.objects.count() - len(images)} already complete."
+            f"{PropertyImage.objects.count() - len(images)} already up to date."
         )
-
-    @staticmethod
-    def rebuild(s3: S3ImageService, image: PropertyImage) -> None:
-        original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
-        try:
-            # The stored original is already upright and stripped: only its pixels are read here.
-            with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
-                decoded.load()
-                variants = make_variants(decoded)
-        finally:
-            original.close()
-        try:
-            made = property_image_variants_upload(
-                s3=s3,
-                variants=variants,
-                original_key=image.image.name,
-                original_filename=image.original_filename,
-                uploaded_keys=[],
-            )
-        finally:
-            for variant in variants:
-                variant.content.close()
-        image.variants = made
-        image.save(update_fields=["variants"])

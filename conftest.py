@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 
 import pytest
 from django.test import override_settings
@@ -152,3 +153,44 @@ def empty_cache():
 def object_keys(*images) -> list[str]:
     """Every object key of these images, their size variants included, sorted like bucket_keys()."""
     return sorted(key for image in images for key in image.object_keys)
+
+
+ACL_REFUSED = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessControlListNotSupported</Code>'
+    b"<Message>The bucket does not allow ACLs</Message></Error>"
+)
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **kwargs):
+        yield self.body
+
+
+@contextmanager
+def acls_refused(client):
+    """Make `client`'s bucket answer like an AWS bucket with ACLs disabled (Object Ownership "bucket owner
+    enforced"): any request carrying an ACL gets 400 AccessControlListNotSupported.
+
+    A stand-in for one fault the real server cannot produce: SeaweedFS stores that ownership setting but
+    never enforces it. Only requests with an ACL are answered here; the others go to the real server.
+    Yields the ACL each request carried (None for none), in order.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    sent_acls = []
+
+    def answer(request, **kwargs):
+        acl = request.headers.get("x-amz-acl")
+        sent_acls.append(acl.decode() if isinstance(acl, bytes) else acl)
+        if acl is None:
+            return None
+        return AWSResponse(request.url, 400, {"Content-Type": "application/xml"}, _RawBody(ACL_REFUSED))
+
+    client.meta.events.register("before-send.s3", answer)
+    try:
+        yield sent_acls
+    finally:
+        client.meta.events.unregister("before-send.s3", answer)

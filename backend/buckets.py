@@ -15,8 +15,14 @@ PUBLIC_ACCESS_BLOCK = {
 }
 
 
+# Object Ownership "bucket owner enforced": ACLs are disabled, access is by policy alone (AWS's default
+# for new buckets since 2023). Such a bucket refuses any object ACL but bucket-owner-full-control.
+OWNERSHIP_CONTROLS = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
 def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
-    """Create `bucket` if missing, private, with public access blocked where the server supports it.
+    """Create `bucket` if missing, private and with ACLs disabled, and block public access where the server
+    supports it. An existing bucket keeps its Object Ownership setting (other objects may rely on ACLs).
 
     SeaweedFS can answer InternalError to a CreateBucket sent right after it starts: retry.
     """
@@ -33,8 +39,8 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
                 time.sleep(0.5)
                 continue
         try:
-            client.create_bucket(Bucket=bucket, ACL="private")
-            break
+            # No ACL: a new bucket is private, and one with ACLs disabled refuses any ACL but the owner's.
+            client.create_bucket(Bucket=bucket, **location_constraint(client.meta.region_name))
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
@@ -42,20 +48,49 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    try:
-        client.put_public_access_block(
-            Bucket=bucket,
-            PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK,
+            continue
+        _unless_not_implemented(
+            lambda: client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=OWNERSHIP_CONTROLS)
         )
+        break
+    # SeaweedFS answers NotImplemented: its buckets are never public anyway.
+    _unless_not_implemented(
+        lambda: client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
+    )
+
+
+def location_constraint(region: str | None) -> dict:
+    """CreateBucket's region argument: S3 wants it for every region but us-east-1, and refuses it there."""
+    if not region or region == "us-east-1":
+        return {}
+    return {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
+
+def _unless_not_implemented(call) -> None:
+    """Make a bucket-settings call; a server without that setting (NotImplemented) is let be."""
+    try:
+        call()
     except ClientError as error:
-        # SeaweedFS answers NotImplemented: its buckets are never public anyway.
         if error.response.get("Error", {}).get("Code") not in ("NotImplemented", "NotImplementedError"):
             raise
 
 
-def anonymous_read_is_refused(client, bucket: str, probe_key: str = "properties/.private-check") -> bool:
-    """Write a probe object, fetch it without a signature, delete it: True when S3 refused the fetch."""
-    client.put_object(Bucket=bucket, Key=probe_key, Body=b"private", ACL="private")
+def anonymous_read_is_refused(
+    client, bucket: str, probe_key: str = "properties/.private-check", timeout: float = 15.0
+) -> bool:
+    """Write a probe object, fetch it without a signature, delete it: True when S3 refused the fetch.
+
+    SeaweedFS can answer InternalError to the first writes into a bucket it has just created: retry.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.put_object(Bucket=bucket, Key=probe_key, Body=b"private")  # no ACL: they may be disabled
+            break
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "InternalError" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     try:
         signed = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": probe_key}, ExpiresIn=60)
         bare_url = signed.split("?", 1)[0]

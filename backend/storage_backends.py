@@ -25,6 +25,8 @@ from .presigner import S3QueryPresigner
 
 logger = logging.getLogger(__name__)
 
+# S3's answer to an ACL sent to a bucket whose Object Ownership is "bucket owner enforced".
+ACLS_NOT_SUPPORTED = "AccessControlListNotSupported"
 # SigV4 presigned URLs live at most 7 days.
 MAX_PRESIGNED_EXPIRY = 604800
 # A key that clean_name() and safe_join() would leave as it is: no "." or ".." segments, no "//", no "\\".
@@ -55,6 +57,9 @@ class PrivateMediaStorage(S3Storage):
     querystring_auth = True
     custom_domain = None  # a custom domain would hand out unsigned URLs
     file_overwrite = False
+    # Set once the bucket has refused an ACL (Object Ownership "bucket owner enforced"): from then on
+    # objects are written without one, which on such a bucket is the only way they are written at all.
+    bucket_refuses_acls = False
 
     def get_default_settings(self) -> dict:
         return {
@@ -125,9 +130,31 @@ class PrivateMediaStorage(S3Storage):
         session.events.register_last("before-call.s3", send_small_bodies_without_waiting)
         return session
 
+    def _save(self, name: str, content) -> str:
+        """Write the object with the guide's private ACL, or without any on a bucket that has ACLs disabled.
+
+        Such a bucket (AWS's default for new buckets, and what ensure_bucket creates) refuses every ACL but
+        bucket-owner-full-control with AccessControlListNotSupported; its objects are private through Block
+        Public Access and the bucket policy, never through ACLs. The first refusal is logged and remembered.
+        """
+        try:
+            return super()._save(name, content)
+        except ClientError as error:
+            if self.bucket_refuses_acls or error.response.get("Error", {}).get("Code") != ACLS_NOT_SUPPORTED:
+                raise
+        logger.warning(
+            "Bucket %s has ACLs disabled (Object Ownership: bucket owner enforced): writing objects without "
+            "an ACL from now on; they are private through the bucket's public access block and policy",
+            self.bucket_name,
+        )
+        self.bucket_refuses_acls = True
+        return super()._save(name, content)
+
     def _get_write_parameters(self, name: str, content=None) -> dict:
-        """Add the original file name as the download name of the object."""
+        """Add the original file name as the download name of the object (and leave out a refused ACL)."""
         params = super()._get_write_parameters(name, content)
+        if self.bucket_refuses_acls:
+            params.pop("ACL", None)
         download_name = getattr(content, "download_name", None)
         if download_name:
             params["ContentDisposition"] = content_disposition_header(as_attachment=False, filename=download_name)
@@ -166,6 +193,10 @@ def frozen_credentials_source(storage: S3Storage) -> Callable[[], ReadOnlyCreden
 
 class S3StorageError(Exception):
     """S3 could not be reached or refused an operation; the caller may retry later."""
+
+
+class BucketRefusesAcls(Exception):
+    """The bucket has ACLs disabled (Object Ownership "bucket owner enforced"): access is by policy alone."""
 
 
 class S3ImageService:
@@ -265,10 +296,18 @@ class S3ImageService:
         return content
 
     def make_private(self, *, key: str) -> None:
-        """Set the object's ACL to private (the guide's migration of objects stored before this storage)."""
+        """Set the object's ACL to private (the guide's migration of objects stored before this storage).
+
+        BucketRefusesAcls on a bucket with ACLs disabled, where no object is public through an ACL.
+        """
         try:
             self.client.put_object_acl(Bucket=self.bucket_name, Key=key, ACL="private")
-        except (BotoCoreError, ClientError) as error:
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == ACLS_NOT_SUPPORTED:
+                raise BucketRefusesAcls(self.bucket_name) from error
+            logger.error("S3 put ACL failed key=%s error=%s", key, type(error).__name__)
+            raise S3StorageError(f"could not make {key} private") from error
+        except BotoCoreError as error:
             logger.error("S3 put ACL failed key=%s error=%s", key, type(error).__name__)
             raise S3StorageError(f"could not make {key} private") from error
 

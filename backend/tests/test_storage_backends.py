@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage, storages
 from django.test import override_settings
 
 from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage, S3ImageService, S3StorageError
-from conftest import TEST_BUCKET
+from conftest import TEST_BUCKET, acls_refused
 from property.models import PropertyImage
 
 KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
@@ -92,6 +92,27 @@ def test_small_bodies_go_without_waiting_for_100_continue(size, waits_for_contin
     storage.save(KEY, ContentFile(b"x" * size))
     assert [headers.get("Expect") for headers in sent_headers] == [b"100-continue" if waits_for_continue else None]
     assert s3_client.head_object(Bucket=TEST_BUCKET, Key=KEY)["ContentLength"] == size
+
+
+def test_a_bucket_with_acls_disabled_gets_its_objects_without_an_acl(bucket_keys, s3_client, caplog):
+    storage = PrivateMediaStorage()
+    other_key = KEY.replace(".jpg", "_320w.webp")
+    with acls_refused(storage.connection.meta.client) as sent_acls:
+        S3ImageService(storage).upload(key=KEY, content=ContentFile(b"first photo"))
+        S3ImageService(storage).upload(key=other_key, content=ContentFile(b"its thumbnail"))
+    # Refused once with the private ACL, written without it, and never sent again.
+    assert sent_acls == ["private", None, None]
+    assert bucket_keys() == sorted([KEY, other_key])
+    assert s3_client.get_object(Bucket=TEST_BUCKET, Key=KEY)["Body"].read() == b"first photo"
+    warnings = [record.getMessage() for record in caplog.records if "ACLs disabled" in record.getMessage()]
+    assert len(warnings) == 1 and TEST_BUCKET in warnings[0]
+
+
+def test_other_refusals_of_an_upload_are_not_taken_for_disabled_acls(bucket_keys):
+    storage = PrivateMediaStorage(bucket_name="no-such-bucket-here")
+    with pytest.raises(S3StorageError):
+        S3ImageService(storage).upload(key=KEY, content=ContentFile(b"photo"))
+    assert storage.bucket_refuses_acls is False
 
 
 def test_settings_cannot_make_the_storage_public():

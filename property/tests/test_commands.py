@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from conftest import TEST_BUCKET, jpeg_upload, object_keys
+from conftest import TEST_BUCKET, acls_refused, jpeg_upload, object_keys
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -28,6 +28,8 @@ def test_ensure_bucket_creates_a_missing_private_bucket(s3_client, settings):
     assert "fresh-bucket" in [bucket["Name"] for bucket in s3_client.list_buckets()["Buckets"]]
     assert "Anonymous GET of an object is refused" in output
     assert s3_client.list_objects_v2(Bucket="fresh-bucket").get("KeyCount", 0) == 0  # the probe is gone
+    ownership = s3_client.get_bucket_ownership_controls(Bucket="fresh-bucket")["OwnershipControls"]
+    assert ownership == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}  # ACLs disabled
     s3_client.delete_bucket(Bucket="fresh-bucket")
 
 
@@ -63,6 +65,16 @@ def test_make_images_private_apply_sets_each_object_private(bucket_keys, acl_cal
     output = run("make_images_private", "--apply")
     assert "Set private: 8 objects" in output
     assert sorted(acl_calls) == [(key, "private") for key in object_keys(*images)]
+
+
+def test_make_images_private_on_a_bucket_with_acls_disabled_explains_and_changes_nothing(bucket_keys):
+    images = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    with acls_refused(default_storage.connection.meta.client) as sent_acls:
+        output = run("make_images_private", "--apply")
+    assert "has ACLs disabled (Object Ownership: bucket owner enforced)" in output
+    assert "nothing to change" in output and "Set private" not in output
+    assert "private" in sent_acls  # it tried once, was refused, and stopped
+    assert bucket_keys() == object_keys(*images)
 
 
 @pytest.fixture

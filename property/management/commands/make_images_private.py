@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from backend.storage_backends import S3ImageService
+from backend.storage_backends import BucketRefusesAcls, S3ImageService
 
 PREFIX = "properties/"
 
@@ -17,9 +17,17 @@ class Command(BaseCommand):
     def handle(self, *args, apply: bool, **options) -> None:
         s3 = S3ImageService()
         changed = 0
-        for key, _modified in tqdm(s3.list_objects(prefix=PREFIX), desc="objects", unit=" obj", disable=None):
-            if apply:
-                s3.make_private(key=key)
-            changed += 1
+        try:
+            for key, _modified in tqdm(s3.list_objects(prefix=PREFIX), desc="objects", unit=" obj", disable=None):
+                if apply:
+                    s3.make_private(key=key)
+                changed += 1
+        except BucketRefusesAcls:
+            self.stdout.write(
+                f"Bucket {s3.bucket_name} has ACLs disabled (Object Ownership: bucket owner enforced): no object "
+                "in it is public through an ACL, so there is nothing to change. Its objects are as private as its "
+                "public access block and bucket policy (manage.py ensure_bucket checks them)."
+            )
+            return
         verb = "Set private" if apply else "Would set private (dry run; --apply to change)"
         self.stdout.write(f"{verb}: {changed} objects under {PREFIX} in {s3.bucket_name}.")

@@ -1,0 +1,71 @@
+"""Bucket set-up against the real S3 server: created private with ACLs disabled, in the client's region."""
+
+import secrets
+
+import boto3
+from botocore.config import Config
+
+from backend.buckets import anonymous_read_is_refused, ensure_private_bucket, location_constraint
+from conftest import TEST_BUCKET
+from localdev.s3server import LocalS3Server
+
+ACLS_DISABLED = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+def recorded(client, event: str) -> list[dict]:
+    """The parameters of each call of one operation that `client` makes from now on."""
+    calls = []
+    client.meta.events.register(f"before-parameter-build.s3.{event}", lambda params, **kwargs: calls.append(params))
+    return calls
+
+
+def new_bucket_name() -> str:
+    return f"bucket-{secrets.token_hex(4)}"
+
+
+def test_a_new_bucket_is_created_without_an_acl_and_with_acls_disabled(s3_server: LocalS3Server):
+    client = s3_server.client()
+    bucket = new_bucket_name()
+    creations = recorded(client, "CreateBucket")
+    ensure_private_bucket(client, bucket)
+    assert [sorted(params) for params in creations] == [["Bucket"]]  # no ACL, no region: this one is us-east-1
+    assert client.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"] == ACLS_DISABLED
+    ensure_private_bucket(client, bucket)  # idempotent: the second call creates nothing
+    assert len(creations) == 1
+    client.delete_bucket(Bucket=bucket)
+
+
+def test_an_existing_bucket_keeps_its_object_ownership(s3_server: LocalS3Server):
+    client = s3_server.client()
+    bucket = new_bucket_name()
+    client.create_bucket(Bucket=bucket)
+    writer_owned = {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=writer_owned)
+    ensure_private_bucket(client, bucket)
+    assert client.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"] == writer_owned
+    client.delete_bucket(Bucket=bucket)
+
+
+def test_outside_us_east_1_the_bucket_is_created_in_the_clients_region(s3_server: LocalS3Server):
+    assert location_constraint("us-east-1") == {} and location_constraint(None) == {}
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint_url,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        region_name="eu-west-1",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    bucket = new_bucket_name()
+    creations = recorded(client, "CreateBucket")
+    ensure_private_bucket(client, bucket)
+    assert creations[0]["CreateBucketConfiguration"] == {"LocationConstraint": "eu-west-1"}
+    client.delete_bucket(Bucket=bucket)
+
+
+def test_the_private_check_writes_its_probe_without_an_acl(s3_server: LocalS3Server, bucket_keys):
+    client = s3_server.client()
+    puts = recorded(client, "PutObject")
+    assert anonymous_read_is_refused(client, TEST_BUCKET)
+    assert puts and all("ACL" not in params for params in puts)
+    assert bucket_keys() == []  # the probe is gone

@@ -127,6 +127,9 @@ class LocalS3Server:
             "-ip.bind=127.0.0.1",
             f"-master.port={self.ports.master}",
             f"-volume.port={self.ports.volume}",
+            # The default of 8 volumes runs out at the second bucket written to (each takes 7 when it first
+            # grows): writes into a third answer InternalError. Volumes are sparse files: 100 cost little.
+            "-volume.max=100",
             f"-filer.port={self.ports.filer}",
             "-s3",
             f"-s3.port={self.ports.s3}",

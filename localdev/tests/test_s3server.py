@@ -27,3 +27,15 @@ def test_ensure_private_bucket_is_idempotent(s3_server):
     ensure_private_bucket(client, "launcher-test")
     assert "launcher-test" in [bucket["Name"] for bucket in client.list_buckets()["Buckets"]]
     client.delete_bucket(Bucket="launcher-test")
+
+
+def test_several_buckets_on_one_server_each_take_writes(s3_server):
+    client = s3_server.client()
+    buckets = [f"launcher-many-{n}" for n in range(3)]
+    for bucket in buckets:
+        ensure_private_bucket(client, bucket)
+        client.put_object(Bucket=bucket, Key="photo.jpg", Body=b"photo")
+    for bucket in buckets:
+        assert client.get_object(Bucket=bucket, Key="photo.jpg")["Body"].read() == b"photo"
+        client.delete_object(Bucket=bucket, Key="photo.jpg")
+        client.delete_bucket(Bucket=bucket)

@@ -132,7 +132,7 @@ def make_variants(image: Image.Image) -> list[ImageVariant]:
         pixels = source.copy() if source is image else source
         if variant_format == "JPEG" and pixels.mode == "RGBA":  # JPEG has no alpha: lay the photo on white
             pixels = Image.alpha_composite(Image.new("RGBA", pixels.size, "white"), pixels).convert("RGB")
-        pixels.info = {}  # a new image, but convert() copies the source's comments and metadata along
+        pixels.info = {}  # its own image, but resize(), convert() and copy() carry the source's metadata along
         content = SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)  # noqa: SIM115 - closed with the upload
         options = {"quality": VARIANT_QUALITY, **({"method": WEBP_METHOD} if variant_format == "WEBP" else {})}
         if icc_profile:

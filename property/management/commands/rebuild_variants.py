@@ -36,18 +36,19 @@ class Command(BaseCommand):
             self.stdout.write("Size variants are turned off (PROPERTY_IMAGE_VARIANTS=False): nothing to do.")
             return
         s3 = S3ImageService()
-        images = [
-            image for image in PropertyImage.objects.order_by("pk") if every_image or not variants_up_to_date(image)
-        ]
-        rebuilt = failed = 0
-        for image in tqdm(images, desc="images", unit=" img", disable=None):
+        images = PropertyImage.objects.order_by("pk")
+        rebuilt = failed = up_to_date = 0
+        # In chunks: the table may be far larger than memory wants to hold at once.
+        for image in tqdm(
+            images.iterator(chunk_size=500), total=images.count(), desc="images", unit=" img", disable=None
+        ):
+            if not every_image and variants_up_to_date(image):
+                up_to_date += 1
+                continue
             try:
                 property_image_variants_rebuild(s3=s3, image=image)
                 rebuilt += 1
             except (S3StorageError, FileNotFoundError, OSError, ValueError) as error:
                 failed += 1
                 self.stderr.write(f"image {image.pk} ({image.image.name}): {type(error).__name__}")
-        self.stdout.write(
-            f"Rebuilt variants of {rebuilt} images, {failed} failed, "
-            f"{PropertyImage.objects.count() - len(images)} already up to date."
-        )
+        self.stdout.write(f"Rebuilt variants of {rebuilt} images, {failed} failed, {up_to_date} already up to date.")

@@ -20,6 +20,11 @@ PUBLIC_ACCESS_BLOCK = {
 OWNERSHIP_CONTROLS = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
 
 
+def s3_error_code(error: Exception) -> str | None:
+    """The S3 error code of a botocore error (`NoSuchKey`, `AccessControlListNotSupported`...), None if it has none."""
+    return getattr(error, "response", {}).get("Error", {}).get("Code")
+
+
 def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
     """Create `bucket` if missing, private and with ACLs disabled, and block public access where the server
     supports it. An existing bucket keeps its Object Ownership setting (other objects may rely on ACLs).
@@ -32,8 +37,7 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
             client.head_bucket(Bucket=bucket)
             break
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code not in ("404", "NoSuchBucket", "NotFound"):
+            if s3_error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
@@ -42,8 +46,7 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
             # No ACL: a new bucket is private, and one with ACLs disabled refuses any ACL but the owner's.
             client.create_bucket(Bucket=bucket, **location_constraint(client.meta.region_name))
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            if s3_error_code(error) in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 break
             if time.monotonic() > deadline:
                 raise
@@ -71,7 +74,7 @@ def _unless_not_implemented(call) -> None:
     try:
         call()
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in ("NotImplemented", "NotImplementedError"):
+        if s3_error_code(error) not in ("NotImplemented", "NotImplementedError"):
             raise
 
 
@@ -88,7 +91,7 @@ def anonymous_read_is_refused(
             client.put_object(Bucket=bucket, Key=probe_key, Body=b"private")  # no ACL: they may be disabled
             break
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "InternalError" or time.monotonic() > deadline:
+            if s3_error_code(error) != "InternalError" or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
     try:

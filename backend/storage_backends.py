@@ -21,6 +21,7 @@ from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
+from .buckets import s3_error_code
 from .presigner import S3QueryPresigner
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class PrivateMediaStorage(S3Storage):
         try:
             return super()._save(name, content)
         except ClientError as error:
-            if self.bucket_refuses_acls or error.response.get("Error", {}).get("Code") != ACLS_NOT_SUPPORTED:
+            if self.bucket_refuses_acls or s3_error_code(error) != ACLS_NOT_SUPPORTED:
                 raise
         logger.warning(
             "Bucket %s has ACLs disabled (Object Ownership: bucket owner enforced): writing objects without "
@@ -284,12 +285,9 @@ class S3ImageService:
                 raise ValueError(f"{key} is larger than {max_size} bytes")
             content = SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - the caller closes it
             self.client.download_fileobj(self.bucket_name, key, content)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        except (BotoCoreError, ClientError) as error:
+            if s3_error_code(error) in ("404", "NoSuchKey", "NotFound"):
                 raise FileNotFoundError(key) from error
-            logger.error("S3 download failed key=%s error=%s", key, type(error).__name__)
-            raise S3StorageError(f"could not read {key}") from error
-        except BotoCoreError as error:
             logger.error("S3 download failed key=%s error=%s", key, type(error).__name__)
             raise S3StorageError(f"could not read {key}") from error
         content.seek(0)
@@ -302,12 +300,9 @@ class S3ImageService:
         """
         try:
             self.client.put_object_acl(Bucket=self.bucket_name, Key=key, ACL="private")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == ACLS_NOT_SUPPORTED:
+        except (BotoCoreError, ClientError) as error:
+            if s3_error_code(error) == ACLS_NOT_SUPPORTED:
                 raise BucketRefusesAcls(self.bucket_name) from error
-            logger.error("S3 put ACL failed key=%s error=%s", key, type(error).__name__)
-            raise S3StorageError(f"could not make {key} private") from error
-        except BotoCoreError as error:
             logger.error("S3 put ACL failed key=%s error=%s", key, type(error).__name__)
             raise S3StorageError(f"could not make {key} private") from error
 

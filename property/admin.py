@@ -18,6 +18,7 @@ from backend.storage_backends import S3StorageError
 
 from .images import ImageRejected, sanitize_image
 from .models import House, HouseForRent, HouseForSale, PropertyImage
+from .serializers import StagedFileSerializer
 from .services import (
     TooManyImages,
     direct_upload_complete,
@@ -162,14 +163,13 @@ class HouseAdmin(admin.ModelAdmin):
         if isinstance(house, JsonResponse):
             return house
         try:
-            payload = json.loads(request.body)
-            key, filename = payload["key"], payload.get("filename", "")
-            if not isinstance(key, str) or not isinstance(filename, str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
+            staged = StagedFileSerializer(data=json.loads(request.body))
+        except ValueError:
+            staged = None
+        if staged is None or not staged.is_valid():
             return JsonResponse({"error": 'Send JSON: {"key": "...", "filename": "..."}'}, status=400)
         try:
-            (image,) = direct_upload_complete(user_id=request.user.pk, key=key, house=house, filename=filename)
+            (image,) = direct_upload_complete(user_id=request.user.pk, house=house, **staged.validated_data)
         except UPLOAD_FAILURES as error:
             status_code, body = upload_failure(error)
             return JsonResponse(body, status=status_code)

@@ -159,11 +159,15 @@ class PropertyImageCreateSerializer(BulkUploadSerializer):
 EXPIRATION_ERROR = "expiration must be a whole number of seconds between 1 and 604800."
 
 
-class CompleteUploadSerializer(BulkUploadSerializer):
-    """`POST /api/property-images/complete_upload/`: the staging key from upload_url, and where the photo goes."""
+class StagedFileSerializer(serializers.Serializer):
+    """A photo posted straight to S3: the staging key from upload_url and the file's own name."""
 
     key = serializers.CharField(max_length=200)
     filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class CompleteUploadSerializer(BulkUploadSerializer, StagedFileSerializer):
+    """`POST /api/property-images/complete_upload/`: the staging key from upload_url, and where the photo goes."""
 
 
 class ExpirationSerializer(serializers.Serializer):

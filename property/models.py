@@ -13,11 +13,14 @@ from django.utils import timezone
 
 from backend.storage_backends import S3ImageService
 
+# Every image object (originals and variants) lives under this prefix.
+IMAGES_PREFIX = "properties/"
+
 
 def property_image_key(*, model_name: str, property_id: int, extension: str) -> str:
     """`properties/{houseforsale|houseforrent}/{property_id}/{YYYYMMDD_HHMMSS}_{8 hex}.{ext}`."""
     stamp = timezone.now().strftime("%Y%m%d_%H%M%S")
-    return f"properties/{model_name}/{property_id}/{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
+    return f"{IMAGES_PREFIX}{model_name}/{property_id}/{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
 
 
 def property_image_upload_to(instance: PropertyImage, filename: str) -> str:

@@ -4,8 +4,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from backend.storage_backends import BucketRefusesAcls, S3ImageService
-
-PREFIX = "properties/"
+from property.models import IMAGES_PREFIX
 
 
 class Command(BaseCommand):
@@ -18,7 +17,9 @@ class Command(BaseCommand):
         s3 = S3ImageService()
         changed = 0
         try:
-            for key, _modified in tqdm(s3.list_objects(prefix=PREFIX), desc="objects", unit=" obj", disable=None):
+            for key, _modified in tqdm(
+                s3.list_objects(prefix=IMAGES_PREFIX), desc="objects", unit=" obj", disable=None
+            ):
                 if apply:
                     s3.make_private(key=key)
                 changed += 1
@@ -30,4 +31,4 @@ class Command(BaseCommand):
             )
             return
         verb = "Set private" if apply else "Would set private (dry run; --apply to change)"
-        self.stdout.write(f"{verb}: {changed} objects under {PREFIX} in {s3.bucket_name}.")
+        self.stdout.write(f"{verb}: {changed} objects under {IMAGES_PREFIX} in {s3.bucket_name}.")

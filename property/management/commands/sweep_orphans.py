@@ -6,11 +6,8 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from backend.storage_backends import S3ImageService
-from property.models import PropertyImage
-
-PREFIX = "properties/"
-# Direct uploads post here first; complete_upload moves them within minutes.
-STAGING_PREFIX = "uploads/"
+from property.models import IMAGES_PREFIX, PropertyImage
+from property.services import STAGING_PREFIX  # direct uploads post there first; complete_upload moves them
 
 
 class Command(BaseCommand):
@@ -39,7 +36,7 @@ class Command(BaseCommand):
         keys_in_rows = {key for image in PropertyImage.objects.only("image", "variants") for key in image.object_keys}
         keys_in_bucket: set[str] = set()
         orphan_objects: list[str] = []
-        for key, modified in tqdm(s3.list_objects(prefix=PREFIX), desc="objects", unit=" obj", disable=None):
+        for key, modified in tqdm(s3.list_objects(prefix=IMAGES_PREFIX), desc="objects", unit=" obj", disable=None):
             keys_in_bucket.add(key)
             if key not in keys_in_rows and modified < cutoff:
                 orphan_objects.append(key)

@@ -29,12 +29,17 @@ from .services import (
 from .views import DIRECT_UPLOAD_UNAVAILABLE, UPLOAD_FAILURES, upload_failure
 
 
+def thumbnail_url(image: PropertyImage) -> str | None:
+    """A presigned URL of the 320 px thumbnail variant where it exists (the admin does not need the full
+    photo), else of the original; None when it cannot be signed."""
+    return image.get_secure_url(variant="thumbnail") or image.get_secure_url()
+
+
 def thumbnail(image: PropertyImage | None, *, height: int = 80) -> str:
     """An <img> of a presigned URL: the admin never shows a public URL."""
     if image is None or not image.pk:
         return "-"
-    # The 320 px thumbnail variant where it exists: the admin list does not need the full photo.
-    presigned_url = image.get_secure_url(variant="thumbnail") or image.get_secure_url()
+    presigned_url = thumbnail_url(image)
     if not presigned_url:
         return "(could not sign)"
     return format_html(
@@ -173,9 +178,8 @@ class HouseAdmin(admin.ModelAdmin):
         except UPLOAD_FAILURES as error:
             status_code, body = upload_failure(error)
             return JsonResponse(body, status=status_code)
-        thumbnail_url = image.get_secure_url(variant="thumbnail") or image.get_secure_url()
         return JsonResponse(
-            {"id": image.pk, "original_filename": image.original_filename, "thumbnail_url": thumbnail_url},
+            {"id": image.pk, "original_filename": image.original_filename, "thumbnail_url": thumbnail_url(image)},
             status=201,
         )
 

@@ -155,18 +155,22 @@ def object_keys(*images) -> list[str]:
     return sorted(key for image in images for key in image.object_keys)
 
 
-ACL_REFUSED = (
-    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessControlListNotSupported</Code>'
-    b"<Message>The bucket does not allow ACLs</Message></Error>"
-)
-
-
 class _RawBody:
     def __init__(self, body: bytes) -> None:
         self.body = body
 
     def stream(self, **kwargs):
         yield self.body
+
+
+def s3_error_answer(request, *, status: int, code: str, message: str):
+    """The response S3 gives for an error, built here instead of sent: see the fault injectors below."""
+    from botocore.awsrequest import AWSResponse
+
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    ).encode()
+    return AWSResponse(request.url, status, {"Content-Type": "application/xml"}, _RawBody(body))
 
 
 @contextmanager
@@ -178,8 +182,6 @@ def acls_refused(client):
     never enforces it. Only requests with an ACL are answered here; the others go to the real server.
     Yields the ACL each request carried (None for none), in order.
     """
-    from botocore.awsrequest import AWSResponse
-
     sent_acls = []
 
     def answer(request, **kwargs):
@@ -187,10 +189,33 @@ def acls_refused(client):
         sent_acls.append(acl.decode() if isinstance(acl, bytes) else acl)
         if acl is None:
             return None
-        return AWSResponse(request.url, 400, {"Content-Type": "application/xml"}, _RawBody(ACL_REFUSED))
+        return s3_error_answer(
+            request, status=400, code="AccessControlListNotSupported", message="The bucket does not allow ACLs"
+        )
 
     client.meta.events.register("before-send.s3", answer)
     try:
         yield sent_acls
     finally:
         client.meta.events.unregister("before-send.s3", answer)
+
+
+@contextmanager
+def puts_denied(client, *, key_suffix: str):
+    """Answer 403 AccessDenied to every PutObject of a key ending in `key_suffix`, as a bucket policy
+    denying those keys would.
+
+    A stand-in for a fault the shared test server cannot be given for one key at one moment: a write that
+    fails partway through a series of uploads. Every other request goes to the real server.
+    """
+
+    def answer(request, **kwargs):
+        if request.method != "PUT" or not request.url.split("?", 1)[0].endswith(key_suffix):
+            return None
+        return s3_error_answer(request, status=403, code="AccessDenied", message="Access Denied")
+
+    client.meta.events.register("before-send.s3.PutObject", answer)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister("before-send.s3.PutObject", answer)

@@ -144,7 +144,11 @@ def property_image_variants_upload(
 
 def property_image_variants_rebuild(*, s3: S3ImageService, image: PropertyImage) -> None:
     """Make the configured variants of a stored image again from its original, point the row at them and
-    delete the variant objects they replace (another format or width than the settings now ask for)."""
+    delete the variant objects they replace (another format or width than the settings now ask for).
+
+    If an upload fails or the row is deleted meanwhile, the variant objects this call added are deleted
+    again and the row keeps the variants it had.
+    """
     original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
     try:
         # The stored original is already upright and stripped: only its pixels are read here.
@@ -162,12 +166,19 @@ def property_image_variants_rebuild(*, s3: S3ImageService, image: PropertyImage)
             original_filename=image.original_filename,
             uploaded_keys=uploaded_keys,
         )
+        if not PropertyImage.objects.filter(pk=image.pk).update(variants=made):
+            raise PropertyImage.DoesNotExist(f"image {image.pk} was deleted during the rebuild")
+    except BaseException:
+        # Keep the objects the row (if it still exists) points at; delete the ones this rebuild added.
+        current = PropertyImage.objects.filter(pk=image.pk).first()
+        still_used = set(current.object_keys) if current is not None else set()
+        _delete_objects_quietly(s3, [key for key in uploaded_keys if key not in still_used])
+        raise
     finally:
         for variant in variants:
             variant.content.close()
     superseded = sorted(set(image.object_keys) - {image.image.name} - set(uploaded_keys))
     image.variants = made
-    image.save(update_fields=["variants"])
     _delete_objects_quietly(s3, superseded)
 
 

@@ -8,13 +8,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
-from conftest import TEST_BUCKET, image_bytes, jpeg_upload, object_keys
+from backend.storage_backends import S3ImageService
+from conftest import TEST_BUCKET, image_bytes, jpeg_upload, object_keys, puts_denied
 from property.images import ImageRejected
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def object_writer():
+    """The client the storage writes objects with (django-storages uploads through its shared Bucket)."""
+    return S3ImageService().storage.bucket.meta.client
 
 
 def stored(s3_client, key: str) -> Image.Image:
@@ -146,6 +152,42 @@ def test_rebuild_variants_all_remakes_up_to_date_variants_in_place(bucket_keys, 
     assert "Rebuilt variants of 1 images, 0 failed, 0 already up to date" in out.getvalue()
     assert stored(s3_client, thumbnail_key).size == (320, 240)
     assert bucket_keys() == object_keys(image)
+
+
+def test_rebuild_variants_that_fails_partway_deletes_what_it_added_and_keeps_the_old_variants(bucket_keys, settings):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(1200, 900))])
+    webp_variants = image.variants
+    settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
+    err = io.StringIO()
+    # The large and medium JPEGs are stored, then the thumbnail's upload is refused.
+    with puts_denied(object_writer(), key_suffix="_320w.jpg"):
+        call_command("rebuild_variants", stdout=io.StringIO(), stderr=err)
+    assert f"image {image.pk}" in err.getvalue()
+    image.refresh_from_db()
+    assert image.variants == webp_variants
+    assert bucket_keys() == object_keys(image)  # no JPEG variant left behind, the WebP ones intact
+
+
+def test_rebuild_of_an_image_deleted_meanwhile_leaves_none_of_its_new_objects(bucket_keys, settings):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(1200, 900))])
+    old_keys = object_keys(image)
+    settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
+
+    def delete_the_row(request, **kwargs):
+        if request.url.split("?", 1)[0].endswith("_320w.jpg"):
+            PropertyImage.objects.filter(pk=image.pk).delete()  # its old objects go when that commits
+
+    # The row is deleted while the last variant is being stored; that upload goes through.
+    client = object_writer()
+    client.meta.events.register("before-send.s3.PutObject", delete_the_row)
+    err = io.StringIO()
+    try:
+        call_command("rebuild_variants", stdout=io.StringIO(), stderr=err)
+    finally:
+        client.meta.events.unregister("before-send.s3.PutObject", delete_the_row)
+    assert f"image {image.pk}" in err.getvalue() and "DoesNotExist" in err.getvalue()
+    assert not PropertyImage.objects.exists()
+    assert bucket_keys() == old_keys  # none of the JPEG variants it stored
 
 
 def test_rebuild_variants_does_nothing_when_variants_are_turned_off(bucket_keys, settings):

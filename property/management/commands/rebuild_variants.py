@@ -48,7 +48,7 @@ class Command(BaseCommand):
             try:
                 property_image_variants_rebuild(s3=s3, image=image)
                 rebuilt += 1
-            except (S3StorageError, FileNotFoundError, OSError, ValueError) as error:
+            except (S3StorageError, FileNotFoundError, OSError, ValueError, PropertyImage.DoesNotExist) as error:
                 failed += 1
                 self.stderr.write(f"image {image.pk} ({image.image.name}): {type(error).__name__}")
         self.stdout.write(f"Rebuilt variants of {rebuilt} images, {failed} failed, {up_to_date} already up to date.")

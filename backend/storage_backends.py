@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # S3's answer to an ACL sent to a bucket whose Object Ownership is "bucket owner enforced".
 ACLS_NOT_SUPPORTED = "AccessControlListNotSupported"
+# Makes the switch to writing without an ACL, and its warning, happen once however many uploads are refused.
+_acl_fallback_lock = threading.Lock()
 # SigV4 presigned URLs live at most 7 days.
 MAX_PRESIGNED_EXPIRY = 604800
 # A key that clean_name() and safe_join() would leave as it is: no "." or ".." segments, no "//", no "\\".
@@ -136,19 +139,25 @@ class PrivateMediaStorage(S3Storage):
 
         Such a bucket (AWS's default for new buckets, and what ensure_bucket creates) refuses every ACL but
         bucket-owner-full-control with AccessControlListNotSupported; its objects are private through Block
-        Public Access and the bucket policy, never through ACLs. The first refusal is logged and remembered.
+        Public Access and the bucket policy, never through ACLs. The first refusal is logged and remembered;
+        an upload refused for its ACL is always sent again without it.
         """
+        sent_acl = not self.bucket_refuses_acls
         try:
             return super()._save(name, content)
         except ClientError as error:
-            if self.bucket_refuses_acls or s3_error_code(error) != ACLS_NOT_SUPPORTED:
+            # Uploads running side by side may all have sent the ACL before the first refusal: each retries.
+            if not sent_acl or s3_error_code(error) != ACLS_NOT_SUPPORTED:
                 raise
-        logger.warning(
-            "Bucket %s has ACLs disabled (Object Ownership: bucket owner enforced): writing objects without "
-            "an ACL from now on; they are private through the bucket's public access block and policy",
-            self.bucket_name,
-        )
-        self.bucket_refuses_acls = True
+        with _acl_fallback_lock:
+            first_refusal = not self.bucket_refuses_acls
+            self.bucket_refuses_acls = True
+        if first_refusal:
+            logger.warning(
+                "Bucket %s has ACLs disabled (Object Ownership: bucket owner enforced): writing objects without "
+                "an ACL from now on; they are private through the bucket's public access block and policy",
+                self.bucket_name,
+            )
         return super()._save(name, content)
 
     def _get_write_parameters(self, name: str, content=None) -> dict:

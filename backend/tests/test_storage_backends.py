@@ -1,6 +1,8 @@
 """The private bucket as S3 itself answers: bare URLs refused, presigned ones served, objects written private."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -106,6 +108,36 @@ def test_a_bucket_with_acls_disabled_gets_its_objects_without_an_acl(bucket_keys
     assert s3_client.get_object(Bucket=TEST_BUCKET, Key=KEY)["Body"].read() == b"first photo"
     warnings = [record.getMessage() for record in caplog.records if "ACLs disabled" in record.getMessage()]
     assert len(warnings) == 1 and TEST_BUCKET in warnings[0]
+
+
+def test_uploads_side_by_side_all_recover_from_the_first_acl_refusals(bucket_keys, caplog):
+    """The first bulk upload after a start: several uploads send the ACL before any refusal comes back."""
+    storage = PrivateMediaStorage()
+    keys = [KEY, KEY.replace(".jpg", "_320w.webp")]
+    both_sent = threading.Barrier(len(keys), timeout=10)
+
+    def wait_for_the_other(request, **kwargs):
+        if request.headers.get("x-amz-acl") is None:
+            return
+        both_sent.wait()  # neither is refused before both have gone out with the ACL
+        if request.url.split("?", 1)[0].endswith(keys[1]):
+            # ... and the second refusal only comes back once the first one has switched the storage over.
+            deadline = time.monotonic() + 10
+            while not storage.bucket_refuses_acls and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    client = storage.bucket.meta.client  # django-storages writes through its one shared Bucket
+    client.meta.events.register("before-send.s3.PutObject", wait_for_the_other)
+    try:
+        with acls_refused(client), ThreadPoolExecutor(max_workers=len(keys)) as pool:
+            service = S3ImageService(storage)
+            uploads = [pool.submit(service.upload, key=key, content=ContentFile(b"photo")) for key in keys]
+            stored = [upload.result() for upload in uploads]
+    finally:
+        client.meta.events.unregister("before-send.s3.PutObject", wait_for_the_other)
+    assert stored == keys and bucket_keys() == sorted(keys)
+    warnings = [record for record in caplog.records if "ACLs disabled" in record.getMessage()]
+    assert len(warnings) == 1
 
 
 def test_other_refusals_of_an_upload_are_not_taken_for_disabled_acls(bucket_keys):

@@ -143,3 +143,17 @@ class HouseForRent(House):
 
 HOUSE_MODELS: dict[str, type[House]] = {"house_for_sale": HouseForSale, "house_for_rent": HouseForRent}
 PROPERTY_KIND_BY_MODEL_NAME = {model._meta.model_name: kind for kind, model in HOUSE_MODELS.items()}
+
+
+class StagedUploadClaim(models.Model):
+    """A direct upload's staging key while one request turns it into an image.
+
+    The unique key lets only one request at a time complete a given upload, so a double click or a client
+    retrying after a timeout cannot store the same photo twice. The row goes when that request ends.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -8,16 +8,19 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import IO
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from PIL import Image
 
 from backend.storage_backends import S3ImageService, S3StorageError
@@ -31,7 +34,7 @@ from .images import (
     sanitize_image,
     stored_file,
 )
-from .models import House, PropertyImage, property_image_key
+from .models import House, PropertyImage, StagedUploadClaim, property_image_key
 
 logger = logging.getLogger(__name__)
 
@@ -323,6 +326,29 @@ class UploadNotFound(Exception):
     """Nothing was posted under the staging key (or it was already used)."""
 
 
+class UploadInProgress(Exception):
+    """Another request is completing the same staging key right now."""
+
+
+# A claim this old belongs to a request that died (completing takes seconds): another may take it over.
+STAGED_UPLOAD_CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+@contextmanager
+def staged_upload_claimed(key: str) -> Iterator[None]:
+    """Hold the claim on `key` while the block runs; UploadInProgress if another request holds it."""
+    StagedUploadClaim.objects.filter(key=key, claimed_at__lt=timezone.now() - STAGED_UPLOAD_CLAIM_TIMEOUT).delete()
+    try:
+        with transaction.atomic():  # committed at once, so that other requests see it
+            claim = StagedUploadClaim.objects.create(key=key)
+    except IntegrityError:
+        raise UploadInProgress from None
+    try:
+        yield
+    finally:
+        StagedUploadClaim.objects.filter(pk=claim.pk).delete()
+
+
 def direct_upload_issue(*, user_id: int) -> dict:
     """A presigned POST for one new staging key under `uploads/{user_id}/`."""
     key = f"{STAGING_PREFIX}{user_id}/{uuid.uuid4().hex}"
@@ -350,10 +376,20 @@ def direct_upload_complete(
     """Check and store the file posted under `key` exactly like a multipart upload, then drop the staging object.
 
     The staging object is deleted whatever the image turned out to be; it is kept only when S3
-    itself failed, so that the client can complete again.
+    itself failed, so that the client can complete again. One request at a time completes a key: another
+    one meanwhile gets UploadInProgress, and one after it UploadNotFound.
     """
     if not re.fullmatch(rf"{STAGING_PREFIX}{user_id}/[0-9a-f]{{32}}", key):
         raise UploadKeyRejected
+    with staged_upload_claimed(key):
+        return _direct_upload_store(
+            key=key, house=house, filename=filename, caption=caption, is_main=is_main, order=order
+        )
+
+
+def _direct_upload_store(
+    *, key: str, house: House, filename: str, caption: str, is_main: bool, order: int | None
+) -> list[PropertyImage]:
     s3 = S3ImageService()
     display_name = filename or "image"
     try:

@@ -37,6 +37,7 @@ from .serializers import (
 from .services import (
     NoImagesProvided,
     TooManyImages,
+    UploadInProgress,
     UploadKeyRejected,
     UploadNotFound,
     direct_upload_complete,
@@ -76,7 +77,15 @@ def ensure_can_change(request: Request, house: House) -> None:
         raise PermissionDenied(IsOwnerOrStaffOrReadOnly.message)
 
 
-UPLOAD_FAILURES = (NoImagesProvided, ImageRejected, TooManyImages, UploadKeyRejected, UploadNotFound, S3StorageError)
+UPLOAD_FAILURES = (
+    NoImagesProvided,
+    ImageRejected,
+    TooManyImages,
+    UploadKeyRejected,
+    UploadNotFound,
+    UploadInProgress,
+    S3StorageError,
+)
 
 
 def upload_failure(error: Exception) -> tuple[int, dict]:
@@ -91,6 +100,10 @@ def upload_failure(error: Exception) -> tuple[int, dict]:
     if isinstance(error, UploadNotFound):
         return status.HTTP_400_BAD_REQUEST, {
             "error": "Nothing was uploaded under this key: post the file to the upload URL first"
+        }
+    if isinstance(error, UploadInProgress):
+        return status.HTTP_409_CONFLICT, {
+            "error": "Another request is completing this upload right now: wait for it, then list the images"
         }
     if isinstance(error, S3StorageError):
         return status.HTTP_503_SERVICE_UNAVAILABLE, {

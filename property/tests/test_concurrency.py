@@ -3,9 +3,11 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from django.db import connection, connections
 
-from conftest import jpeg_upload, jwt_client, object_keys
+from conftest import image_bytes, jpeg_upload, jwt_client, object_keys
+from property.models import PropertyImage, StagedUploadClaim
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
@@ -56,3 +58,28 @@ def test_concurrent_uploads_to_one_house_get_distinct_orders(owner, bucket_keys)
     assert orders == list(range(16))
     assert house.images.filter(is_main=True).count() == 1
     assert bucket_keys() == object_keys(*house.images.all())  # 16 originals and their variants
+
+
+def test_concurrent_completions_of_one_direct_upload_store_it_once(owner, bucket_keys):
+    house = HouseForSaleFactory(owner=owner)
+    target = {"content_type": "house_for_sale", "object_id": house.pk}
+    upload = jwt_client(owner).post("/api/property-images/upload_url/", target, format="json").json()
+    posted = requests.post(
+        upload["url"],
+        data={**upload["fields"], "Content-Type": "image/jpeg"},
+        files={"file": ("photo.jpg", image_bytes("JPEG", (800, 600)), "image/jpeg")},
+        timeout=10,
+    )
+    assert posted.status_code in (200, 201, 204)
+
+    def complete(_):
+        response = jwt_client(owner).post(
+            "/api/property-images/complete_upload/", {"key": upload["key"], **target}, format="json"
+        )
+        return response.status_code
+
+    statuses = run_concurrently(complete, list(range(6)))
+    # One stores it; the others find it being completed (409) or already used (400).
+    assert statuses.count(201) == 1 and set(statuses) <= {201, 409, 400}
+    assert PropertyImage.objects.count() == 1 and not StagedUploadClaim.objects.exists()
+    assert bucket_keys() == object_keys(*PropertyImage.objects.all())  # no staging object, no duplicate

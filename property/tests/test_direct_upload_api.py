@@ -1,10 +1,14 @@
 """Direct uploads end to end against the real S3 server: upload_url, a POST straight to S3, complete_upload."""
 
+from datetime import timedelta
+
 import pytest
 import requests
+from django.utils import timezone
 
 from conftest import image_bytes
-from property.models import PropertyImage
+from property.models import PropertyImage, StagedUploadClaim
+from property.services import STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +120,39 @@ def test_an_invalid_posted_image_is_rejected_and_leaves_nothing(owner_client, ho
     assert response.status_code == 400
     assert response.json() == {"error": "evil.jpg: not a JPEG or PNG image"}
     assert bucket_keys() == [] and PropertyImage.objects.count() == 0
+
+
+def complete(client, upload: dict, house) -> requests.Response:
+    return client.post("/api/property-images/complete_upload/", {"key": upload["key"], **target(house)}, format="json")
+
+
+def test_an_upload_being_completed_cannot_be_completed_again_meanwhile(owner_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    post_to_s3(upload, image_bytes())
+    StagedUploadClaim.objects.create(key=upload["key"])  # another request is completing it right now
+    busy = complete(owner_client, upload, house)
+    assert busy.status_code == 409 and "Another request is completing this upload" in busy.json()["error"]
+    assert PropertyImage.objects.count() == 0
+    assert bucket_keys() == [upload["key"]]  # the file waits for the request that holds the claim
+    StagedUploadClaim.objects.all().delete()  # ... which ends
+    assert complete(owner_client, upload, house).status_code == 201
+    again = complete(owner_client, upload, house)  # a retry after the answer was lost
+    assert again.status_code == 400 and "Nothing was uploaded under this key" in again.json()["error"]
+    assert PropertyImage.objects.count() == 1 and not StagedUploadClaim.objects.exists()
+
+
+def test_a_claim_left_by_a_request_that_died_is_taken_over(owner_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    post_to_s3(upload, image_bytes())
+    claim = StagedUploadClaim.objects.create(key=upload["key"])
+    long_ago = timezone.now() - STAGED_UPLOAD_CLAIM_TIMEOUT - timedelta(seconds=1)
+    StagedUploadClaim.objects.filter(pk=claim.pk).update(claimed_at=long_ago)
+    assert complete(owner_client, upload, house).status_code == 201
+    assert PropertyImage.objects.count() == 1 and not StagedUploadClaim.objects.exists()
+
+
+def test_a_failed_completion_releases_its_claim(owner_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    assert complete(owner_client, upload, house).status_code == 400  # nothing posted yet
+    post_to_s3(upload, image_bytes())
+    assert complete(owner_client, upload, house).status_code == 201

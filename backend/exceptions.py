@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -11,8 +12,9 @@ logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, with the guide's plain `{"detail": "Not found."}` for every 404."""
-    if isinstance(exc, Http404):
+    """DRF's handler, with the guide's plain `{"detail": "Not found."}` for every 404, including a row that
+    a concurrent request deleted after this one found it (a model's DoesNotExist from a service)."""
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
         # DRF would say "No PropertyImage matches the given query.": the guide promises "Not found."
         exc = exceptions.NotFound()
     if isinstance(exc, ErrorBodyException):

@@ -17,6 +17,7 @@ from typing import IO
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -41,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 class NoImagesProvided(Exception):
     """An upload request without any file."""
+
+
+class PropertyNotFound(ObjectDoesNotExist):
+    """The house was deleted while its images were being stored."""
 
 
 class TooManyImages(Exception):
@@ -264,9 +269,13 @@ def _create_image_rows(
 
 
 def _lock_house(*, content_type: ContentType, object_id: int) -> None:
-    """Serialise writers of one house's images (a row lock on PostgreSQL; SQLite locks the whole database)."""
+    """Serialise writers of one house's images (a row lock on PostgreSQL; SQLite locks the whole database).
+
+    PropertyNotFound if the house was deleted since the request found it: no image may point at it.
+    """
     house_model = content_type.model_class()
-    house_model.objects.select_for_update().filter(pk=object_id).values_list("pk", flat=True).first()
+    if house_model.objects.select_for_update().filter(pk=object_id).values_list("pk", flat=True).first() is None:
+        raise PropertyNotFound
 
 
 def _unset_main_images(*, content_type_id: int, object_id: int, keep_pk: int | None = None) -> None:
@@ -286,9 +295,17 @@ def _delete_objects_quietly(s3: S3ImageService, keys: list[str]) -> None:
 def property_image_update(
     *, image: PropertyImage, caption: str | None = None, order: int | None = None, is_main: bool | None = None
 ) -> PropertyImage:
-    """Change caption, order or main flag; making an image main unsets its property's other main image."""
+    """Change caption, order or main flag; making an image main unsets its property's other main image.
+
+    PropertyImage.DoesNotExist if the image (or its house) was deleted meanwhile: saving would write it back.
+    """
     with transaction.atomic():
-        _lock_house(content_type=ContentType.objects.get_for_id(image.content_type_id), object_id=image.object_id)
+        try:
+            _lock_house(content_type=ContentType.objects.get_for_id(image.content_type_id), object_id=image.object_id)
+        except PropertyNotFound:
+            raise PropertyImage.DoesNotExist from None
+        if not PropertyImage.objects.select_for_update().filter(pk=image.pk).exists():
+            raise PropertyImage.DoesNotExist
         if caption is not None:
             image.caption = caption
         if order is not None:

@@ -36,6 +36,7 @@ from .serializers import (
 )
 from .services import (
     NoImagesProvided,
+    PropertyNotFound,
     TooManyImages,
     UploadInProgress,
     UploadKeyRejected,
@@ -84,6 +85,7 @@ UPLOAD_FAILURES = (
     UploadKeyRejected,
     UploadNotFound,
     UploadInProgress,
+    PropertyNotFound,
     S3StorageError,
 )
 
@@ -105,6 +107,8 @@ def upload_failure(error: Exception) -> tuple[int, dict]:
         return status.HTTP_409_CONFLICT, {
             "error": "Another request is completing this upload right now: wait for it, then list the images"
         }
+    if isinstance(error, PropertyNotFound):
+        return status.HTTP_404_NOT_FOUND, {"detail": "Not found."}  # the house was deleted meanwhile
     if isinstance(error, S3StorageError):
         return status.HTTP_503_SERVICE_UNAVAILABLE, {
             "error": "Could not store the images: the storage service is unavailable, please retry"

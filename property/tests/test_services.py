@@ -12,9 +12,10 @@ from backend.storage_backends import S3StorageError
 from conftest import TEST_BUCKET, image_bytes, object_keys
 from property import services
 from property.images import ImageRejected
-from property.models import PropertyImage
+from property.models import HouseForSale, PropertyImage
 from property.services import (
     NoImagesProvided,
+    PropertyNotFound,
     TooManyImages,
     property_image_set_main,
     property_image_update,
@@ -130,6 +131,23 @@ def test_database_failure_after_upload_deletes_the_objects(bucket_keys, monkeypa
         property_images_store(house=HouseForSaleFactory(), files=[jpeg(), jpeg()])
     assert bucket_keys() == []
     assert PropertyImage.objects.count() == 0
+
+
+def test_a_house_deleted_during_the_upload_gets_no_image_and_keeps_no_object(bucket_keys):
+    house = HouseForSaleFactory()
+    HouseForSale.objects.filter(pk=house.pk).delete()  # by another request, after this one found the house
+    with pytest.raises(PropertyNotFound):
+        property_images_store(house=house, files=[jpeg(), jpeg()])
+    assert PropertyImage.objects.count() == 0
+    assert bucket_keys() == []
+
+
+def test_updating_an_image_deleted_meanwhile_does_not_bring_its_row_back(bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
+    PropertyImage.objects.filter(pk=image.pk).delete()  # by another request, after this one found the image
+    with pytest.raises(PropertyImage.DoesNotExist):
+        property_image_update(image=image, caption="Terrace")
+    assert not PropertyImage.objects.exists()
 
 
 def test_unreachable_s3_raises_storage_error_and_creates_no_row(bucket_keys, settings):

@@ -347,23 +347,33 @@ class UploadInProgress(Exception):
     """Another request is completing the same staging key right now."""
 
 
-# A claim this old belongs to a request that died (completing takes seconds): another may take it over.
+# A claim without an image this old belongs to a request that died (completing takes seconds): another may
+# take it over.
 STAGED_UPLOAD_CLAIM_TIMEOUT = timedelta(minutes=5)
+# How long a completed upload's key keeps answering with its image (for clients that retry after a lost answer).
+COMPLETED_UPLOAD_MEMORY = timedelta(days=1)
 
 
 @contextmanager
-def staged_upload_claimed(key: str) -> Iterator[None]:
-    """Hold the claim on `key` while the block runs; UploadInProgress if another request holds it."""
-    StagedUploadClaim.objects.filter(key=key, claimed_at__lt=timezone.now() - STAGED_UPLOAD_CLAIM_TIMEOUT).delete()
+def staged_upload_claimed(key: str) -> Iterator[StagedUploadClaim]:
+    """Claim `key` for the block, which sets the claim's image once it has stored one.
+
+    UploadInProgress if another request holds the claim. If the block fails, the claim goes and the key may
+    be completed again.
+    """
+    now = timezone.now()
+    StagedUploadClaim.objects.filter(claimed_at__lt=now - COMPLETED_UPLOAD_MEMORY).delete()
+    StagedUploadClaim.objects.filter(key=key, image=None, claimed_at__lt=now - STAGED_UPLOAD_CLAIM_TIMEOUT).delete()
     try:
         with transaction.atomic():  # committed at once, so that other requests see it
             claim = StagedUploadClaim.objects.create(key=key)
     except IntegrityError:
         raise UploadInProgress from None
     try:
-        yield
-    finally:
+        yield claim
+    except BaseException:
         StagedUploadClaim.objects.filter(pk=claim.pk).delete()
+        raise
 
 
 def direct_upload_issue(*, user_id: int) -> dict:
@@ -394,14 +404,23 @@ def direct_upload_complete(
 
     The staging object is deleted whatever the image turned out to be; it is kept only when S3
     itself failed, so that the client can complete again. One request at a time completes a key: another
-    one meanwhile gets UploadInProgress, and one after it UploadNotFound.
+    one meanwhile gets UploadInProgress, and for a day one after it gets the same image back.
     """
     if not re.fullmatch(rf"{STAGING_PREFIX}{user_id}/[0-9a-f]{{32}}", key):
         raise UploadKeyRejected
-    with staged_upload_claimed(key):
-        return _direct_upload_store(
+    completed = StagedUploadClaim.objects.filter(key=key, image__isnull=False).select_related("image").first()
+    if completed is not None and completed.claimed_at >= timezone.now() - COMPLETED_UPLOAD_MEMORY:
+        image = completed.image
+        if (image.content_type.model_class(), image.object_id) != (type(house), house.pk):
+            raise UploadNotFound  # it became an image of another house
+        return [image]
+    with staged_upload_claimed(key) as claim:
+        images = _direct_upload_store(
             key=key, house=house, filename=filename, caption=caption, is_main=is_main, order=order
         )
+        claim.image = images[0]
+        claim.save(update_fields=["image"])
+    return images
 
 
 def _direct_upload_store(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conftest import image_bytes
 from property.models import PropertyImage, StagedUploadClaim
-from property.services import STAGED_UPLOAD_CLAIM_TIMEOUT
+from property.services import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,11 +134,34 @@ def test_an_upload_being_completed_cannot_be_completed_again_meanwhile(owner_cli
     assert busy.status_code == 409 and "Another request is completing this upload" in busy.json()["error"]
     assert PropertyImage.objects.count() == 0
     assert bucket_keys() == [upload["key"]]  # the file waits for the request that holds the claim
-    StagedUploadClaim.objects.all().delete()  # ... which ends
+    StagedUploadClaim.objects.all().delete()  # ... which ends without storing it (S3 failed, say)
+    completed = complete(owner_client, upload, house)
+    assert completed.status_code == 201
+    assert PropertyImage.objects.count() == 1 and bucket_keys("uploads/") == []
+
+
+def test_completing_again_after_a_lost_answer_gives_the_same_image(owner_client, owner, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    post_to_s3(upload, image_bytes())
+    first = complete(owner_client, upload, house)
+    again = complete(owner_client, upload, house)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"] and PropertyImage.objects.count() == 1
+    other_house = HouseForSaleFactory(owner=owner)  # the key cannot become an image of another house too
+    elsewhere = complete(owner_client, upload, other_house)
+    assert elsewhere.status_code == 400 and "Nothing was uploaded under this key" in elsewhere.json()["error"]
+    PropertyImage.objects.get().delete()  # once the image is deleted, the key is used up
+    gone = complete(owner_client, upload, house)
+    assert gone.status_code == 400 and PropertyImage.objects.count() == 0
+
+
+def test_completed_uploads_are_remembered_for_a_day(owner_client, house, bucket_keys):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    post_to_s3(upload, image_bytes())
     assert complete(owner_client, upload, house).status_code == 201
-    again = complete(owner_client, upload, house)  # a retry after the answer was lost
-    assert again.status_code == 400 and "Nothing was uploaded under this key" in again.json()["error"]
-    assert PropertyImage.objects.count() == 1 and not StagedUploadClaim.objects.exists()
+    StagedUploadClaim.objects.update(claimed_at=timezone.now() - COMPLETED_UPLOAD_MEMORY - timedelta(seconds=1))
+    later = complete(owner_client, upload, house)
+    assert later.status_code == 400 and not StagedUploadClaim.objects.exists()
 
 
 def test_a_claim_left_by_a_request_that_died_is_taken_over(owner_client, house, bucket_keys):
@@ -148,7 +171,7 @@ def test_a_claim_left_by_a_request_that_died_is_taken_over(owner_client, house, 
     long_ago = timezone.now() - STAGED_UPLOAD_CLAIM_TIMEOUT - timedelta(seconds=1)
     StagedUploadClaim.objects.filter(pk=claim.pk).update(claimed_at=long_ago)
     assert complete(owner_client, upload, house).status_code == 201
-    assert PropertyImage.objects.count() == 1 and not StagedUploadClaim.objects.exists()
+    assert PropertyImage.objects.count() == 1 and StagedUploadClaim.objects.get().image is not None
 
 
 def test_a_failed_completion_releases_its_claim(owner_client, house, bucket_keys):

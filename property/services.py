@@ -411,7 +411,8 @@ def direct_upload_complete(
     completed = StagedUploadClaim.objects.filter(key=key, image__isnull=False).select_related("image").first()
     if completed is not None and completed.claimed_at >= timezone.now() - COMPLETED_UPLOAD_MEMORY:
         image = completed.image
-        if (image.content_type.model_class(), image.object_id) != (type(house), house.pk):
+        image_house = (ContentType.objects.get_for_id(image.content_type_id).model_class(), image.object_id)
+        if image_house != (type(house), house.pk):
             raise UploadNotFound  # it became an image of another house
         return [image]
     with staged_upload_claimed(key) as claim:

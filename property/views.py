@@ -105,7 +105,7 @@ def upload_failure(error: Exception) -> tuple[int, dict]:
         }
     if isinstance(error, UploadInProgress):
         return status.HTTP_409_CONFLICT, {
-            "error": "Another request is completing this upload right now: wait for it, then list the images"
+            "error": "Another request is completing this upload right now: send this one again in a moment"
         }
     if isinstance(error, PropertyNotFound):
         return status.HTTP_404_NOT_FOUND, {"detail": "Not found."}  # the house was deleted meanwhile

@@ -16,6 +16,7 @@ ERROR_DESCRIPTIONS = {
     "401": "Missing, invalid or expired token",
     "403": "Only the property's owner or staff may do this",
     "404": "Not found",
+    "409": "Another request is completing this upload right now: send it again in a moment",
     "413": "A file or the request body is over the size limit",
     "415": "Unsupported media type",
     "429": "Too many requests",
@@ -47,6 +48,8 @@ class ApiAutoSchema(AutoSchema):
             codes.update({"401", "403"})
         if path.endswith(("/secure_url/", "/redirect_to_image/")):
             codes.add("500")
+        if path.endswith("/complete_upload/"):
+            codes.update({"409", "503"})  # the same key completed twice at once; S3 down while storing
         for code in sorted(codes):
             operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": ERROR_BODY})
         return operation

@@ -25,6 +25,13 @@ def test_schema_lists_every_endpoint_of_the_guide():
         assert path in paths, path
 
 
+def test_completing_a_direct_upload_documents_its_conflict_and_storage_errors():
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    responses = response.json()["paths"]["/api/property-images/complete_upload/"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "409", "503"} <= set(responses)
+    assert "send it again" in responses["409"]["description"]
+
+
 def test_swagger_ui_is_served_without_a_cdn():
     response = APIClient().get("/api/docs/")
     assert response.status_code == 200

@@ -217,6 +217,15 @@ class S3ImageService:
         # own storage holds): each attribute read through the proxy costs more than signing a URL.
         self.storage = storages[DEFAULT_STORAGE_ALIAS] if storage is None or storage is default_storage else storage
 
+    def prepare_for_threads(self) -> None:
+        """Make the storage's Bucket, which every thread writes through, here and now.
+
+        django-storages makes it on first use, from a boto3 session of the thread that asks, and each
+        thread keeps its session for life (about 11 MB of loaded service model). Upload threads that
+        start together would all find it missing and each build one.
+        """
+        self.storage.bucket  # noqa: B018 - read for its side effect
+
     def upload(self, *, key: str, content: IO[bytes]) -> str:
         """Store `content` under exactly `key` and return the key.
 

@@ -79,6 +79,7 @@ def property_images_store(
         raise TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES)
     content_type = ContentType.objects.get_for_model(house)
     s3 = S3ImageService()
+    s3.prepare_for_threads()
     jobs = [
         # Each job runs in a copy of this request's context, so its log lines carry the request id.
         upload_executor().submit(
@@ -134,20 +135,43 @@ def property_image_variants_upload(
     original_key: str,
     original_filename: str,
     uploaded_keys: list[str],
+    original: File | None = None,
 ) -> dict[str, dict]:
-    """Store each variant beside the original; returns what a row keeps of them.
+    """Store each variant beside the original (and `original` itself under `original_key`, when given),
+    side by side; returns what a row keeps of the variants.
 
-    Each key is added to `uploaded_keys` before its upload, so a failure can clean up after itself.
+    Every key is added to `uploaded_keys` before the uploads start, so a failure can clean up after itself.
     """
     download_stem = original_filename.rsplit(".", 1)[0] or "image"
+    uploads = [] if original is None else [(original_key, original)]
     stored = {}
     for variant in variants:
         key = variant.key_beside(original_key)
-        uploaded_keys.append(key)
         download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
-        s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
+        uploads.append((key, stored_file(variant.content, variant.format, download_name)))
         stored[variant.name] = {"key": key, "width": variant.width, "height": variant.height}
+    uploaded_keys.extend(key for key, _ in uploads)
+    _upload_side_by_side(s3, uploads)
     return stored
+
+
+def _upload_side_by_side(s3: S3ImageService, uploads: list[tuple[str, File]]) -> None:
+    """PUT each (key, file) on the object-upload threads, wait for every one, then raise the first failure.
+
+    One photo's original and variants thus wait for one round trip to S3 rather than one each.
+    """
+    if len(uploads) == 1:
+        ((key, content),) = uploads
+        s3.upload(key=key, content=content)
+        return
+    s3.prepare_for_threads()
+    puts = [
+        object_upload_executor().submit(contextvars.copy_context().run, s3.upload, key=key, content=content)
+        for key, content in uploads
+    ]
+    failure = next((error for put in puts if (error := put.exception()) is not None), None)
+    if failure is not None:
+        raise failure
 
 
 def property_image_variants_rebuild(*, s3: S3ImageService, image: PropertyImage) -> None:
@@ -201,33 +225,41 @@ def _store_file(*, s3: S3ImageService, upload: IO[bytes], model_name: str, prope
             outcome.image = sanitize_image(upload, filename=getattr(upload, "name", None))
         image = outcome.image
         outcome.key = property_image_key(model_name=model_name, property_id=property_id, extension=image.extension)
-        outcome.uploaded_keys.append(outcome.key)
-        s3.upload(key=outcome.key, content=image.as_file())
         outcome.variants = property_image_variants_upload(
             s3=s3,
             variants=image.variants,
             original_key=outcome.key,
             original_filename=image.original_filename,
             uploaded_keys=outcome.uploaded_keys,
+            original=image.as_file(),
         )
     except Exception as error:  # noqa: BLE001 - handed back to the request's thread, which raises it
         outcome.error = error
     return outcome
 
 
-_upload_executor: ThreadPoolExecutor | None = None
-_upload_executor_lock = threading.Lock()
+_executors: dict[str, ThreadPoolExecutor] = {}
+_executors_lock = threading.Lock()
+
+
+def _executor(name: str) -> ThreadPoolExecutor:
+    """The process's pool `name`, made on first use with S3_UPLOAD_CONCURRENCY threads; its threads are
+    shared by all requests and each keeps its own S3 connection alive between uploads."""
+    with _executors_lock:
+        if name not in _executors:
+            _executors[name] = ThreadPoolExecutor(max_workers=settings.S3_UPLOAD_CONCURRENCY, thread_name_prefix=name)
+        return _executors[name]
 
 
 def upload_executor() -> ThreadPoolExecutor:
-    """Threads shared by all requests of this process: each keeps its own S3 connection alive between uploads."""
-    global _upload_executor
-    with _upload_executor_lock:
-        if _upload_executor is None:
-            _upload_executor = ThreadPoolExecutor(
-                max_workers=settings.S3_UPLOAD_CONCURRENCY, thread_name_prefix="image-upload"
-            )
-        return _upload_executor
+    """Threads that check, re-encode and store one file each."""
+    return _executor("image-upload")
+
+
+def object_upload_executor() -> ThreadPoolExecutor:
+    """Threads that PUT one object each. Apart from upload_executor(), whose jobs wait on these: a job
+    waiting on work queued behind it in its own pool could wait forever."""
+    return _executor("object-upload")
 
 
 @transaction.atomic

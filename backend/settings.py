@@ -155,7 +155,8 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# How many objects of one request are uploaded to S3 at once.
+# Per worker process: how many uploaded files are checked and re-encoded at once, and how many objects
+# (originals and variants) are PUT to S3 at once. 1 does everything one after another.
 S3_UPLOAD_CONCURRENCY = env.int("S3_UPLOAD_CONCURRENCY", default=4)
 
 # REST framework

@@ -6,6 +6,7 @@ import io
 from contextlib import contextmanager
 
 import pytest
+import requests
 from django.test import override_settings
 from PIL import Image
 from rest_framework.test import APIClient
@@ -128,6 +129,18 @@ def jpeg_upload(name: str = "photo.jpg", size: tuple[int, int] = (64, 48)):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, image_bytes("JPEG", size), content_type="image/jpeg")
+
+
+def post_to_s3(
+    upload: dict, payload: bytes, content_type: str = "image/jpeg", filename: str = "photo.jpg"
+) -> requests.Response:
+    """Send a file straight to S3 with a presigned POST (`upload_url`'s answer), as a browser form would."""
+    return requests.post(
+        upload["url"],
+        data={**upload["fields"], "Content-Type": content_type},
+        files={"file": (filename, payload, content_type)},
+        timeout=10,
+    )
 
 
 def presigned_url_lifetime(url: str) -> float:

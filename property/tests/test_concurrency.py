@@ -3,10 +3,9 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 from django.db import connection, connections
 
-from conftest import image_bytes, jpeg_upload, jwt_client, object_keys
+from conftest import image_bytes, jpeg_upload, jwt_client, object_keys, post_to_s3
 from property.models import PropertyImage, StagedUploadClaim
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -64,13 +63,7 @@ def test_concurrent_completions_of_one_direct_upload_store_it_once(owner, bucket
     house = HouseForSaleFactory(owner=owner)
     target = {"content_type": "house_for_sale", "object_id": house.pk}
     upload = jwt_client(owner).post("/api/property-images/upload_url/", target, format="json").json()
-    posted = requests.post(
-        upload["url"],
-        data={**upload["fields"], "Content-Type": "image/jpeg"},
-        files={"file": ("photo.jpg", image_bytes("JPEG", (800, 600)), "image/jpeg")},
-        timeout=10,
-    )
-    assert posted.status_code in (200, 201, 204)
+    assert post_to_s3(upload, image_bytes("JPEG", (800, 600))).status_code in (200, 201, 204)
 
     def complete(_):
         response = jwt_client(owner).post(

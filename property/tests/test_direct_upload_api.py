@@ -6,7 +6,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from conftest import image_bytes
+from conftest import image_bytes, post_to_s3
 from property.models import PropertyImage, StagedUploadClaim
 from property.services import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
@@ -21,15 +21,6 @@ def house(owner):
 
 def target(house) -> dict:
     return {"content_type": "house_for_sale", "object_id": house.pk}
-
-
-def post_to_s3(upload: dict, payload: bytes, content_type: str = "image/jpeg") -> requests.Response:
-    return requests.post(
-        upload["url"],
-        data={**upload["fields"], "Content-Type": content_type},
-        files={"file": ("photo.jpg", payload, content_type)},
-        timeout=10,
-    )
 
 
 def test_direct_upload_end_to_end(owner_client, owner, house, bucket_keys):

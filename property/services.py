@@ -243,8 +243,8 @@ _executors_lock = threading.Lock()
 
 
 def _executor(name: str) -> ThreadPoolExecutor:
-    """The process's pool `name`, made on first use with S3_UPLOAD_CONCURRENCY threads; its threads are
-    shared by all requests and each keeps its own S3 connection alive between uploads."""
+    """The process's pool `name`, made on first use with S3_UPLOAD_CONCURRENCY threads and shared by all
+    its requests; their HTTP connections to S3 stay open between uploads."""
     with _executors_lock:
         if name not in _executors:
             _executors[name] = ThreadPoolExecutor(max_workers=settings.S3_UPLOAD_CONCURRENCY, thread_name_prefix=name)

@@ -1,7 +1,8 @@
-"""Bounded load test: list, detail, secure_url, upload and delete against gunicorn + PostgreSQL + SeaweedFS.
+"""Bounded load test: list, detail, secure_url, uploads and deletes against gunicorn + PostgreSQL + SeaweedFS.
 
 Loopback only, time- and count-bounded. Prints JSON: requests served, errors, latency percentiles, and
-at the end the number of image rows against the number of objects in the bucket (they must be equal).
+at the end the number of image rows against the number of objects in the bucket (they must be equal) and
+the direct-upload staging objects left behind (there must be none).
 Uses PostgreSQL on 127.0.0.1:5432 when it answers (a fresh `alca_load` database), else SQLite.
 """
 
@@ -29,7 +30,15 @@ from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 BASE_DIR = Path(__file__).resolve().parent.parent
 BUCKET = "alca-load"
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-MIX = [("list", 40), ("detail", 20), ("secure_url", 25), ("upload", 10), ("delete", 5)]
+# Operation, weight, and what it does (for the report).
+MIX = [
+    ("list", 40, "list (100 per page)"),
+    ("detail", 20, "detail"),
+    ("secure_url", 25, "`secure_url`"),
+    ("upload", 6, "multipart upload of one 800x600 photo"),
+    ("direct_upload", 4, "direct upload of one (presigned POST to S3, then `complete_upload` sent twice)"),
+    ("delete", 5, "delete of an image the client uploaded"),
+]
 
 
 def database_url(workdir: Path) -> tuple[str, str]:
@@ -70,9 +79,10 @@ from backend.storage_backends import S3ImageService
 images = list(PropertyImage.objects.all())
 expected = {key for image in images for key in image.object_keys}  # each original and its size variants
 objects = {key for key, _ in S3ImageService().list_objects(prefix="properties/")}
+staging = list(S3ImageService().list_objects(prefix="uploads/"))
 import json
 print(json.dumps({"rows": len(images), "expected_objects": len(expected), "objects": len(objects),
-                  "mismatched": len(expected ^ objects)}))
+                  "mismatched": len(expected ^ objects), "staging_objects": len(staging)}))
 """
 
 
@@ -105,7 +115,7 @@ class LoadClient(threading.Thread):
         return response
 
     def run(self) -> None:
-        operations, weights = zip(*MIX, strict=True)
+        operations, weights, _ = zip(*MIX, strict=True)
         listing = f"/api/property-images/?content_type=house_for_sale&object_id={self.house}&page_size=100"
         while time.monotonic() < self.deadline and sum(self.outcomes.values()) < self.max_requests:
             operation = self.random.choices(operations, weights)[0]
@@ -129,8 +139,40 @@ class LoadClient(threading.Thread):
                 )
                 if response is not None:
                     self.mine.extend(image["id"] for image in response.json())
+            elif operation == "direct_upload":
+                self.direct_upload()
             elif operation == "delete" and self.mine:
                 self.call("delete", "DELETE", f"/api/property-images/{self.mine.pop()}/", 204)
+
+    def direct_upload(self) -> None:
+        """upload_url, the file straight to S3, then complete_upload twice: a client retrying after a lost
+        answer must get the same image back, not a second one."""
+        target = {"content_type": "house_for_sale", "object_id": self.house}
+        issued = self.call("upload_url", "POST", "/api/property-images/upload_url/", 200, json=target)
+        if issued is None:
+            return
+        upload = issued.json()
+        try:
+            posted = requests.post(
+                upload["url"],
+                data={**upload["fields"], "Content-Type": "image/jpeg"},
+                files={"file": ("load.jpg", self.photo, "image/jpeg")},
+                timeout=30,
+            )
+        except requests.RequestException as error:
+            self.errors.append(f"post to S3: {type(error).__name__}")
+            return
+        if posted.status_code not in (200, 201, 204):
+            self.errors.append(f"post to S3: HTTP {posted.status_code}")
+            return
+        body = {"key": upload["key"], **target}
+        first = self.call("complete_upload", "POST", "/api/property-images/complete_upload/", 201, json=body)
+        again = self.call("complete_upload", "POST", "/api/property-images/complete_upload/", 201, json=body)
+        if first is None:
+            return
+        self.mine.append(first.json()["id"])
+        if again is not None and again.json()["id"] != first.json()["id"]:
+            self.errors.append("complete_upload sent again: a second image")
 
 
 def percentile(values: list[float], fraction: float) -> float:

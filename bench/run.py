@@ -22,6 +22,7 @@ from unittest import mock
 import requests
 
 from bench.latency_proxy import LatencyProxy
+from bench.load import MIX
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -381,13 +382,13 @@ def verdict(ok: bool) -> str:
 def load_section(load: dict) -> str:
     equal = load["mismatched"] == 0 and load["expected_objects"] == load["objects"]
     by_operation = ", ".join(f"{name} {count}" for name, count in sorted(load["by_operation"].items()))
+    mix = ", ".join(f"{weight}% {description}" for _, weight, description in MIX)
     return "\n".join(
         [
             f"## 4. Load test (`bench/load.py`): {load['clients']} clients for {load['seconds']} s, "
             f"gunicorn with {load['workers']} workers",
             "",
-            "Mix: 40% list (100 per page), 20% detail, 25% `secure_url`, 10% upload of one 800x600 photo, "
-            f"5% delete of an image the client uploaded. Database: {load['database']}; S3: local SeaweedFS; loopback.",
+            f"Mix: {mix}. Database: {load['database']}; S3: local SeaweedFS; loopback.",
             "",
             "| requests | per second | errors | p50 | p95 | p99 | image rows | their objects (originals and variants) "
             "| objects under properties/ |",
@@ -398,7 +399,8 @@ def load_section(load: dict) -> str:
             f"| {load['expected_objects']} "
             f"| {load['objects']} (equal: {verdict(equal)}) |",
             "",
-            f"Requests by operation: {by_operation}.",
+            f"Requests by operation: {by_operation}. Direct-upload staging objects left under uploads/: "
+            f"**{load['staging_objects']}** (goal 0: {verdict(load['staging_objects'] == 0)}).",
             "",
         ]
     )

@@ -379,6 +379,10 @@ class UploadInProgress(Exception):
     """Another request is completing the same staging key right now."""
 
 
+class UploadUsedElsewhere(Exception):
+    """The staging key was already completed, for another property."""
+
+
 # A claim without an image this old belongs to a request that died (completing takes seconds): another may
 # take it over.
 STAGED_UPLOAD_CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -436,7 +440,8 @@ def direct_upload_complete(
 
     The staging object is deleted whatever the image turned out to be; it is kept only when S3
     itself failed, so that the client can complete again. One request at a time completes a key: another
-    one meanwhile gets UploadInProgress, and for a day one after it gets the same image back.
+    one meanwhile gets UploadInProgress, and for a day one after it gets the same image back (UploadUsedElsewhere
+    if it names another property).
     """
     if not re.fullmatch(rf"{STAGING_PREFIX}{user_id}/[0-9a-f]{{32}}", key):
         raise UploadKeyRejected
@@ -445,7 +450,7 @@ def direct_upload_complete(
         image = completed.image
         image_house = (ContentType.objects.get_for_id(image.content_type_id).model_class(), image.object_id)
         if image_house != (type(house), house.pk):
-            raise UploadNotFound  # it became an image of another house
+            raise UploadUsedElsewhere
         return [image]
     with staged_upload_claimed(key) as claim:
         images = _direct_upload_store(

@@ -41,6 +41,7 @@ from .services import (
     UploadInProgress,
     UploadKeyRejected,
     UploadNotFound,
+    UploadUsedElsewhere,
     direct_upload_complete,
     direct_upload_issue,
     property_image_set_main,
@@ -85,6 +86,7 @@ UPLOAD_FAILURES = (
     UploadKeyRejected,
     UploadNotFound,
     UploadInProgress,
+    UploadUsedElsewhere,
     PropertyNotFound,
     S3StorageError,
 )
@@ -103,6 +105,8 @@ def upload_failure(error: Exception) -> tuple[int, dict]:
         return status.HTTP_400_BAD_REQUEST, {
             "error": "Nothing was uploaded under this key: post the file to the upload URL first"
         }
+    if isinstance(error, UploadUsedElsewhere):
+        return status.HTTP_400_BAD_REQUEST, {"error": "This upload was already completed for another property"}
     if isinstance(error, UploadInProgress):
         return status.HTTP_409_CONFLICT, {
             "error": "Another request is completing this upload right now: send this one again in a moment"

@@ -107,8 +107,15 @@ AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual")
 if AWS_S3_ADDRESSING_STYLE not in ("path", "virtual", "auto"):
     raise ImproperlyConfigured("AWS_S3_ADDRESSING_STYLE must be 'path', 'virtual' or 'auto'")
+# Per worker process: how many uploaded files are checked and re-encoded at once, and how many objects
+# (originals and variants) are PUT to S3 at once. 1 does everything one after another.
+S3_UPLOAD_CONCURRENCY = env.int("S3_UPLOAD_CONCURRENCY", default=4)
+if S3_UPLOAD_CONCURRENCY < 1:
+    raise ImproperlyConfigured("S3_UPLOAD_CONCURRENCY must be at least 1")
 AWS_S3_CLIENT_CONFIG = Config(
     signature_version=AWS_S3_SIGNATURE_VERSION,
+    # The upload threads of both pools write through one client: one HTTP connection each, kept open.
+    max_pool_connections=max(10, 2 * S3_UPLOAD_CONCURRENCY),
     s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
     connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5.0),
     read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30.0),
@@ -155,9 +162,6 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# Per worker process: how many uploaded files are checked and re-encoded at once, and how many objects
-# (originals and variants) are PUT to S3 at once. 1 does everything one after another.
-S3_UPLOAD_CONCURRENCY = env.int("S3_UPLOAD_CONCURRENCY", default=4)
 
 # REST framework
 REST_FRAMEWORK = {

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # S3's answer to an ACL sent to a bucket whose Object Ownership is "bucket owner enforced".
 ACLS_NOT_SUPPORTED = "AccessControlListNotSupported"
+# Makes the storages' shared Bucket objects one at a time.
+_bucket_lock = threading.Lock()
 # Makes the switch to writing without an ACL, and its warning, happen once however many uploads are refused.
 _acl_fallback_lock = threading.Lock()
 # SigV4 presigned URLs live at most 7 days.
@@ -128,6 +130,19 @@ class PrivateMediaStorage(S3Storage):
             verify=self.verify,
         )
 
+    @property
+    def bucket(self):
+        """The Bucket every thread writes through, made once.
+
+        django-storages makes it on first use, from a boto3 session of the thread that asks, and each thread
+        keeps its session for life (about 11 MB of loaded service model): upload threads that start together
+        would all find it missing and each build one.
+        """
+        if self._bucket is None:
+            with _bucket_lock:
+                return super().bucket  # made here unless another thread made it while this one waited
+        return self._bucket
+
     def _create_session(self):
         session = super()._create_session()
         # Where botocore's own handler adds the header (every S3 call), and after it.
@@ -216,15 +231,6 @@ class S3ImageService:
         # The storage itself rather than Django's lazy default_storage proxy (what a FileField without its
         # own storage holds): each attribute read through the proxy costs more than signing a URL.
         self.storage = storages[DEFAULT_STORAGE_ALIAS] if storage is None or storage is default_storage else storage
-
-    def prepare_for_threads(self) -> None:
-        """Make the storage's Bucket, which every thread writes through, here and now.
-
-        django-storages makes it on first use, from a boto3 session of the thread that asks, and each
-        thread keeps its session for life (about 11 MB of loaded service model). Upload threads that
-        start together would all find it missing and each build one.
-        """
-        self.storage.bucket  # noqa: B018 - read for its side effect
 
     def upload(self, *, key: str, content: IO[bytes]) -> str:
         """Store `content` under exactly `key` and return the key.

@@ -79,7 +79,6 @@ def property_images_store(
         raise TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES)
     content_type = ContentType.objects.get_for_model(house)
     s3 = S3ImageService()
-    s3.prepare_for_threads()
     jobs = [
         # Each job runs in a copy of this request's context, so its log lines carry the request id.
         upload_executor().submit(
@@ -164,7 +163,6 @@ def _upload_side_by_side(s3: S3ImageService, uploads: list[tuple[str, File]]) ->
         ((key, content),) = uploads
         s3.upload(key=key, content=content)
         return
-    s3.prepare_for_threads()
     puts = [
         object_upload_executor().submit(contextvars.copy_context().run, s3.upload, key=key, content=content)
         for key, content in uploads

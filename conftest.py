@@ -187,6 +187,24 @@ def s3_error_answer(request, *, status: int, code: str, message: str):
 
 
 @contextmanager
+def s3_event_handler(client, event: str, handler):
+    """`handler` on `client`'s botocore event `event` (e.g. `before-send.s3.PutObject`) for the block."""
+    client.meta.events.register(event, handler)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, handler)
+
+
+def object_writer():
+    """The client the default storage writes objects with: django-storages uploads through its one shared
+    Bucket, whatever thread does the upload."""
+    from backend.storage_backends import S3ImageService
+
+    return S3ImageService().storage.bucket.meta.client
+
+
+@contextmanager
 def acls_refused(client):
     """Make `client`'s bucket answer like an AWS bucket with ACLs disabled (Object Ownership "bucket owner
     enforced"): any request carrying an ACL gets 400 AccessControlListNotSupported.
@@ -206,11 +224,8 @@ def acls_refused(client):
             request, status=400, code="AccessControlListNotSupported", message="The bucket does not allow ACLs"
         )
 
-    client.meta.events.register("before-send.s3", answer)
-    try:
+    with s3_event_handler(client, "before-send.s3", answer):
         yield sent_acls
-    finally:
-        client.meta.events.unregister("before-send.s3", answer)
 
 
 @contextmanager
@@ -227,8 +242,5 @@ def puts_denied(client, *, key_suffix: str):
             return None
         return s3_error_answer(request, status=403, code="AccessDenied", message="Access Denied")
 
-    client.meta.events.register("before-send.s3.PutObject", answer)
-    try:
+    with s3_event_handler(client, "before-send.s3.PutObject", answer):
         yield
-    finally:
-        client.meta.events.unregister("before-send.s3.PutObject", answer)

@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage, storages
 from django.test import override_settings
 
 from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage, S3ImageService, S3StorageError
-from conftest import TEST_BUCKET, acls_refused
+from conftest import TEST_BUCKET, acls_refused, s3_event_handler
 from property.models import PropertyImage
 
 KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
@@ -131,14 +131,14 @@ def test_uploads_side_by_side_all_recover_from_the_first_acl_refusals(bucket_key
                 time.sleep(0.01)
 
     client = storage.bucket.meta.client  # django-storages writes through its one shared Bucket
-    client.meta.events.register("before-send.s3.PutObject", wait_for_the_other)
-    try:
-        with acls_refused(client), ThreadPoolExecutor(max_workers=len(keys)) as pool:
-            service = S3ImageService(storage)
-            uploads = [pool.submit(service.upload, key=key, content=ContentFile(b"photo")) for key in keys]
-            stored = [upload.result() for upload in uploads]
-    finally:
-        client.meta.events.unregister("before-send.s3.PutObject", wait_for_the_other)
+    with (
+        s3_event_handler(client, "before-send.s3.PutObject", wait_for_the_other),
+        acls_refused(client),
+        ThreadPoolExecutor(max_workers=len(keys)) as pool,
+    ):
+        service = S3ImageService(storage)
+        uploads = [pool.submit(service.upload, key=key, content=ContentFile(b"photo")) for key in keys]
+        stored = [upload.result() for upload in uploads]
     assert stored == keys and bucket_keys() == sorted(keys)
     warnings = [record for record in caplog.records if "ACLs disabled" in record.getMessage()]
     assert len(warnings) == 1

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from conftest import TEST_BUCKET, acls_refused, jpeg_upload, object_keys
+from conftest import TEST_BUCKET, acls_refused, jpeg_upload, object_keys, s3_event_handler
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -46,10 +46,8 @@ def acl_calls():
     def record(params, **kwargs):
         calls.append((params["Key"], params.get("ACL")))
 
-    client = default_storage.connection.meta.client
-    client.meta.events.register("before-parameter-build.s3.PutObjectAcl", record)
-    yield calls
-    client.meta.events.unregister("before-parameter-build.s3.PutObjectAcl", record)
+    with s3_event_handler(default_storage.connection.meta.client, "before-parameter-build.s3.PutObjectAcl", record):
+        yield calls
 
 
 def test_make_images_private_dry_run_counts_and_changes_nothing(bucket_keys, acl_calls):

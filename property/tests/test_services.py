@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from PIL import Image
 
-from backend.storage_backends import PrivateMediaStorage, S3ImageService, S3StorageError
-from conftest import TEST_BUCKET, image_bytes, object_keys
+from backend.storage_backends import PrivateMediaStorage, S3StorageError
+from conftest import TEST_BUCKET, image_bytes, object_keys, object_writer, s3_event_handler
 from property import services
 from property.images import ImageRejected
 from property.models import HouseForSale, PropertyImage
@@ -64,12 +64,8 @@ def test_a_photos_original_and_variants_are_put_side_by_side(bucket_keys):
     def wait_for_the_others(**kwargs):
         all_four_sent.wait()  # one PUT after another would never get past this
 
-    client = S3ImageService().storage.bucket.meta.client  # django-storages writes through its shared Bucket
-    client.meta.events.register("before-send.s3.PutObject", wait_for_the_others)
-    try:
+    with s3_event_handler(object_writer(), "before-send.s3.PutObject", wait_for_the_others):
         (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg(size=(800, 600))])
-    finally:
-        client.meta.events.unregister("before-send.s3.PutObject", wait_for_the_others)
     assert len(image.object_keys) == 4 and bucket_keys() == object_keys(image)
 
 

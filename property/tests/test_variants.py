@@ -9,19 +9,13 @@ from django.core.management import call_command
 from django.db import connections
 from PIL import Image
 
-from backend.storage_backends import S3ImageService
-from conftest import TEST_BUCKET, image_bytes, jpeg_upload, object_keys, puts_denied
+from conftest import TEST_BUCKET, image_bytes, jpeg_upload, object_keys, object_writer, puts_denied, s3_event_handler
 from property.images import ImageRejected
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def object_writer():
-    """The client the storage writes objects with (django-storages uploads through its shared Bucket)."""
-    return S3ImageService().storage.bucket.meta.client
 
 
 def stored(s3_client, key: str) -> Image.Image:
@@ -183,13 +177,9 @@ def test_rebuild_of_an_image_deleted_meanwhile_leaves_none_of_its_new_objects(bu
                 connections.close_all()  # this thread's connection: an S3 upload thread's
 
     # The row is deleted while the last variant is being stored; that upload goes through.
-    client = object_writer()
-    client.meta.events.register("before-send.s3.PutObject", delete_the_row)
     err = io.StringIO()
-    try:
+    with s3_event_handler(object_writer(), "before-send.s3.PutObject", delete_the_row):
         call_command("rebuild_variants", stdout=io.StringIO(), stderr=err)
-    finally:
-        client.meta.events.unregister("before-send.s3.PutObject", delete_the_row)
     assert f"image {image.pk}" in err.getvalue() and "DoesNotExist" in err.getvalue()
     assert not PropertyImage.objects.exists()
     assert bucket_keys() == []  # neither the old objects nor the JPEG variants it stored

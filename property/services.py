@@ -443,8 +443,14 @@ def direct_upload_complete(
     """
     if not re.fullmatch(rf"{STAGING_PREFIX}{user_id}/[0-9a-f]{{32}}", key):
         raise UploadKeyRejected
-    completed = StagedUploadClaim.objects.filter(key=key, image__isnull=False).select_related("image").first()
-    if completed is not None and completed.claimed_at >= timezone.now() - COMPLETED_UPLOAD_MEMORY:
+    completed = (
+        StagedUploadClaim.objects.filter(
+            key=key, image__isnull=False, claimed_at__gte=timezone.now() - COMPLETED_UPLOAD_MEMORY
+        )
+        .select_related("image")
+        .first()
+    )
+    if completed is not None:
         image = completed.image
         image_house = (ContentType.objects.get_for_id(image.content_type_id).model_class(), image.object_id)
         if image_house != (type(house), house.pk):

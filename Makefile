@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint bench install sample-images clean-local
+# `make run` is the service (gunicorn); `make dev` the same with Django's autoreloading development server.
+.PHONY: run dev test lint bench install sample-images clean-local
 
 install: $(VENV)/.installed
 
@@ -22,6 +23,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 run: install .env
 	PORT=$(PORT) $(BIN)/python -m localdev.run
+
+dev: install .env
+	PORT=$(PORT) $(BIN)/python -m localdev.run --dev
 
 test: install .env
 	$(BIN)/pytest

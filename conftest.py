@@ -18,6 +18,17 @@ TEST_BUCKET = "alca-test"
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """SQLite tests use a database file, as `make run` does: an in-memory database shares one cache between
+    connections and never waits for a lock, so concurrent writers would not meet as they do in production."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """One SeaweedFS for the whole test session, on free loopback ports."""
     server = LocalS3Server(

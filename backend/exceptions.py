@@ -1,9 +1,11 @@
 """JSON error bodies for every 4xx and 5xx, in the guide's shapes."""
 
 import logging
+import sqlite3
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -42,3 +44,41 @@ class ErrorBodyException(exceptions.APIException):
     """An API error answered with the guide's `{"error": "..."}` body instead of DRF's `{"detail": ...}`."""
 
     status_code = 400
+
+
+# How long a client is told to wait before sending a request again that found the database busy.
+DATABASE_BUSY_RETRY_AFTER = 2
+
+
+def database_is_busy(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite's "database is locked": a writer that waited SQLITE_BUSY_TIMEOUT for the lock."""
+    cause = exc.__cause__
+    return (
+        isinstance(exc, OperationalError)
+        and isinstance(cause, sqlite3.OperationalError)
+        and cause.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    )
+
+
+class DatabaseBusyMiddleware:
+    """A request that could not get SQLite's write lock in time answers 503 with Retry-After, not 500.
+
+    Last in MIDDLEWARE, so it sees what the API's views (DRF re-raises what its handler leaves) and the
+    admin raise.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_is_busy(exception):
+            return None
+        logger.warning("Database busy: the write lock was not free in time")
+        response = JsonResponse(
+            {"error": "The database is busy with other changes: send the request again in a moment"}, status=503
+        )
+        response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
+        return response

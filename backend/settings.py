@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "backend.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's and Swagger UI's files, served by the app itself (gunicorn under `make run`).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "backend.security.ApiReferrerPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.exceptions.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -79,6 +82,17 @@ TEMPLATES = [
 
 # Database: SQLite by default, anything else through DATABASE_URL
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as a server's database (Django's "Database is locked errors" notes): writers take the lock when
+    # their transaction begins and wait for each other up to SQLITE_BUSY_TIMEOUT seconds, instead of failing
+    # when a read turns into a write; in WAL mode readers never wait for the writer. A writer that still
+    # cannot get the lock answers 503 with Retry-After (backend.exceptions.DatabaseBusyMiddleware).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

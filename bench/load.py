@@ -1,9 +1,10 @@
-"""Bounded load test: list, detail, secure_url, uploads and deletes against gunicorn + PostgreSQL + SeaweedFS.
+"""Bounded load test: list, detail, secure_url, uploads and deletes against the API as `make run` serves it.
 
+gunicorn with gunicorn.conf.py and SeaweedFS, on SQLite with the project's settings (what `make run` starts)
+or on PostgreSQL on 127.0.0.1:5432 (a fresh `alca_load` database): `python -m bench.load sqlite|postgresql`.
 Loopback only, time- and count-bounded. Prints JSON: requests served, errors, latency percentiles, and
 at the end the number of image rows against the number of objects in the bucket (they must be equal) and
 the direct-upload staging objects left behind (there must be none).
-Uses PostgreSQL on 127.0.0.1:5432 when it answers (a fresh `alca_load` database), else SQLite.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import requests
 
 from bench.photos import photo_jpeg
+from localdev.run import api_server_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,16 +43,15 @@ MIX = [
 ]
 
 
-def database_url(workdir: Path) -> tuple[str, str]:
-    try:
-        import psycopg
+def database_url(database: str, workdir: Path) -> str:
+    if database == "sqlite":
+        return f"sqlite:///{workdir / 'load.sqlite3'}"
+    import psycopg
 
-        with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS alca_load")
-            admin.execute("CREATE DATABASE alca_load")
-        return "postgres://postgres@127.0.0.1:5432/alca_load", "PostgreSQL"
-    except Exception:  # noqa: BLE001 - no PostgreSQL here: measure on SQLite and say so
-        return f"sqlite:///{workdir / 'load.sqlite3'}", "SQLite"
+    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS alca_load")
+        admin.execute("CREATE DATABASE alca_load")
+    return "postgres://postgres@127.0.0.1:5432/alca_load"
 
 
 def manage(environment: dict[str, str], *args: str) -> str:
@@ -179,18 +180,17 @@ def percentile(values: list[float], fraction: float) -> float:
     return statistics.quantiles(values, n=100)[int(fraction * 100) - 1] * 1000 if len(values) > 1 else 0.0
 
 
-def main(seconds: float = 40.0, clients: int = 8, workers: int = 3) -> dict:
+def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
     with tempfile.TemporaryDirectory(prefix="alca-load-") as workdir:
         server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="load-key", secret_key=secrets.token_hex(20))
         server.start()
         gunicorn = None
         try:
             server.ensure_private_bucket(BUCKET)
-            url, database = database_url(Path(workdir))
             environment = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "backend.settings",
-                "DATABASE_URL": url,
+                "DATABASE_URL": database_url(database, Path(workdir)),
                 "AWS_ACCESS_KEY_ID": server.access_key,
                 "AWS_SECRET_ACCESS_KEY": server.secret_key,
                 "AWS_S3_ENDPOINT_URL": server.endpoint_url,
@@ -213,15 +213,9 @@ def main(seconds: float = 40.0, clients: int = 8, workers: int = 3) -> dict:
             setup = json.loads(seeded.stdout.strip().splitlines()[-1])
             port = free_port_with_grpc_twin(set())
             gunicorn = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "backend.wsgi",
-                    f"--workers={workers}",
-                    f"--bind=127.0.0.1:{port}",
-                    "--log-level=warning",
-                ],
+                [*api_server_command(str(port), dev=False), "--log-level=warning"],
                 cwd=BASE_DIR,
-                env=environment,
+                env={**environment, "GUNICORN_ACCESS_LOG": ""},
             )
             base_url = f"http://127.0.0.1:{port}"
             for _ in range(100):
@@ -251,10 +245,9 @@ def main(seconds: float = 40.0, clients: int = 8, workers: int = 3) -> dict:
     errors = [error for thread in threads for error in thread.errors]
     served = sum(sum(thread.outcomes.values()) for thread in threads)
     return {
-        "database": database,
+        "database": {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[database],
         "seconds": round(elapsed, 1),
         "clients": clients,
-        "workers": workers,
         "served": served,
         "per_second": round(served / elapsed, 1),
         "by_operation": dict(sum((thread.outcomes for thread in threads), Counter())),
@@ -268,4 +261,4 @@ def main(seconds: float = 40.0, clients: int = 8, workers: int = 3) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(seconds=float(os.environ.get("LOAD_SECONDS", 40)))))
+    print(json.dumps(main(sys.argv[1], seconds=float(os.environ.get("LOAD_SECONDS", 40)))))

@@ -367,40 +367,89 @@ def bench_variant_steps() -> dict:
     }
 
 
-def bench_load() -> dict:
-    """The load test runs in its own process: it needs its own database (PostgreSQL when it answers)."""
+def in_own_process(module: str, *args: str) -> dict:
+    """The JSON that `python -m module args` prints last: benchmarks that need their own database and servers."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.load"], cwd=BASE_DIR, check=True, capture_output=True, text=True
+        [sys.executable, "-m", module, *args], cwd=BASE_DIR, check=True, capture_output=True, text=True
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def postgresql_answers() -> bool:
+    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
+
+
+def bench_load() -> list[dict]:
+    """The load test against what `make run` starts (SQLite), and against the same server on PostgreSQL
+    when it answers here."""
+    databases = ["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"]
+    return [in_own_process("bench.load", database) for database in databases]
 
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
 
-def load_section(load: dict) -> str:
+def load_row(load: dict) -> str:
     equal = load["mismatched"] == 0 and load["expected_objects"] == load["objects"]
-    by_operation = ", ".join(f"{name} {count}" for name, count in sorted(load["by_operation"].items()))
+    return (
+        f"| {load['database']} | {load['served']} | {load['per_second']} "
+        f"| **{load['errors']}** (goal 0: {verdict(load['errors'] == 0)}) "
+        f"| {load['p50_ms']} ms | {load['p95_ms']} ms | {load['p99_ms']} ms | {load['rows']} "
+        f"| {load['expected_objects']} | {load['objects']} (equal: {verdict(equal)}) "
+        f"| **{load['staging_objects']}** (goal 0: {verdict(load['staging_objects'] == 0)}) |"
+    )
+
+
+def load_section(loads: list[dict]) -> str:
     mix = ", ".join(f"{weight}% {description}" for _, weight, description in MIX)
+    by_operation = [
+        f"{load['database']}: " + ", ".join(f"{name} {count}" for name, count in sorted(load["by_operation"].items()))
+        for load in loads
+    ]
     return "\n".join(
         [
-            f"## 4. Load test (`bench/load.py`): {load['clients']} clients for {load['seconds']} s, "
-            f"gunicorn with {load['workers']} workers",
+            f"## 4. Load test (`bench/load.py`): {loads[0]['clients']} clients for {loads[0]['seconds']} s each",
             "",
-            f"Mix: {mix}. Database: {load['database']}; S3: local SeaweedFS; loopback.",
+            "Served as `make run` serves it (gunicorn with `gunicorn.conf.py`), on SQLite with the project's",
+            "settings (what `make run` starts) and on PostgreSQL. S3: local SeaweedFS; loopback.",
+            f"Mix: {mix}.",
             "",
-            "| requests | per second | errors | p50 | p95 | p99 | image rows | their objects (originals and variants) "
-            "| objects under properties/ |",
-            "|---|---|---|---|---|---|---|---|---|",
-            f"| {load['served']} | {load['per_second']} "
-            f"| **{load['errors']}** (goal 0: {verdict(load['errors'] == 0)}) "
-            f"| {load['p50_ms']} ms | {load['p95_ms']} ms | {load['p99_ms']} ms | {load['rows']} "
-            f"| {load['expected_objects']} "
-            f"| {load['objects']} (equal: {verdict(equal)}) |",
+            "| database | requests | per second | errors | p50 | p95 | p99 | image rows "
+            "| their objects (originals and variants) | objects under properties/ | staging objects left |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+            *[load_row(load) for load in loads],
             "",
-            f"Requests by operation: {by_operation}. Direct-upload staging objects left under uploads/: "
-            f"**{load['staging_objects']}** (goal 0: {verdict(load['staging_objects'] == 0)}).",
+            f"Requests by operation: {'; '.join(by_operation)}.",
+            "",
+        ]
+    )
+
+
+def serving_section(serving: dict) -> str:
+    latency_ratio = serving["project_secure_url_p50_ms"] / serving["reference_secure_url_p50_ms"]
+    list_ratio = serving["project_list_rps"] / serving["reference_list_rps"]
+    return "\n".join(
+        [
+            "## 6. What `make run` serves, against the guide-faithful django-storages build",
+            "",
+            "`bench/serving.py`: the project as `make run` serves it (gunicorn with `gunicorn.conf.py`, SQLite with",
+            "the project's settings) and `bench/reference` (the guide written plainly on django-storages: boto3",
+            "presigns `image_url` and `secure_url` on every call) under the same gunicorn settings, each on its own",
+            "SQLite file. One client on one keep-alive connection; the two take turns.",
+            "",
+            "| | project | reference | project / reference |",
+            "|---|---|---|---|",
+            f"| `secure_url` p50 | {serving['project_secure_url_p50_ms']:.2f} ms "
+            f"| {serving['reference_secure_url_p50_ms']:.2f} ms | **{latency_ratio:.2f}** "
+            f"(goal ≤ 1: {verdict(latency_ratio <= 1)}) |",
+            f"| `secure_url` p95 | {serving['project_secure_url_p95_ms']:.2f} ms "
+            f"| {serving['reference_secure_url_p95_ms']:.2f} ms | |",
+            f"| list of {serving['images']} images, requests/s | {serving['project_list_rps']:.1f} "
+            f"| {serving['reference_list_rps']:.1f} | **{list_ratio:.1f}x** (goal ≥ 5x: {verdict(list_ratio >= 5)}) |",
+            "",
+            "Each image of the project's list carries four presigned URLs (the original and three sizes), the",
+            "reference's two.",
             "",
         ]
     )
@@ -446,7 +495,7 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
     )
 
 
-def report(presign: dict, listing: dict, upload: dict, load: dict, variant_cost: dict) -> str:
+def report(presign: dict, listing: dict, upload: dict, load: list[dict], variant_cost: dict, serving: dict) -> str:
     worker_ms, s3_ms = upload["with_variants_cpu_ms"]
     cpu_floor_s = upload["photos"] * (worker_ms + s3_ms) / 1000 / (os.cpu_count() or 1)
     sequential_cpu_s = upload["photos"] * sum(upload["sequential_cpu_ms"]) / 1000
@@ -517,7 +566,8 @@ assumed delay, not a measurement of AWS):
 | concurrent / sequential | {upload["distant_concurrent_s"] / upload["distant_sequential_s"]:.2f} |
 
 {load_section(load)}
-{variants_section(upload, variant_cost)}"""
+{variants_section(upload, variant_cost)}
+{serving_section(serving)}"""
 
 
 def main() -> None:
@@ -528,22 +578,24 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/5 presigning ...", flush=True)
+            print("1/6 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/5 list endpoint ...", flush=True)
+            print("2/6 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/5 bulk upload ...", flush=True)
+            print("3/6 bulk upload ...", flush=True)
             upload = bench_bulk_upload(environment, server) if not only or "upload" in only else None
-            print("4/5 load test ...", flush=True)
+            print("4/6 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/5 variant cost ...", flush=True)
+            print("5/6 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
+            print("6/6 served side by side with the reference build ...", flush=True)
+            serving = in_own_process("bench.serving") if not only or "serving" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost)
+                print(presign, listing, upload, load, variant_cost, serving)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost)
+    text = report(presign, listing, upload, load, variant_cost, serving)
     RESULTS.write_text(text)
     print(text)
 

@@ -1,24 +1,33 @@
-"""`make run`: migrate, start the local S3 server unless an external S3 is configured, serve the API.
+"""`make run` and `make dev`: migrate, start the local S3 server unless an external S3 is configured, serve the API.
 
-Ctrl-C stops the API server and the S3 server this started. Data stays in db.sqlite3 and .localdata/.
+`make run` serves with gunicorn (gunicorn.conf.py), the server production uses; `make dev` with Django's
+development server, which reloads on code changes. Ctrl-C (or SIGTERM) stops the API server, then the S3
+server; if this process is killed outright, the kernel stops them (localdev.processes). Data stays in
+db.sqlite3 and .localdata/.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import environ
 
+from .processes import start_child, stop_child
 from .s3server import LocalS3Server, S3Ports, port_is_free
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-LOCAL_S3_DIR = BASE_DIR / ".localdata" / "s3"
+# The local S3 server's objects, keys and pid file (LOCAL_DATA_DIR moves them, as the tests do).
+LOCAL_S3_DIR = Path(os.environ.get("LOCAL_DATA_DIR", BASE_DIR / ".localdata")) / "s3"
+# How long the API server may take to finish the requests it is serving when asked to stop.
+API_SERVER_GRACE = 15.0
 
 
 def local_credentials() -> tuple[str, str]:
@@ -32,25 +41,39 @@ def local_credentials() -> tuple[str, str]:
     return credentials["access_key"], credentials["secret_key"]
 
 
-def start_local_s3() -> LocalS3Server:
+def local_s3_server() -> LocalS3Server:
     ports = S3Ports(
         s3=int(os.environ.get("LOCAL_S3_PORT", 8333)),
         master=int(os.environ.get("LOCAL_S3_MASTER_PORT", 9333)),
         volume=int(os.environ.get("LOCAL_S3_VOLUME_PORT", 9340)),
         filer=int(os.environ.get("LOCAL_S3_FILER_PORT", 9350)),
     )
-    busy = [port for base in vars(ports).values() for port in (base, base + 10000) if not port_is_free(port)]
+    access_key, secret_key = local_credentials()
+    return LocalS3Server(data_dir=LOCAL_S3_DIR, access_key=access_key, secret_key=secret_key, ports=ports)
+
+
+def busy_ports(ports: S3Ports) -> list[int]:
+    return [port for base in vars(ports).values() for port in (base, base + 10000) if not port_is_free(port)]
+
+
+def start_local_s3() -> LocalS3Server:
+    server = local_s3_server()
+    stopped_stale = server.stop_stale()
+    if stopped_stale:
+        print("Stopped the local S3 server that an earlier `make run` left running", flush=True)
+    # The connections of a server just stopped take a moment to close and free its ports.
+    deadline = time.monotonic() + (10 if stopped_stale else 0)
+    while (busy := busy_ports(server.ports)) and time.monotonic() < deadline:
+        time.sleep(0.2)
     if busy:
         sys.exit(f"Ports {busy} on 127.0.0.1 are in use: is another `make run` running? Set LOCAL_S3_PORT etc.")
-    access_key, secret_key = local_credentials()
-    server = LocalS3Server(data_dir=LOCAL_S3_DIR, access_key=access_key, secret_key=secret_key, ports=ports)
     print(f"Starting the local S3 server (SeaweedFS) on {server.endpoint_url} ...", flush=True)
     server.start()
     bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "alca-inmo")
     server.ensure_private_bucket(bucket)
     os.environ.update(
-        AWS_ACCESS_KEY_ID=access_key,
-        AWS_SECRET_ACCESS_KEY=secret_key,
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,
         AWS_S3_ENDPOINT_URL=server.endpoint_url,
         AWS_STORAGE_BUCKET_NAME=bucket,
     )
@@ -58,30 +81,48 @@ def start_local_s3() -> LocalS3Server:
     return server
 
 
-def stop_on_sigterm(signum, frame) -> None:
+def api_server_command(port: str, *, dev: bool) -> list[str]:
+    if dev:
+        return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"]
+    # An explicit address: given only PORT, gunicorn would listen on every interface.
+    return [str(Path(sys.executable).parent / "gunicorn"), f"--bind=127.0.0.1:{port}"]
+
+
+def stop_on_signal(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
 def main() -> None:
-    # A process manager's SIGTERM shuts down like Ctrl-C: the API server, then the S3 server.
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dev", action="store_true", help="Django's development server, reloading on code changes")
+    dev = parser.parse_args().dev
+    # Ctrl-C, and a process manager's SIGTERM, stop the API server, then the S3 server (SIGINT too, in case
+    # we were started with it ignored, as a shell does for a background job).
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     port = os.environ.get("PORT", "8000")
+    if not port_is_free(int(port)):
+        sys.exit(f"Port {port} on 127.0.0.1 is in use: is another `make run` running? Set PORT.")
     external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
-    s3_server = None if external_s3 else start_local_s3()
-    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    s3_server = None
+    api_server = None
+    manage = [sys.executable, "manage.py"]
     try:
+        s3_server = None if external_s3 else start_local_s3()
         subprocess.run([*manage, "migrate", "--noinput"], check=True, cwd=BASE_DIR)
-        print(f"Serving the API on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)", flush=True)
-        # --insecure serves the admin's and Swagger UI's static files while DEBUG is off (JSON errors, no tracebacks).
-        subprocess.run(
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"], check=False, cwd=BASE_DIR
-        )
+        subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity=0"], check=True, cwd=BASE_DIR)
+        server_name = "Django's development server" if dev else "gunicorn"
+        print(f"Serving the API with {server_name} on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)")
+        api_server = start_child(api_server_command(port, dev=dev), cwd=BASE_DIR)
+        sys.exit(api_server.wait())
     except KeyboardInterrupt:
         pass
     except subprocess.CalledProcessError as error:
         sys.exit(error.returncode)
     finally:
+        if api_server is not None:
+            stop_child(api_server, grace=API_SERVER_GRACE)
         if s3_server is not None:
             print("Stopping the local S3 server ...", flush=True)
             s3_server.stop()

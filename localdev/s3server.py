@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -14,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
+import requests
 from botocore.config import Config
 
 from backend.buckets import ensure_private_bucket
+
+from .processes import start_child, stop_child, stop_stale
 
 # SeaweedFS opens a gRPC listener on every HTTP port + 10000.
 GRPC_PORT_OFFSET = 10000
@@ -117,7 +119,7 @@ class LocalS3Server:
             )
         )
         identities.chmod(0o600)
-        storage_dir = self.data_dir / "weed"
+        storage_dir = self.storage_dir
         storage_dir.mkdir(exist_ok=True)
         command = [
             weed_binary(),
@@ -130,6 +132,8 @@ class LocalS3Server:
             # The default of 8 volumes runs out at the second bucket written to (each takes 7 when it first
             # grows): writes into a third answer InternalError. Volumes are sparse files: 100 cost little.
             "-volume.max=100",
+            # A single master: waiting 10 s (the default) for peers to elect a leader only delays each start.
+            "-master.electionTimeout=1s",
             f"-filer.port={self.ports.filer}",
             "-s3",
             f"-s3.port={self.ports.s3}",
@@ -141,11 +145,26 @@ class LocalS3Server:
             "-s3.autoCreateBucket=false",
         ]
         log = open(self.data_dir / "weed.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
-        self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        # SIGKILL when we die, however we die: a server left running would hold the ports and the data.
+        self.process = start_child(
+            command, death_signal=signal.SIGKILL, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         log.close()
+        self.pid_file.write_text(str(self.process.pid))
         self._wait_until_ready(timeout)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "weed.pid"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "weed"
+
+    def stop_stale(self) -> bool:
+        """Stop a server left running on this data directory by a process that was killed before it could
+        stop it; whether there was one."""
+        return stop_stale(self.pid_file, marker=f"-dir={self.storage_dir}")
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -155,24 +174,31 @@ class LocalS3Server:
                 raise RuntimeError(f"SeaweedFS exited with {self.process.returncode}; see {self.data_dir / 'weed.log'}")
             try:
                 client.list_buckets()
-                return
+                ready = self._volume_server_registered()
             except Exception:  # noqa: BLE001 - any transport or S3 error means "not up yet"
-                time.sleep(0.3)
+                ready = False
+            if ready:
+                return
+            time.sleep(0.3)
         self.stop()
         raise TimeoutError(f"SeaweedFS did not answer within {timeout:.0f}s; see {self.data_dir / 'weed.log'}")
 
+    def _volume_server_registered(self) -> bool:
+        """Whether the master knows the volume server: on a restart the S3 port answers a few seconds before
+        that, and reads and writes of objects fail with InternalError until it does."""
+        status = requests.get(f"http://127.0.0.1:{self.ports.master}/dir/status", timeout=2).json()
+        return any(
+            rack.get("DataNodes")
+            for data_center in status["Topology"].get("DataCenters") or []
+            for rack in data_center.get("Racks") or []
+        )
+
     def stop(self, grace: float = 3.0) -> None:
         """SIGTERM, then SIGKILL: SeaweedFS can take 25 s or more to stop on its own."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
+        stop_child(self.process, grace=grace)
+        self.pid_file.unlink(missing_ok=True)
 
     def ensure_private_bucket(self, bucket: str, timeout: float = 15.0) -> None:
         ensure_private_bucket(self.client(), bucket, timeout=timeout)

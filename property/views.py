@@ -155,7 +155,15 @@ def validated(serializer_class: type[serializers.Serializer], data) -> dict:
     return serializer.validated_data
 
 
-class HouseViewSet(viewsets.ModelViewSet):
+class ListFilteredViewSet(viewsets.ModelViewSet):
+    """A ModelViewSet whose filters apply to its list only: they are the list's query parameters, and a single
+    object is found by its id alone (django-filter would otherwise build and validate a form on every request)."""
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+
+class HouseViewSet(ListFilteredViewSet):
     """CRUD for one kind of house, plus `upload_images`."""
 
     permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
@@ -205,7 +213,7 @@ VARIANT_PARAMETER = OpenApiParameter(
 )
 
 
-class PropertyImageViewSet(viewsets.ModelViewSet):
+class PropertyImageViewSet(ListFilteredViewSet):
     """Private property images: CRUD, presigned URLs, bulk upload and choosing the main image."""
 
     queryset = PropertyImage.objects.all()

@@ -1,5 +1,8 @@
-"""Concurrent writers on PostgreSQL: exactly one main image, consistent order."""
+"""Concurrent writers, on SQLite (what `make run` serves) and on PostgreSQL: exactly one main image, consistent
+order, one image per direct upload, and a busy database answers 503 instead of 500."""
 
+import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,17 +13,17 @@ from property.models import PropertyImage, StagedUploadClaim
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL row locks: run with DATABASE_URL=postgres://..."
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_concurrently(task, arguments):
+    """`task(argument)` for every argument at once, each in a thread with its own database connection,
+    released together so that they really meet."""
+    start = threading.Barrier(len(arguments))
+
     def in_own_connection(argument):
         try:
+            start.wait()
             return task(argument)
         finally:
             connections.close_all()
@@ -41,22 +44,42 @@ def test_twenty_concurrent_set_as_main_leave_exactly_one_main_image(owner, bucke
     assert house.images.filter(is_main=True).count() == 1
 
 
-def test_concurrent_uploads_to_one_house_get_distinct_orders(owner, bucket_keys):
+def test_concurrent_uploads_to_one_house_with_readers_get_distinct_orders(owner, bucket_keys):
     house = HouseForSaleFactory(owner=owner)
+    property_images_store(house=house, files=[jpeg_upload("seed.jpg")])
 
-    def upload(index):
-        response = jwt_client(owner).post(
+    def upload_or_read(index):
+        client = jwt_client(owner)
+        if index >= 8:  # four readers among the eight writers
+            listing = client.get(f"/api/property-images/?content_type=house_for_sale&object_id={house.pk}")
+            detail = client.get(f"/api/houses-for-sale/{house.pk}/")
+            return listing.status_code, detail.status_code
+        response = client.post(
             f"/api/houses-for-sale/{house.pk}/upload_images/",
             {"images": [jpeg_upload(f"{index}a.jpg"), jpeg_upload(f"{index}b.jpg")], "is_main": "true"},
             format="multipart",
         )
         return response.status_code
 
-    assert run_concurrently(upload, list(range(8))) == [201] * 8
+    assert run_concurrently(upload_or_read, list(range(12))) == [201] * 8 + [(200, 200)] * 4
     orders = sorted(house.images.values_list("order", flat=True))
-    assert orders == list(range(16))
+    assert orders == list(range(17))
     assert house.images.filter(is_main=True).count() == 1
-    assert bucket_keys() == object_keys(*house.images.all())  # 16 originals and their variants
+    assert bucket_keys() == object_keys(*house.images.all())  # 17 originals and their variants
+
+
+def test_concurrent_deletes_of_one_image_answer_only_204_or_404_and_leave_nothing(owner, bucket_keys):
+    house = HouseForSaleFactory(owner=owner)
+    kept, doomed = property_images_store(house=house, files=[jpeg_upload("kept.jpg"), jpeg_upload("doomed.jpg")])
+
+    def delete(_):
+        return jwt_client(owner).delete(f"/api/property-images/{doomed.pk}/").status_code
+
+    statuses = run_concurrently(delete, list(range(5)))
+    # DELETE is idempotent: a request that found the image before another deleted it also answers 204.
+    assert set(statuses) <= {204, 404} and 204 in statuses
+    assert list(house.images.all()) == [kept]
+    assert bucket_keys() == object_keys(kept)
 
 
 def test_concurrent_completions_of_one_direct_upload_store_it_once(owner, bucket_keys):
@@ -78,3 +101,28 @@ def test_concurrent_completions_of_one_direct_upload_store_it_once(owner, bucket
     assert {image_id for status, image_id in answers if status == 201} == {stored.pk}
     assert StagedUploadClaim.objects.get().image == stored
     assert bucket_keys() == object_keys(*PropertyImage.objects.all())  # no staging object, no duplicate
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock: PostgreSQL locks rows")
+def test_a_writer_that_cannot_get_the_write_lock_in_time_answers_503_with_retry_after(owner, bucket_keys):
+    house = HouseForSaleFactory(owner=owner)
+    (image,) = property_images_store(house=house, files=[jpeg_upload()])
+    client = jwt_client(owner)
+    holder = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    connection.close()
+    options = connection.settings_dict["OPTIONS"]
+    waited = options["timeout"]
+    options["timeout"] = 0.2
+    try:
+        response = client.patch(f"/api/property-images/{image.pk}/set_as_main/")
+    finally:
+        holder.rollback()
+        holder.close()
+        connection.close()
+        options["timeout"] = waited
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert "busy" in response.json()["error"]
+    image.refresh_from_db()
+    assert not image.is_main

@@ -1,0 +1,21 @@
+"""gunicorn's settings, read by itself from the working directory: `make run` and production use the same.
+
+Threads per worker let one process wait on S3 or on SQLite's write lock for several requests at once, and
+keep connections alive between requests (browsers and HTTP clients reuse them). Every value can be
+overridden on the command line or through the environment variables named here.
+"""
+
+import os
+
+wsgi_app = "backend.wsgi"
+worker_class = "gthread"
+# Request work is CPU-bound Python (one core per process at most): one process per core, at least two.
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, os.cpu_count() or 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+graceful_timeout = 10
+# One line per request with its id (X-Request-ID): no query string, header or body, so never a token.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+control_socket_disable = True  # unused; two servers would share its default path

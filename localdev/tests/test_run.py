@@ -1,0 +1,192 @@
+"""`make run` (python -m localdev.run) as a user meets it: it serves, nothing outlives it, and it starts again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from localdev.processes import is_running, start_child, stop_stale
+from localdev.s3server import LocalS3Server, S3Ports, free_port_with_grpc_twin, port_is_free
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run_environment(tmp_path):
+    """Environment for a `make run` of its own: free ports, its own data directory and database."""
+    ports = S3Ports.free()
+    api_port = free_port_with_grpc_twin({port for base in vars(ports).values() for port in (base, base + 10000)})
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DATABASE_URL", "DJANGO_"))
+    }
+    environment.update(
+        PORT=str(api_port),
+        LOCAL_S3_PORT=str(ports.s3),
+        LOCAL_S3_MASTER_PORT=str(ports.master),
+        LOCAL_S3_VOLUME_PORT=str(ports.volume),
+        LOCAL_S3_FILER_PORT=str(ports.filer),
+        LOCAL_DATA_DIR=str(tmp_path / "localdata"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_SECRET_KEY="test-" + "k" * 60,
+        GUNICORN_ACCESS_LOG="",
+        WEB_CONCURRENCY="1",
+    )
+    return environment
+
+
+def start_run(environment: dict[str, str]) -> subprocess.Popen:
+    """`python -m localdev.run` in a process group of its own, as a terminal runs `make run`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "localdev.run"],
+        cwd=BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_until_served(environment: dict[str, str], run: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Wait until /health/ answers 200 (the bound is generous: a start takes ~20 s on a busy CI machine)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if run.poll() is not None:
+            pytest.fail(f"make run exited with {run.returncode}: {run.stdout.read()}")
+        try:
+            if requests.get(f"http://127.0.0.1:{environment['PORT']}/health/", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"make run did not serve within {timeout:.0f} s")
+
+
+def ports_in_use(environment: dict[str, str]) -> list[int]:
+    names = ["PORT", "LOCAL_S3_PORT", "LOCAL_S3_MASTER_PORT", "LOCAL_S3_VOLUME_PORT", "LOCAL_S3_FILER_PORT"]
+    return [int(environment[name]) for name in names if not port_is_free(int(environment[name]))]
+
+
+def wait_until_released(environment: dict[str, str], timeout: float = 20.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (busy := ports_in_use(environment)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return busy
+
+
+def test_make_run_serves_and_sigterm_stops_everything(run_environment):
+    run = start_run(run_environment)
+    try:
+        wait_until_served(run_environment, run)
+        server = requests.get(f"http://127.0.0.1:{run_environment['PORT']}/health/", timeout=5).headers["Server"]
+        assert server.startswith("gunicorn")
+        static = requests.get(f"http://127.0.0.1:{run_environment['PORT']}/static/admin/css/base.css", timeout=5)
+        assert static.status_code == 200 and static.headers["Content-Type"].startswith("text/css")
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+    assert wait_until_released(run_environment) == []
+
+
+def test_after_kill_9_of_its_process_group_nothing_is_left_and_make_run_serves_again(run_environment):
+    first = start_run(run_environment)
+    wait_until_served(run_environment, first)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    # The API server and the S3 server ran in sessions of their own: the kernel stopped them with their parent.
+    assert wait_until_released(run_environment) == []
+    again = start_run(run_environment)
+    try:
+        wait_until_served(run_environment, again)
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.wait(timeout=60)
+
+
+def test_a_local_s3_server_left_running_on_its_data_is_stopped_and_replaced(run_environment):
+    # A server on make run's data directory and ports that no make run owns any more (as one left by a
+    # version of make run that did not tie its children's lives to its own).
+    left = LocalS3Server(
+        data_dir=Path(run_environment["LOCAL_DATA_DIR"]) / "s3",
+        access_key="left-key",
+        secret_key="left-secret",
+        ports=S3Ports(
+            s3=int(run_environment["LOCAL_S3_PORT"]),
+            master=int(run_environment["LOCAL_S3_MASTER_PORT"]),
+            volume=int(run_environment["LOCAL_S3_VOLUME_PORT"]),
+            filer=int(run_environment["LOCAL_S3_FILER_PORT"]),
+        ),
+    )
+    left.start()
+    run = start_run(run_environment)
+    try:
+        wait_until_served(run_environment, run)
+        assert left.process.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        run.send_signal(signal.SIGTERM)
+        output, _ = run.communicate(timeout=60)
+        left.stop()
+    assert "Stopped the local S3 server that an earlier `make run` left running" in output
+
+
+def test_a_port_taken_by_another_program_is_refused_with_a_clear_message(run_environment):
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", int(run_environment["LOCAL_S3_PORT"])))
+        other_program.listen()
+        run = start_run(run_environment)
+        output, _ = run.communicate(timeout=60)
+    assert run.returncode != 0
+    assert f"Ports [{run_environment['LOCAL_S3_PORT']}] on 127.0.0.1 are in use" in output
+
+
+def test_a_child_dies_with_its_parent_even_on_sigkill(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from localdev.processes import start_child\n"
+            "child = start_child(['sleep', '300'])\n"
+            f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+            "time.sleep(300)",
+        ],
+        cwd=BASE_DIR,
+    )
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child_pid = int(pid_file.read_text())
+    assert is_running(child_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while is_running(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_running(child_pid)
+
+
+def test_stop_stale_kills_only_a_process_whose_command_line_holds_the_marker(tmp_path):
+    pid_file = tmp_path / "server.pid"
+    unrelated = start_child(["sleep", "300"])
+    marked = start_child(["sleep", "301"])
+    try:
+        pid_file.write_text(str(unrelated.pid))
+        assert not stop_stale(pid_file, marker="301")
+        assert unrelated.poll() is None
+        pid_file.write_text(str(marked.pid))
+        assert stop_stale(pid_file, marker="301")
+        assert marked.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        unrelated.kill()
+        marked.kill()
+        unrelated.wait()
+        marked.wait()

@@ -174,6 +174,16 @@ def empty_cache():
     cache.clear()
 
 
+def make_variants_now(*images) -> None:
+    """Run the variants task of each image here, now, and reload the image: the task function itself, for tests
+    of what it makes (test_tasks runs it through the real queues and workers)."""
+    from property.tasks import make_image_variants
+
+    for image in images:
+        make_image_variants.call(image.pk)
+        image.refresh_from_db()
+
+
 def object_keys(*images) -> list[str]:
     """Every object key of these images, their size variants included, sorted like bucket_keys()."""
     return sorted(key for image in images for key in image.object_keys)

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "storages",
     "rest_framework_simplejwt.token_blacklist",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "property",
 ]
 
@@ -121,15 +124,8 @@ AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual")
 if AWS_S3_ADDRESSING_STYLE not in ("path", "virtual", "auto"):
     raise ImproperlyConfigured("AWS_S3_ADDRESSING_STYLE must be 'path', 'virtual' or 'auto'")
-# Per worker process: how many uploaded files are checked and re-encoded at once, and how many objects
-# (originals and variants) are PUT to S3 at once. 1 does everything one after another.
-S3_UPLOAD_CONCURRENCY = env.int("S3_UPLOAD_CONCURRENCY", default=4)
-if S3_UPLOAD_CONCURRENCY < 1:
-    raise ImproperlyConfigured("S3_UPLOAD_CONCURRENCY must be at least 1")
 AWS_S3_CLIENT_CONFIG = Config(
     signature_version=AWS_S3_SIGNATURE_VERSION,
-    # The upload threads of both pools write through one client: one HTTP connection each, kept open.
-    max_pool_connections=max(10, 2 * S3_UPLOAD_CONCURRENCY),
     s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
     connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5.0),
     read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30.0),
@@ -162,12 +158,21 @@ STORAGES = {
 PROPERTY_IMAGE_MAX_UPLOAD_SIZE = env.int("PROPERTY_IMAGE_MAX_UPLOAD_SIZE", default=10 * 1024 * 1024)  # 10 MB
 PROPERTY_IMAGE_MAX_PIXELS = env.int("PROPERTY_IMAGE_MAX_PIXELS", default=50_000_000)
 PROPERTY_IMAGE_MAX_FILES = env.int("PROPERTY_IMAGE_MAX_FILES", default=20)
-# Smaller private copies made on upload, for srcset: name -> width in pixels (never upscaled).
+# Smaller private copies made by a background task after each upload, for srcset: name -> width in pixels
+# (never upscaled).
 PROPERTY_IMAGE_VARIANTS = env.bool("PROPERTY_IMAGE_VARIANTS", default=True)
 PROPERTY_IMAGE_VARIANT_WIDTHS = {"thumbnail": 320, "medium": 1024, "large": 2048}
 PROPERTY_IMAGE_VARIANT_FORMAT = env.str("PROPERTY_IMAGE_VARIANT_FORMAT", default="WEBP").upper()
 if PROPERTY_IMAGE_VARIANT_FORMAT not in ("WEBP", "JPEG"):
     raise ImproperlyConfigured("PROPERTY_IMAGE_VARIANT_FORMAT must be WEBP or JPEG")
+# Seconds before each new try of a variants task whose S3 call failed; after the last, the image's variants
+# are marked failed (rebuild_variants tries those again).
+PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS = [
+    int(delay) for delay in env.list("PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS", default=["10", "60", "300", "1800"])
+]
+# An image whose variants are still pending this many seconds after they were asked for (a worker died, a
+# message was lost) is enqueued again by `manage.py enqueue_pending_variants`.
+PROPERTY_IMAGE_VARIANTS_STALE_AFTER = env.int("PROPERTY_IMAGE_VARIANTS_STALE_AFTER", default=300)
 PRESIGNED_URL_MAX_EXPIRATION = 604800  # 7 days: the SigV4 maximum
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -206,6 +211,17 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
 }
+
+# Background tasks (size variants): Django's Tasks API. The database is the queue by default (`manage.py db_worker`;
+# any number of workers share it); TASKS_BACKEND=rq puts it on Redis (`manage.py rqworker`) to scale out.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'rq'")
+RQ_QUEUES = {"default": {"URL": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")}}
 
 # Cache: throttling counters. Per process by default; in production share them (CACHE_URL=redis://127.0.0.1:6379/0).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -29,8 +29,6 @@ logger = logging.getLogger(__name__)
 
 # S3's answer to an ACL sent to a bucket whose Object Ownership is "bucket owner enforced".
 ACLS_NOT_SUPPORTED = "AccessControlListNotSupported"
-# Makes the storages' shared Bucket objects one at a time.
-_bucket_lock = threading.Lock()
 # Makes the switch to writing without an ACL, and its warning, happen once however many uploads are refused.
 _acl_fallback_lock = threading.Lock()
 # SigV4 presigned URLs live at most 7 days.
@@ -129,19 +127,6 @@ class PrivateMediaStorage(S3Storage):
             use_ssl=self.use_ssl,
             verify=self.verify,
         )
-
-    @property
-    def bucket(self):
-        """The Bucket every thread writes through, made once.
-
-        django-storages makes it on first use, from a boto3 session of the thread that asks, and each thread
-        keeps its session for life (about 11 MB of loaded service model): upload threads that start together
-        would all find it missing and each build one.
-        """
-        if self._bucket is None:
-            with _bucket_lock:
-                return super().bucket  # made here unless another thread made it while this one waited
-        return self._bucket
 
     def _create_session(self):
         session = super()._create_session()
@@ -253,6 +238,14 @@ class S3ImageService:
         except (BotoCoreError, ClientError) as error:
             logger.error("S3 delete failed key=%s error=%s", key, type(error).__name__)
             raise S3StorageError(f"could not delete {key}") from error
+
+    def delete_quietly(self, keys: list[str]) -> None:
+        """Delete each object; one that cannot be deleted is logged, for `sweep_orphans` to find later."""
+        for key in keys:
+            try:
+                self.delete(key=key)
+            except S3StorageError:
+                logger.error("Orphaned S3 object left behind key=%s", key)
 
     def exists(self, *, key: str) -> bool:
         try:

@@ -1,14 +1,16 @@
-"""`make run` and `make dev`: migrate, start the local S3 server unless an external S3 is configured, serve the API.
+"""`make run` and `make dev`: migrate, start the local S3 server unless an external S3 is configured, serve the API
+and run the background worker beside it.
 
 `make run` serves with gunicorn (gunicorn.conf.py), the server production uses; `make dev` with Django's
-development server, which reloads on code changes. Ctrl-C (or SIGTERM) stops the API server, then the S3
-server; if this process is killed outright, the kernel stops them (localdev.processes). Data stays in
-db.sqlite3 and .localdata/.
+development server, which reloads on code changes. Ctrl-C (or SIGTERM) stops the API server and the worker,
+then the S3 server; if this process is killed outright, the kernel stops them (localdev.processes). Data
+stays in db.sqlite3 and .localdata/.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -26,8 +28,13 @@ from .s3server import LocalS3Server, S3Ports, port_is_free
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The local S3 server's objects, keys and pid file (LOCAL_DATA_DIR moves them, as the tests do).
 LOCAL_S3_DIR = Path(os.environ.get("LOCAL_DATA_DIR", BASE_DIR / ".localdata")) / "s3"
-# How long the API server may take to finish the requests it is serving when asked to stop.
+# How long the API server and the worker may take to finish what they are doing when asked to stop.
 API_SERVER_GRACE = 15.0
+WORKER_GRACE = 30.0
+# Seconds between the database worker's looks for new tasks.
+WORKER_POLL_INTERVAL = 0.5
+# Seconds between two looks for images whose variants task was lost (a worker killed mid-task).
+LOST_TASKS_INTERVAL = 60.0
 
 
 def local_credentials() -> tuple[str, str]:
@@ -88,6 +95,28 @@ def api_server_command(port: str, *, dev: bool) -> list[str]:
     return [str(Path(sys.executable).parent / "gunicorn"), f"--bind=127.0.0.1:{port}"]
 
 
+def worker_command() -> list[str]:
+    """The background worker for the configured queue: the database (default) or RQ on Redis."""
+    if os.environ.get("TASKS_BACKEND", "database") == "rq":
+        return [
+            sys.executable,
+            "manage.py",
+            "rqworker",
+            "default",
+            "--with-scheduler",
+            "--job-class",
+            "django_tasks_rq.Job",
+        ]
+    return [sys.executable, "manage.py", "db_worker", "--interval", str(WORKER_POLL_INTERVAL)]
+
+
+def enqueue_lost_tasks() -> None:
+    """Enqueue again the variants of images whose task a worker lost (enqueue_pending_variants)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "enqueue_pending_variants"], check=False, cwd=BASE_DIR, stdout=subprocess.DEVNULL
+    )
+
+
 def stop_on_signal(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -106,7 +135,7 @@ def main() -> None:
         sys.exit(f"Port {port} on 127.0.0.1 is in use: is another `make run` running? Set PORT.")
     external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
     s3_server = None
-    api_server = None
+    api_server = worker = None
     manage = [sys.executable, "manage.py"]
     try:
         s3_server = None if external_s3 else start_local_s3()
@@ -115,7 +144,15 @@ def main() -> None:
         server_name = "Django's development server" if dev else "gunicorn"
         print(f"Serving the API with {server_name} on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)")
         api_server = start_child(api_server_command(port, dev=dev), cwd=BASE_DIR)
-        sys.exit(api_server.wait())
+        print("Starting the background worker (size variants) ...", flush=True)
+        worker = start_child(worker_command(), cwd=BASE_DIR)
+        while True:
+            enqueue_lost_tasks()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                sys.exit(api_server.wait(timeout=LOST_TASKS_INTERVAL))
+            if worker.poll() is not None:
+                print(f"The background worker exited with {worker.returncode}: starting another", flush=True)
+                worker = start_child(worker_command(), cwd=BASE_DIR)
     except KeyboardInterrupt:
         pass
     except subprocess.CalledProcessError as error:
@@ -123,6 +160,8 @@ def main() -> None:
     finally:
         if api_server is not None:
             stop_child(api_server, grace=API_SERVER_GRACE)
+        if worker is not None:
+            stop_child(worker, grace=WORKER_GRACE)
         if s3_server is not None:
             print("Stopping the local S3 server ...", flush=True)
             s3_server.stop()

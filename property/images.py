@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import unicodedata
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
 from typing import IO
 
@@ -53,7 +53,6 @@ class SanitizedImage:
     width: int
     height: int
     size: int
-    variants: list[ImageVariant] = field(default_factory=list)
 
     @property
     def extension(self) -> str:
@@ -69,8 +68,6 @@ class SanitizedImage:
 
     def close(self) -> None:
         self.content.close()
-        for variant in self.variants:
-            variant.content.close()
 
 
 @dataclass
@@ -202,7 +199,6 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None, size: int 
                 decoded.load()
                 # In place: no second full-size copy of the pixels.
                 ImageOps.exif_transpose(decoded, in_place=True)
-                variants = make_variants(decoded)
                 content, encoded_size = _encode(decoded, image_format)
                 width, height = decoded.size
         except ImageRejected:
@@ -222,7 +218,6 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None, size: int 
         width=width,
         height=height,
         size=encoded_size,
-        variants=variants,
     )
 
 

@@ -33,6 +33,12 @@ def property_image_upload_to(instance: PropertyImage, filename: str) -> str:
     )
 
 
+class VariantsStatus(models.TextChoices):
+    PENDING = "pending", "pending: being made, the original stands in for them"
+    READY = "ready", "ready"
+    FAILED = "failed", "failed: could not be made, the original stands in for them"
+
+
 class PropertyImage(models.Model):
     """One photo of a house, stored privately in S3 and reachable only through presigned URLs."""
 
@@ -56,6 +62,13 @@ class PropertyImage(models.Model):
     mime_type = models.CharField(max_length=50, default="image/jpeg")
     # {"thumbnail": {"key": ..., "width": 320, "height": 240}, "medium": ..., "large": ...}
     variants = models.JSONField(default=dict, blank=True)
+    # Where the background task that makes the variants stands (property.tasks.make_image_variants).
+    variants_status = models.CharField(
+        max_length=10, choices=VariantsStatus.choices, default=VariantsStatus.READY, db_index=True
+    )
+    # When the variants were last asked for (upload, retry, rebuild): a pending image much older than this was
+    # lost by its worker and is enqueued again.
+    variants_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,13 +96,22 @@ class PropertyImage(models.Model):
         """The keys of the original and of each variant."""
         return [key for key in [self.image.name, *(variant["key"] for variant in self.variants.values())] if key]
 
+    @property
+    def variants_stand_in(self) -> bool:
+        """Whether the original stands in for the variants the image does not have: while they are being made,
+        or when they could not be."""
+        return self.variants_status != VariantsStatus.READY
+
     def get_secure_url(self, expiration: int | None = None, variant: str | None = None) -> str | None:
         """A presigned URL of the image (or of one variant) valid for `expiration` seconds, or None.
 
-        None also when the image has no such variant (made before variants existed: see rebuild_variants).
+        Of a variant the image does not have, the original's while it stands in for them (variants_stand_in);
+        else None (an image made before variants existed, or with them turned off: see rebuild_variants).
         """
         image = self.image  # one trip through the FileField descriptor: this runs for every image of a list
         key = image.name if variant is None else self.variants.get(variant, {}).get("key")
+        if not key and self.variants_stand_in:
+            key = image.name
         if not key:
             return None
         return S3ImageService(image.storage).generate_presigned_url(key=key, expiration=expiration)

@@ -21,7 +21,10 @@ class PropertyImageSerializer(serializers.ModelSerializer):
     content_type = serializers.CharField(source="property_kind", read_only=True)
     secure_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField(help_text="Deprecated: same presigned URL as secure_url.")
-    variants = serializers.SerializerMethodField(help_text="Smaller copies for srcset: name -> url, width, height.")
+    variants = serializers.SerializerMethodField(
+        help_text="Smaller copies for srcset: name -> url, width, height. While `variants_status` is `pending` (or "
+        "`failed`), each is the original (`is_original`: true), so every URL loads."
+    )
     order = serializers.IntegerField(min_value=0, required=False)
 
     class Meta:
@@ -41,6 +44,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
             "secure_url",
             "image_url",
             "variants",
+            "variants_status",
             "created_at",
             "updated_at",
         ]
@@ -52,6 +56,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
             "height",
             "size",
             "mime_type",
+            "variants_status",
             "created_at",
             "updated_at",
         ]
@@ -76,6 +81,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
             "secure_url": presigned_url,
             "image_url": presigned_url,
             "variants": self.get_variants(instance),
+            "variants_status": instance.variants_status,
             "created_at": iso_datetime(instance.created_at, current_timezone),
             "updated_at": iso_datetime(instance.updated_at, current_timezone),
         }
@@ -102,15 +108,28 @@ class PropertyImageSerializer(serializers.ModelSerializer):
                     "url": {"type": "string", "format": "uri", "nullable": True},
                     "width": {"type": "integer"},
                     "height": {"type": "integer"},
+                    "is_original": {"type": "boolean"},
                 },
+                "required": ["url", "width", "height", "is_original"],
             },
         }
     )
     def get_variants(self, instance: PropertyImage) -> dict:
-        return {
-            name: {"url": instance.get_secure_url(variant=name), "width": variant["width"], "height": variant["height"]}
+        variants = {
+            name: {
+                "url": instance.get_secure_url(variant=name),
+                "width": variant["width"],
+                "height": variant["height"],
+                "is_original": False,
+            }
             for name, variant in instance.variants.items()
         }
+        if instance.variants_stand_in:
+            original = {"url": None, "width": instance.width, "height": instance.height, "is_original": True}
+            for name in settings.PROPERTY_IMAGE_VARIANT_WIDTHS:
+                if name not in variants:
+                    variants[name] = {**original, "url": instance.get_secure_url()}
+        return variants
 
 
 def iso_datetime(value, current_timezone) -> str | None:

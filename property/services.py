@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import os
 import re
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import IO
 
@@ -22,20 +17,12 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from PIL import Image
 
 from backend.storage_backends import S3ImageService, S3StorageError
 
-from .images import (
-    ACCEPTED_FORMATS,
-    ImageRejected,
-    ImageVariant,
-    SanitizedImage,
-    make_variants,
-    sanitize_image,
-    stored_file,
-)
-from .models import House, PropertyImage, StagedUploadClaim, property_image_key
+from .images import ImageRejected, SanitizedImage, configured_variant_keys, sanitize_image
+from .models import House, PropertyImage, StagedUploadClaim, VariantsStatus, property_image_key
+from .tasks import image_variants_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +51,12 @@ def property_images_store(
     is_main: bool = False,
     order: int | None = None,
 ) -> list[PropertyImage]:
-    """Check, re-encode and upload the files concurrently, then create their rows in one transaction.
+    """Check and re-encode every file, upload each, then create their rows in one transaction; their size
+    variants are made by a background task enqueued when that transaction commits.
 
-    Each file is handled by a bounded pool of workers (decoding is further limited to one
-    per CPU core), so memory does not grow with the number of files. One bad file rejects
-    the whole request (the first bad one in request order is reported); if S3 or the database
-    fails midway, every object this call uploaded is deleted again, so no row exists without
-    its object and no object without its row.
+    One bad file rejects the whole request before anything is stored (the first bad one in request order is
+    reported); if S3 or the database fails midway, every object this call uploaded is deleted again, so no
+    row exists without its object and no object without its row.
     With `is_main`, the first file becomes the property's only main image.
     """
     if not files:
@@ -79,185 +65,30 @@ def property_images_store(
         raise TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES)
     content_type = ContentType.objects.get_for_model(house)
     s3 = S3ImageService()
-    jobs = [
-        # Each job runs in a copy of this request's context, so its log lines carry the request id.
-        upload_executor().submit(
-            contextvars.copy_context().run,
-            _store_file,
-            s3=s3,
-            upload=upload,
-            model_name=content_type.model,
-            property_id=house.pk,
-        )
-        for upload in files
-    ]
-    # Every job finishes before anything is decided, so no upload lands after a clean-up.
-    outcomes: list[StoredFile] = [job.result() for job in jobs]
+    sanitized: list[SanitizedImage] = []
+    uploaded_keys: list[str] = []
     try:
-        failure = next((outcome.error for outcome in outcomes if outcome.error is not None), None)
-        if failure is not None:
-            raise failure
-        return _create_image_rows(
+        for upload in files:
+            sanitized.append(sanitize_image(upload, filename=getattr(upload, "name", None)))
+        for image in sanitized:
+            key = property_image_key(model_name=content_type.model, property_id=house.pk, extension=image.extension)
+            uploaded_keys.append(key)
+            s3.upload(key=key, content=image.as_file())
+        images = _create_image_rows(
             house=house,
             content_type=content_type,
-            images=[(outcome.image, outcome.key, outcome.variants) for outcome in outcomes],
+            images=list(zip(sanitized, uploaded_keys, strict=True)),
             caption=caption,
             is_main=is_main,
             order=order,
         )
     except BaseException:
-        _delete_objects_quietly(s3, [key for outcome in outcomes for key in outcome.uploaded_keys])
+        s3.delete_quietly(uploaded_keys)
         raise
     finally:
-        for outcome in outcomes:
-            if outcome.image is not None:
-                outcome.image.close()
-
-
-@dataclass
-class StoredFile:
-    """What became of one uploaded file: its sanitised image and object key, or why it failed."""
-
-    image: SanitizedImage | None = None
-    key: str | None = None
-    error: BaseException | None = None
-    # Every key written (or attempted) for this file: the original's, then its variants'.
-    uploaded_keys: list[str] = field(default_factory=list)
-    # The row's `variants`: name -> key, width, height.
-    variants: dict[str, dict] = field(default_factory=dict)
-
-
-def property_image_variants_upload(
-    *,
-    s3: S3ImageService,
-    variants: Sequence[ImageVariant],
-    original_key: str,
-    original_filename: str,
-    uploaded_keys: list[str],
-    original: File | None = None,
-) -> dict[str, dict]:
-    """Store each variant beside the original (and `original` itself under `original_key`, when given),
-    side by side; returns what a row keeps of the variants.
-
-    Every key is added to `uploaded_keys` before the uploads start, so a failure can clean up after itself.
-    """
-    download_stem = original_filename.rsplit(".", 1)[0] or "image"
-    uploads = [] if original is None else [(original_key, original)]
-    stored = {}
-    for variant in variants:
-        key = variant.key_beside(original_key)
-        download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
-        uploads.append((key, stored_file(variant.content, variant.format, download_name)))
-        stored[variant.name] = {"key": key, "width": variant.width, "height": variant.height}
-    uploaded_keys.extend(key for key, _ in uploads)
-    _upload_side_by_side(s3, uploads)
-    return stored
-
-
-def _upload_side_by_side(s3: S3ImageService, uploads: list[tuple[str, File]]) -> None:
-    """PUT each (key, file) on the object-upload threads, wait for every one, then raise the first failure.
-
-    One photo's original and variants thus wait for one round trip to S3 rather than one each.
-    """
-    if len(uploads) == 1:
-        ((key, content),) = uploads
-        s3.upload(key=key, content=content)
-        return
-    puts = [
-        object_upload_executor().submit(contextvars.copy_context().run, s3.upload, key=key, content=content)
-        for key, content in uploads
-    ]
-    failure = next((error for put in puts if (error := put.exception()) is not None), None)
-    if failure is not None:
-        raise failure
-
-
-def property_image_variants_rebuild(*, s3: S3ImageService, image: PropertyImage) -> None:
-    """Make the configured variants of a stored image again from its original, point the row at them and
-    delete the variant objects they replace (another format or width than the settings now ask for).
-
-    If an upload fails or the row is deleted meanwhile, the variant objects this call added are deleted
-    again and the row keeps the variants it had.
-    """
-    original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
-    try:
-        # The stored original is already upright and stripped: only its pixels are read here.
-        with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
-            decoded.load()
-            variants = make_variants(decoded)
-    finally:
-        original.close()
-    uploaded_keys: list[str] = []
-    try:
-        made = property_image_variants_upload(
-            s3=s3,
-            variants=variants,
-            original_key=image.image.name,
-            original_filename=image.original_filename,
-            uploaded_keys=uploaded_keys,
-        )
-        if not PropertyImage.objects.filter(pk=image.pk).update(variants=made):
-            raise PropertyImage.DoesNotExist(f"image {image.pk} was deleted during the rebuild")
-    except BaseException:
-        # Keep the objects the row (if it still exists) points at; delete the ones this rebuild added.
-        current = PropertyImage.objects.filter(pk=image.pk).first()
-        still_used = set(current.object_keys) if current is not None else set()
-        _delete_objects_quietly(s3, [key for key in uploaded_keys if key not in still_used])
-        raise
-    finally:
-        for variant in variants:
-            variant.content.close()
-    superseded = sorted(set(image.object_keys) - {image.image.name} - set(uploaded_keys))
-    image.variants = made
-    _delete_objects_quietly(s3, superseded)
-
-
-# Decoding a photo takes its full pixel buffer in memory: at most one per core at a time.
-_decoding_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
-
-
-def _store_file(*, s3: S3ImageService, upload: IO[bytes], model_name: str, property_id: int) -> StoredFile:
-    outcome = StoredFile()
-    try:
-        with _decoding_slots:
-            outcome.image = sanitize_image(upload, filename=getattr(upload, "name", None))
-        image = outcome.image
-        outcome.key = property_image_key(model_name=model_name, property_id=property_id, extension=image.extension)
-        outcome.variants = property_image_variants_upload(
-            s3=s3,
-            variants=image.variants,
-            original_key=outcome.key,
-            original_filename=image.original_filename,
-            uploaded_keys=outcome.uploaded_keys,
-            original=image.as_file(),
-        )
-    except Exception as error:  # noqa: BLE001 - handed back to the request's thread, which raises it
-        outcome.error = error
-    return outcome
-
-
-_executors: dict[str, ThreadPoolExecutor] = {}
-_executors_lock = threading.Lock()
-
-
-def _executor(name: str) -> ThreadPoolExecutor:
-    """The process's pool `name`, made on first use with S3_UPLOAD_CONCURRENCY threads and shared by all
-    its requests; their HTTP connections to S3 stay open between uploads."""
-    with _executors_lock:
-        if name not in _executors:
-            _executors[name] = ThreadPoolExecutor(max_workers=settings.S3_UPLOAD_CONCURRENCY, thread_name_prefix=name)
-        return _executors[name]
-
-
-def upload_executor() -> ThreadPoolExecutor:
-    """Threads that check, re-encode and store one file each."""
-    return _executor("image-upload")
-
-
-def object_upload_executor() -> ThreadPoolExecutor:
-    """Threads that PUT one object each. Apart from upload_executor(), whose jobs wait on these: a job
-    waiting on work queued behind it in its own pool could wait forever."""
-    return _executor("object-upload")
+        for image in sanitized:
+            image.close()
+    return images
 
 
 @transaction.atomic
@@ -265,7 +96,7 @@ def _create_image_rows(
     *,
     house: House,
     content_type: ContentType,
-    images: list[tuple[SanitizedImage, str, dict[str, dict]]],
+    images: list[tuple[SanitizedImage, str]],
     caption: str,
     is_main: bool,
     order: int | None,
@@ -277,8 +108,9 @@ def _create_image_rows(
         order = 0 if highest is None else highest + 1
     if is_main:
         _unset_main_images(content_type_id=content_type.pk, object_id=house.pk)
+    variants_status = VariantsStatus.PENDING if settings.PROPERTY_IMAGE_VARIANTS else VariantsStatus.READY
     created = []
-    for position, (image, key, variants) in enumerate(images):
+    for position, (image, key) in enumerate(images):
         row = PropertyImage(
             content_type=content_type,
             object_id=house.pk,
@@ -290,11 +122,14 @@ def _create_image_rows(
             height=image.height,
             size=image.size,
             mime_type=image.mime_type,
-            variants=variants,
+            variants_status=variants_status,
+            variants_requested_at=timezone.now(),
         )
         row.image.name = key
         row.save()
         created.append(row)
+    if variants_status == VariantsStatus.PENDING:
+        image_variants_enqueue_on_commit(created)
     return created
 
 
@@ -312,14 +147,6 @@ def _unset_main_images(*, content_type_id: int, object_id: int, keep_pk: int | N
     PropertyImage.objects.filter(content_type_id=content_type_id, object_id=object_id, is_main=True).exclude(
         pk=keep_pk
     ).update(is_main=False)
-
-
-def _delete_objects_quietly(s3: S3ImageService, keys: list[str]) -> None:
-    for key in keys:
-        try:
-            s3.delete(key=key)
-        except S3StorageError:
-            logger.error("Orphaned S3 object left behind key=%s", key)
 
 
 def property_image_update(
@@ -354,10 +181,14 @@ def property_image_set_main(*, image: PropertyImage) -> PropertyImage:
 
 
 def property_image_delete_objects_on_commit(*, image: PropertyImage) -> None:
-    """Delete the image's objects (original and variants) once the transaction commits (never on rollback)."""
-    keys = image.object_keys
+    """Delete the image's objects (original and variants) once the transaction commits (never on rollback).
+
+    The variants the settings ask for are deleted too, whether the row knew of them or not: a variants task
+    may have stored them after this row was read.
+    """
+    keys = sorted({*image.object_keys, *configured_variant_keys(image.image.name).values()})
     if keys:
-        transaction.on_commit(lambda: _delete_objects_quietly(S3ImageService(), keys))
+        transaction.on_commit(lambda: S3ImageService().delete_quietly(keys))
 
 
 # Direct uploads: the client posts the file straight to S3, under a staging key only it was given.
@@ -475,7 +306,7 @@ def _direct_upload_store(
     except FileNotFoundError as missing:
         raise UploadNotFound from missing
     except ValueError as too_large:
-        _delete_objects_quietly(s3, [key])
+        s3.delete_quietly([key])
         raise ImageRejected(display_name, "the file is larger than the upload limit") from too_large
     try:
         images = property_images_store(
@@ -484,9 +315,9 @@ def _direct_upload_store(
     except S3StorageError:
         raise  # S3 failed: keep the staging object so that the client can complete again
     except BaseException:
-        _delete_objects_quietly(s3, [key])
+        s3.delete_quietly([key])
         raise
     finally:
         content.close()
-    _delete_objects_quietly(s3, [key])
+    s3.delete_quietly([key])
     return images

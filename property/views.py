@@ -248,16 +248,24 @@ class PropertyImageViewSet(ListFilteredViewSet):
                     "secure_url": serializers.URLField(),
                     "expires_in": serializers.IntegerField(),
                     "image_id": serializers.IntegerField(),
+                    "is_original": serializers.BooleanField(
+                        required=False,
+                        help_text="With `variant`: the URL is the original's, standing in for a variant not made yet.",
+                    ),
                 },
             )
         },
     )
     @action(detail=True, methods=["get"])
     def secure_url(self, request: Request, pk: str | None = None) -> Response:
-        """A presigned URL for this image (or one of its variants), valid for `expiration` seconds."""
+        """A presigned URL for this image (or one of its variants, or the original while they are being made),
+        valid for `expiration` seconds."""
         image = self.get_object()
-        presigned_url, expiration = self.presigned_url_for(request, image)
-        return Response({"secure_url": presigned_url, "expires_in": expiration, "image_id": image.pk})
+        presigned_url, expiration, is_original = self.presigned_url_for(request, image)
+        body = {"secure_url": presigned_url, "expires_in": expiration, "image_id": image.pk}
+        if "variant" in request.query_params:
+            body["is_original"] = is_original
+        return Response(body)
 
     @extend_schema(
         parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
@@ -266,22 +274,23 @@ class PropertyImageViewSet(ListFilteredViewSet):
     @action(detail=True, methods=["get"])
     def redirect_to_image(self, request: Request, pk: str | None = None):
         """302 to a presigned URL of this image (or of one of its variants)."""
-        presigned_url, _expiration = self.presigned_url_for(request, self.get_object())
+        presigned_url, _expiration, _is_original = self.presigned_url_for(request, self.get_object())
         redirect = HttpResponseRedirect(presigned_url)
         redirect["Cache-Control"] = "private, no-store"
         return redirect
 
     @staticmethod
-    def presigned_url_for(request: Request, image: PropertyImage) -> tuple[str, int]:
-        """Read `?expiration=` and `?variant=` and sign; 400, 404 or the guide's 500 when that cannot be done."""
+    def presigned_url_for(request: Request, image: PropertyImage) -> tuple[str, int, bool]:
+        """Read `?expiration=` and `?variant=` and sign: (URL, expiration, whether it is the original's); 400, 404
+        or the guide's 500 when that cannot be done."""
         query = validated(ExpirationSerializer, request.query_params)
         variant = query.get("variant")
-        if variant and variant not in image.variants:
+        if variant and variant not in image.variants and not image.variants_stand_in:
             raise NotFound(f"This image has no {variant} variant yet (manage.py rebuild_variants makes it).")
         presigned_url = image.get_secure_url(query["expiration"], variant=variant)
         if not presigned_url:
             raise SecureUrlUnavailable
-        return presigned_url, query["expiration"]
+        return presigned_url, query["expiration"], variant not in image.variants
 
     @extend_schema(
         request={

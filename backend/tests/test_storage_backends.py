@@ -1,12 +1,8 @@
 """The private bucket as S3 itself answers: bare URLs refused, presigned ones served, objects written private."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -202,33 +198,3 @@ def test_the_image_service_signs_with_the_storage_itself_not_the_lazy_default_st
     assert S3ImageService(default_storage).storage is storages["default"]
     other = PrivateMediaStorage(bucket_name="another-bucket")
     assert S3ImageService(other).storage is other
-
-
-POOL_SIZE_SCRIPT = """
-import django
-django.setup()
-from backend.storage_backends import PrivateMediaStorage
-print(PrivateMediaStorage().connection.meta.client.meta.config.max_pool_connections)
-"""
-
-
-def settings_of(**environment: str) -> subprocess.CompletedProcess:
-    """Run POOL_SIZE_SCRIPT in a fresh process whose settings read `environment` (settings are read once)."""
-    return subprocess.run(
-        [sys.executable, "-c", POOL_SIZE_SCRIPT],
-        cwd=Path(__file__).resolve().parents[2],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings", **environment},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def test_every_upload_thread_gets_its_own_kept_connection():
-    """Both upload pools write through the storage's one client: its connection pool must hold them all,
-    or urllib3 opens and drops a connection per PUT."""
-    result = settings_of(S3_UPLOAD_CONCURRENCY="8")
-    assert result.returncode == 0, result.stderr
-    assert int(result.stdout.split()[-1]) >= 16
-    refused = settings_of(S3_UPLOAD_CONCURRENCY="0")
-    assert refused.returncode != 0 and "S3_UPLOAD_CONCURRENCY must be at least 1" in refused.stderr

@@ -51,7 +51,8 @@ def test_admin_uploads_several_images_into_the_private_bucket(admin_client, buck
     assert response.status_code == 302
     assert sorted(house.images.values_list("original_filename", flat=True)) == ["a.jpg", "b.jpg"]
     assert bucket_keys(f"properties/houseforsale/{house.pk}/") == object_keys(*house.images.all())
-    assert len(bucket_keys()) == 2 * 4  # each: the original and three size variants
+    assert len(bucket_keys()) == 2  # the originals: a worker makes their size variants
+    assert {image.variants_status for image in house.images.all()} == {"pending"}
 
 
 def test_admin_upload_with_a_bad_file_shows_the_reason_and_stores_nothing(admin_client, bucket_keys):
@@ -114,7 +115,7 @@ def test_admin_direct_upload_goes_through_the_bucket_and_is_stored_like_any_uplo
     (image,) = house.images.all()
     assert completed.json()["id"] == image.pk and image.original_filename == "patio.jpg"
     assert requests.get(completed.json()["thumbnail_url"], timeout=10).status_code == 200
-    assert bucket_keys() == object_keys(image)  # the staging object is gone; original and variants are there
+    assert bucket_keys() == object_keys(image)  # the staging object is gone; the original is there
 
 
 def test_admin_direct_upload_of_something_never_posted_is_a_json_error_and_stores_nothing(admin_client, bucket_keys):

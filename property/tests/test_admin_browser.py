@@ -120,7 +120,8 @@ def test_admin_direct_upload_sends_photos_from_the_browser_to_the_bucket(live_se
         assert done.inner_text().startswith("jardin.jpg: stored")
         preview = done.query_selector("img.direct-upload-thumbnail")
         page.wait_for_function("image => image.complete", arg=preview, timeout=15000)
-        assert preview.evaluate("image => image.naturalWidth") == 320  # the thumbnail variant, through a signature
+        # The original, through a signature, stands in for the thumbnail a worker has yet to make.
+        assert preview.evaluate("image => image.naturalWidth") == 800
         assert "X-Amz-Signature=" in preview.get_attribute("src")
         failed = page.query_selector(".direct-upload-failed")
         assert failed.inner_text() == "fake.jpg: not a JPEG or PNG image"

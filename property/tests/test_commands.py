@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from conftest import TEST_BUCKET, acls_refused, jpeg_upload, object_keys, s3_event_handler
+from conftest import TEST_BUCKET, acls_refused, jpeg_upload, make_variants_now, object_keys, s3_event_handler
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -51,7 +51,7 @@ def acl_calls():
 
 
 def test_make_images_private_dry_run_counts_and_changes_nothing(bucket_keys, acl_calls):
-    property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
+    make_variants_now(*property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()]))
     output = run("make_images_private")
     assert "Would set private (dry run; --apply to change): 8 objects" in output  # 2 originals, 6 variants
     assert acl_calls == []
@@ -59,6 +59,7 @@ def test_make_images_private_dry_run_counts_and_changes_nothing(bucket_keys, acl
 
 def test_make_images_private_apply_sets_each_object_private(bucket_keys, acl_calls, s3_client):
     images = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
+    make_variants_now(*images)
     s3_client.put_object(Bucket=TEST_BUCKET, Key="elsewhere/other.jpg", Body=b"x")
     output = run("make_images_private", "--apply")
     assert "Set private: 8 objects" in output
@@ -79,6 +80,7 @@ def test_make_images_private_on_a_bucket_with_acls_disabled_explains_and_changes
 def orphans(bucket_keys, s3_client):
     house = HouseForSaleFactory()
     kept, lost = property_images_store(house=house, files=[jpeg_upload(), jpeg_upload()])
+    make_variants_now(kept, lost)
     for key in lost.object_keys:  # a row whose objects are missing
         s3_client.delete_object(Bucket=TEST_BUCKET, Key=key)
     s3_client.put_object(Bucket=TEST_BUCKET, Key="properties/houseforsale/99/stray.jpg", Body=b"x")

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms
 
 from conftest import image_bytes
-from property.images import ImageRejected, clean_original_filename, sanitize_image
+from property.images import ImageRejected, clean_original_filename, make_variants, sanitize_image
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -186,7 +186,11 @@ def half_transparent_palette_png(size: tuple[int, int] = (800, 400)) -> bytes:
 
 
 def variant_pixels(sanitized, name: str) -> Image.Image:
-    (variant,) = [variant for variant in sanitized.variants if variant.name == name]
+    """The variant `name` as the variants task makes it: from the stored (sanitised) original."""
+    sanitized.content.seek(0)
+    with Image.open(io.BytesIO(sanitized.content.read())) as original:
+        original.load()
+        (variant,) = [variant for variant in make_variants(original) if variant.name == name]
     variant.content.seek(0)
     return Image.open(io.BytesIO(variant.content.read()))
 

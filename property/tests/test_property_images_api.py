@@ -66,6 +66,7 @@ def test_any_authenticated_user_can_retrieve_and_fetch_the_image(other_client, i
         "secure_url",
         "image_url",
         "variants",
+        "variants_status",
         "created_at",
         "updated_at",
     }

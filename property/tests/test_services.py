@@ -1,18 +1,15 @@
 """The image services, called directly: what reaches the bucket and the database, and what is cleaned up."""
 
 import io
-import threading
-import time
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.test import override_settings
 from PIL import Image
 
-from backend.storage_backends import PrivateMediaStorage, S3StorageError
-from conftest import TEST_BUCKET, image_bytes, object_keys, object_writer, s3_event_handler
+from backend.storage_backends import S3StorageError
+from conftest import TEST_BUCKET, image_bytes, object_keys
 from property import services
 from property.images import ImageRejected
 from property.models import HouseForSale, PropertyImage
@@ -43,7 +40,7 @@ def test_store_uploads_objects_and_creates_rows(bucket_keys, s3_client):
     house = HouseForSaleFactory()
     images = property_images_store(house=house, files=[jpeg("salón.jpg"), png()], caption="Living room")
     assert bucket_keys() == object_keys(*images)
-    assert len(bucket_keys()) == 2 * 4  # each: the original and three size variants
+    assert len(bucket_keys()) == 2  # the originals: their size variants are made by a worker
     first, second = images
     assert first.image.name.startswith(f"properties/houseforsale/{house.pk}/")
     assert first.image.name.endswith(".jpg") and second.image.name.endswith(".png")
@@ -55,36 +52,6 @@ def test_store_uploads_objects_and_creates_rows(bucket_keys, s3_client):
     assert head["ContentLength"] == second.size
     assert head["ContentDisposition"] == 'inline; filename="plan.png"'
     assert list(house.images.all()) == images
-
-
-def test_a_photos_original_and_variants_are_put_side_by_side(bucket_keys):
-    """One photo waits for one round trip to S3, not four: its four PUTs are in flight together."""
-    all_four_sent = threading.Barrier(4, timeout=10)
-
-    def wait_for_the_others(**kwargs):
-        all_four_sent.wait()  # one PUT after another would never get past this
-
-    with s3_event_handler(object_writer(), "before-send.s3.PutObject", wait_for_the_others):
-        (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg(size=(800, 600))])
-    assert len(image.object_keys) == 4 and bucket_keys() == object_keys(image)
-
-
-def test_upload_threads_of_a_fresh_storage_share_one_boto3_session(bucket_keys, monkeypatch):
-    """Each boto3 session holds ~11 MB of service model for the life of its thread: threads that start
-    uploading together must not each build one for the storage's shared Bucket."""
-    sessions = []
-    make_session = PrivateMediaStorage._create_session
-
-    def slow_to_make(storage):
-        sessions.append(threading.current_thread().name)
-        time.sleep(0.2)  # long enough for every upload thread to find the Bucket missing, if it can
-        return make_session(storage)
-
-    monkeypatch.setattr(PrivateMediaStorage, "_create_session", slow_to_make)
-    with override_settings(STORAGES={**settings.STORAGES}):  # a new storage: no Bucket, no sessions yet
-        (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg(size=(800, 600))])
-    assert len(sessions) == 1, sessions
-    assert bucket_keys() == object_keys(image)
 
 
 def test_key_follows_the_guides_layout(bucket_keys):

@@ -1,4 +1,5 @@
-"""Size variants: made on every upload path, private, beside the original, in the API, deleted with it."""
+"""Size variants: what the variants task makes (private, beside the original), in the API, rebuilt, deleted with
+the image. The task runs here as a function (conftest.make_variants_now); test_tasks runs it through the queues."""
 
 import io
 
@@ -6,13 +7,14 @@ import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connections
 from PIL import Image
 
-from conftest import TEST_BUCKET, image_bytes, jpeg_upload, object_keys, object_writer, puts_denied, s3_event_handler
+from backend.storage_backends import S3StorageError
+from conftest import TEST_BUCKET, image_bytes, jpeg_upload, make_variants_now, object_keys, object_writer, puts_denied
 from property.images import ImageRejected
-from property.models import PropertyImage
+from property.models import PropertyImage, VariantsStatus
 from property.services import property_images_store
+from property.tasks import make_image_variants
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +24,16 @@ def stored(s3_client, key: str) -> Image.Image:
     return Image.open(io.BytesIO(s3_client.get_object(Bucket=TEST_BUCKET, Key=key)["Body"].read()))
 
 
-def test_upload_makes_three_webp_variants_beside_the_original(bucket_keys, s3_client):
+def test_an_upload_is_stored_pending_with_its_original_alone(bucket_keys):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload("big.jpg", (2600, 1300))])
+    assert (image.variants_status, image.variants) == (VariantsStatus.PENDING, {})
+    assert bucket_keys() == [image.image.name]
+
+
+def test_the_variants_task_makes_three_webp_variants_beside_the_original(bucket_keys, s3_client):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload("big.jpg", (2600, 1300))])
+    make_variants_now(image)
+    assert image.variants_status == VariantsStatus.READY
     stem = image.image.name.rsplit(".", 1)[0]
     assert image.variants == {
         "large": {"key": f"{stem}_2048w.webp", "width": 2048, "height": 1024},
@@ -40,6 +50,7 @@ def test_upload_makes_three_webp_variants_beside_the_original(bucket_keys, s3_cl
 
 def test_variants_are_never_upscaled(bucket_keys):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload("small.jpg", (500, 250))])
+    make_variants_now(image)
     assert {name: variant["width"] for name, variant in image.variants.items()} == {
         "large": 500,
         "medium": 500,
@@ -56,6 +67,7 @@ def test_jpeg_fallback_setting_and_no_metadata_in_variants(bucket_keys, s3_clien
     (image,) = property_images_store(
         house=HouseForSaleFactory(), files=[SimpleUploadedFile("gps.jpg", buffer.getvalue())]
     )
+    make_variants_now(image)
     thumbnail_key = image.variants["thumbnail"]["key"]
     assert thumbnail_key.endswith("_320w.jpg")
     raw = s3_client.get_object(Bucket=TEST_BUCKET, Key=thumbnail_key)["Body"].read()
@@ -66,7 +78,7 @@ def test_jpeg_fallback_setting_and_no_metadata_in_variants(bucket_keys, s3_clien
 def test_variants_are_off_when_disabled(bucket_keys, settings):
     settings.PROPERTY_IMAGE_VARIANTS = False
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
-    assert image.variants == {}
+    assert (image.variants_status, image.variants) == (VariantsStatus.READY, {})
     assert bucket_keys() == [image.image.name]
 
 
@@ -77,7 +89,8 @@ def test_api_lists_variants_with_working_private_urls(owner_client, owner, bucke
         {"images": [jpeg_upload("a.jpg", (1500, 1000))]},
         format="multipart",
     )
-    variants = response.json()[0]["variants"]
+    make_variants_now(PropertyImage.objects.get(pk=response.json()[0]["id"]))
+    variants = owner_client.get(f"/api/property-images/{response.json()[0]['id']}/").json()["variants"]
     assert set(variants) == {"thumbnail", "medium", "large"}
     assert (variants["medium"]["width"], variants["medium"]["height"]) == (1024, 683)
     fetched = requests.get(variants["thumbnail"]["url"], timeout=10)
@@ -87,8 +100,9 @@ def test_api_lists_variants_with_working_private_urls(owner_client, owner, bucke
 
 def test_secure_url_and_redirect_take_a_variant(owner_client, owner, bucket_keys):
     (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    make_variants_now(image)
     body = owner_client.get(f"/api/property-images/{image.pk}/secure_url/?variant=medium").json()
-    assert image.variants["medium"]["key"] in body["secure_url"]
+    assert image.variants["medium"]["key"] in body["secure_url"] and body["is_original"] is False
     redirect = owner_client.get(f"/api/property-images/{image.pk}/redirect_to_image/?variant=thumbnail")
     assert redirect.status_code == 302 and image.variants["thumbnail"]["key"] in redirect["Location"]
     unknown = owner_client.get(f"/api/property-images/{image.pk}/secure_url/?variant=huge")
@@ -103,31 +117,32 @@ def test_an_image_without_variants_answers_404_for_one(owner_client, owner, buck
     assert "rebuild_variants" in response.json()["detail"]
 
 
-def test_rebuild_variants_makes_the_missing_ones_and_is_resumable(bucket_keys, settings):
+def test_rebuild_variants_enqueues_the_missing_ones_and_is_resumable(bucket_keys, settings):
     settings.PROPERTY_IMAGE_VARIANTS = False
     images = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload(size=(400, 300))])
     settings.PROPERTY_IMAGE_VARIANTS = True
     out = io.StringIO()
-    call_command("rebuild_variants", stdout=out, stderr=io.StringIO())
-    assert "Rebuilt variants of 2 images, 0 failed, 0 already up to date" in out.getvalue()
-    rebuilt = list(PropertyImage.objects.order_by("pk"))
-    assert all(set(image.variants) == {"thumbnail", "medium", "large"} for image in rebuilt)
-    assert bucket_keys() == object_keys(*rebuilt)
+    call_command("rebuild_variants", "--no-wait", stdout=out, stderr=io.StringIO())
+    assert "Enqueued the variants of 2 images; 0 already up to date" in out.getvalue()
+    assert {image.variants_status for image in PropertyImage.objects.all()} == {VariantsStatus.PENDING}
+    make_variants_now(*images)
+    assert all(set(image.variants) == {"thumbnail", "medium", "large"} for image in images)
+    assert bucket_keys() == object_keys(*images)
     again = io.StringIO()
-    call_command("rebuild_variants", stdout=again, stderr=io.StringIO())
-    assert "Rebuilt variants of 0 images, 0 failed, 2 already up to date" in again.getvalue()
-    assert [image.pk for image in rebuilt] == [image.pk for image in images]
+    call_command("rebuild_variants", "--no-wait", stdout=again, stderr=io.StringIO())
+    assert "Enqueued the variants of 0 images; 2 already up to date" in again.getvalue()
 
 
-def test_rebuild_variants_replaces_variants_made_with_other_settings_and_deletes_the_old_ones(bucket_keys, settings):
+def test_variants_made_with_other_settings_are_remade_and_the_old_ones_deleted(bucket_keys, settings):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(1200, 900))])
+    make_variants_now(image)
     webp_keys = object_keys(image)
     settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
     settings.PROPERTY_IMAGE_VARIANT_WIDTHS = {"thumbnail": 400, "medium": 1024, "large": 2048}
     out = io.StringIO()
-    call_command("rebuild_variants", stdout=out, stderr=io.StringIO())
-    assert "Rebuilt variants of 1 images, 0 failed, 0 already up to date" in out.getvalue()
-    image.refresh_from_db()
+    call_command("rebuild_variants", "--no-wait", stdout=out, stderr=io.StringIO())
+    assert "Enqueued the variants of 1 images; 0 already up to date" in out.getvalue()
+    make_variants_now(image)
     stem = image.image.name.rsplit(".", 1)[0]
     assert image.variants == {
         "thumbnail": {"key": f"{stem}_400w.jpg", "width": 400, "height": 300},
@@ -140,53 +155,41 @@ def test_rebuild_variants_replaces_variants_made_with_other_settings_and_deletes
 
 def test_rebuild_variants_all_remakes_up_to_date_variants_in_place(bucket_keys, s3_client):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(800, 600))])
+    make_variants_now(image)
     thumbnail_key = image.variants["thumbnail"]["key"]
     s3_client.put_object(Bucket=TEST_BUCKET, Key=thumbnail_key, Body=b"damaged")
     out = io.StringIO()
-    call_command("rebuild_variants", "--all", stdout=out, stderr=io.StringIO())
-    assert "Rebuilt variants of 1 images, 0 failed, 0 already up to date" in out.getvalue()
+    call_command("rebuild_variants", "--all", "--no-wait", stdout=out, stderr=io.StringIO())
+    assert "Enqueued the variants of 1 images; 0 already up to date" in out.getvalue()
+    make_variants_now(image)
     assert stored(s3_client, thumbnail_key).size == (320, 240)
     assert bucket_keys() == object_keys(image)
 
 
-def test_rebuild_variants_that_fails_partway_deletes_what_it_added_and_keeps_the_old_variants(bucket_keys, settings):
+def test_a_variants_task_that_fails_partway_deletes_what_it_added_and_keeps_the_old_variants(bucket_keys, settings):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(1200, 900))])
+    make_variants_now(image)
     webp_variants = image.variants
     settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
-    err = io.StringIO()
     # The large and medium JPEGs are stored, then the thumbnail's upload is refused.
-    with puts_denied(object_writer(), key_suffix="_320w.jpg"):
-        call_command("rebuild_variants", stdout=io.StringIO(), stderr=err)
-    assert f"image {image.pk}" in err.getvalue()
+    with puts_denied(object_writer(), key_suffix="_320w.jpg"), pytest.raises(S3StorageError):
+        make_image_variants.call(image.pk)
     image.refresh_from_db()
     assert image.variants == webp_variants
     assert bucket_keys() == object_keys(image)  # no JPEG variant left behind, the WebP ones intact
 
 
-@pytest.mark.django_db(transaction=True)  # the row is deleted from another thread's connection
-def test_rebuild_of_an_image_deleted_meanwhile_leaves_none_of_its_new_objects(bucket_keys, settings):
-    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(1200, 900))])
-    settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
-
-    def delete_the_row(request, **kwargs):
-        if request.url.split("?", 1)[0].endswith("_320w.jpg"):
-            try:
-                # By another request, while the rebuild stores the variants: its commit deletes the old objects.
-                PropertyImage.objects.filter(pk=image.pk).delete()
-            finally:
-                connections.close_all()  # this thread's connection: an S3 upload thread's
-
-    # The row is deleted while the last variant is being stored; that upload goes through.
-    err = io.StringIO()
-    with s3_event_handler(object_writer(), "before-send.s3.PutObject", delete_the_row):
-        call_command("rebuild_variants", stdout=io.StringIO(), stderr=err)
-    assert f"image {image.pk}" in err.getvalue() and "DoesNotExist" in err.getvalue()
-    assert not PropertyImage.objects.exists()
-    assert bucket_keys() == []  # neither the old objects nor the JPEG variants it stored
+def test_a_variants_task_for_an_image_deleted_meanwhile_does_nothing(bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    image_id = image.pk
+    PropertyImage.objects.filter(pk=image_id).delete()
+    assert make_image_variants.call(image_id) == "deleted"
+    assert bucket_keys() == [image.image.name]  # no variant was stored for it
 
 
 def test_rebuild_variants_does_nothing_when_variants_are_turned_off(bucket_keys, settings):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    make_variants_now(image)
     settings.PROPERTY_IMAGE_VARIANTS = False
     out = io.StringIO()
     call_command("rebuild_variants", "--all", stdout=out, stderr=io.StringIO())
@@ -195,6 +198,7 @@ def test_rebuild_variants_does_nothing_when_variants_are_turned_off(bucket_keys,
 
 def test_deleting_an_image_deletes_its_variants(bucket_keys, django_capture_on_commit_callbacks):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    make_variants_now(image)
     assert len(bucket_keys()) == 4
     with django_capture_on_commit_callbacks(execute=True):
         image.delete()
@@ -202,7 +206,7 @@ def test_deleting_an_image_deletes_its_variants(bucket_keys, django_capture_on_c
 
 
 def test_sweep_orphans_does_not_take_variants_for_orphans(bucket_keys):
-    property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    make_variants_now(*property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()]))
     out = io.StringIO()
     call_command("sweep_orphans", "--min-age", "0", stdout=out, stderr=io.StringIO())
     assert "Found 0 orphan objects and 0 orphan rows" in out.getvalue()

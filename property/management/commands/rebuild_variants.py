@@ -1,26 +1,26 @@
-"""`manage.py rebuild_variants`: make the missing or outdated size variants of existing images. Resumable."""
+"""`manage.py rebuild_variants`: enqueue the making of missing, outdated or failed size variants, for the workers."""
+
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
-from backend.storage_backends import S3ImageService, S3StorageError
-from property.images import configured_variant_keys
-from property.models import PropertyImage
-from property.services import property_image_variants_rebuild
+from property.models import PropertyImage, VariantsStatus
+from property.tasks import image_variants_enqueue
+from property.variants import variants_up_to_date
 
-
-def variants_up_to_date(image: PropertyImage) -> bool:
-    """Whether the image has every variant the settings ask for, in their format and width."""
-    stored = {name: variant.get("key") for name, variant in image.variants.items()}
-    return all(stored.get(name) == key for name, key in configured_variant_keys(image.image.name).items())
+# Images enqueued in one go: one UPDATE marks them pending.
+BATCH = 500
 
 
 class Command(BaseCommand):
     help = (
-        "Create the thumbnail, medium and large variants that existing images lack, or have in another format "
-        "or width than the settings now ask for (the replaced objects are deleted). Images whose variants are "
-        "up to date are skipped, so an interrupted run can simply be started again."
+        "Enqueue one task per image whose thumbnail, medium and large variants are missing, failed, or in another "
+        "format or width than the settings now ask for (the replaced objects are deleted), so that every worker "
+        "shares the rebuild; then follow the workers until they are done. Up-to-date images are skipped, so an "
+        "interrupted run can simply be started again."
     )
 
     def add_arguments(self, parser) -> None:
@@ -30,25 +30,48 @@ class Command(BaseCommand):
             dest="every_image",
             help="Rebuild the variants of every image, up to date or not (after a change in how they are made).",
         )
+        parser.add_argument(
+            "--no-wait", action="store_false", dest="wait", help="Enqueue and exit without following the workers."
+        )
 
-    def handle(self, *args, every_image: bool = False, **options) -> None:
+    def handle(self, *args, every_image: bool = False, wait: bool = True, **options) -> None:
         if not settings.PROPERTY_IMAGE_VARIANTS:
             self.stdout.write("Size variants are turned off (PROPERTY_IMAGE_VARIANTS=False): nothing to do.")
             return
-        s3 = S3ImageService()
+        started_at = timezone.now()
         images = PropertyImage.objects.order_by("pk")
-        rebuilt = failed = up_to_date = 0
+        enqueued = up_to_date = 0
+        batch: list[int] = []
+        progress = tqdm(total=images.count(), desc="images checked", unit=" img", disable=None)
         # In chunks: the table may be far larger than memory wants to hold at once.
-        for image in tqdm(
-            images.iterator(chunk_size=500), total=images.count(), desc="images", unit=" img", disable=None
-        ):
-            if not every_image and variants_up_to_date(image):
+        for image in images.iterator(chunk_size=BATCH):
+            progress.update()
+            if every_image or image.variants_status == VariantsStatus.FAILED or not variants_up_to_date(image):
+                batch.append(image.pk)
+            else:
                 up_to_date += 1
-                continue
-            try:
-                property_image_variants_rebuild(s3=s3, image=image)
-                rebuilt += 1
-            except (S3StorageError, FileNotFoundError, OSError, ValueError, PropertyImage.DoesNotExist) as error:
-                failed += 1
-                self.stderr.write(f"image {image.pk} ({image.image.name}): {type(error).__name__}")
-        self.stdout.write(f"Rebuilt variants of {rebuilt} images, {failed} failed, {up_to_date} already up to date.")
+            if len(batch) == BATCH:
+                image_variants_enqueue(batch)
+                enqueued += len(batch)
+                batch = []
+            progress.set_postfix(enqueued=enqueued + len(batch))
+        image_variants_enqueue(batch)
+        enqueued += len(batch)
+        progress.close()
+        self.stdout.write(f"Enqueued the variants of {enqueued} images; {up_to_date} already up to date.")
+        if wait and enqueued:
+            self.follow_workers(enqueued, started_at)
+
+    def follow_workers(self, enqueued: int, started_at) -> None:
+        """A progress bar of the enqueued images the workers are done with, until all are."""
+        self.stdout.write("Following the workers (Ctrl-C stops following; the workers go on).")
+        ours = PropertyImage.objects.filter(variants_requested_at__gte=started_at)
+        progress = tqdm(total=enqueued, desc="images done", unit=" img", disable=None)
+        pending = enqueued
+        while pending:
+            time.sleep(1)
+            pending = ours.filter(variants_status=VariantsStatus.PENDING).count()
+            progress.update(max(0, enqueued - pending) - progress.n)
+        progress.close()
+        failed = ours.filter(variants_status=VariantsStatus.FAILED).count()
+        self.stdout.write(f"Done: {enqueued - failed} images have their variants, {failed} failed.")

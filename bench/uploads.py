@@ -1,0 +1,283 @@
+"""Uploads and size variants, measured side by side over HTTP: the request with variants on and off, against the
+guide-faithful build (bench/reference), how soon a worker has the variants ready, and what a second worker adds.
+
+Every server runs under gunicorn.conf.py with one worker process, on loopback, against the bench's SeaweedFS.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from bench.latency_proxy import LatencyProxy
+from bench.photos import photo_jpeg
+from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Photos of about 2 MB in each timed bulk upload.
+PHOTOS = 10
+# Added each way between the API and the S3 server for the "distant S3" rows: an assumption standing in
+# for a network, not a measurement of AWS.
+S3_ONE_WAY_DELAY = 0.025
+
+
+class GunicornWorker:
+    """One gunicorn worker process serving an API, so the worker's own peak memory and CPU can be read."""
+
+    def __init__(self, environment: dict[str, str], *, app: str = "backend.wsgi", **extra_environment: str) -> None:
+        self.port = free_port_with_grpc_twin(set())
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                app,
+                "--workers=1",
+                f"--bind=127.0.0.1:{self.port}",
+                "--timeout=300",
+                "--log-level=warning",
+            ],
+            cwd=BASE_DIR,
+            env={**os.environ, **environment, "GUNICORN_ACCESS_LOG": "", **extra_environment},
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/api/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def worker_pid(self) -> int:
+        return int(Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()[0])
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.worker_pid}/status").read_text()
+        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        return peak_kb / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def manage(environment: dict[str, str], *args: str) -> str:
+    command = [sys.executable, "manage.py", *args]
+    return subprocess.run(
+        command, cwd=BASE_DIR, env={**os.environ, **environment}, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def start_task_workers(environment: dict[str, str], count: int, *, batch: bool) -> list[subprocess.Popen]:
+    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"]
+    return [
+        subprocess.Popen([*command, *(["--batch"] if batch else [])], cwd=BASE_DIR, env={**os.environ, **environment})
+        for _ in range(count)
+    ]
+
+
+def stop_task_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.wait(timeout=60)
+
+
+NEW_USER_SCRIPT = """
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+import secrets
+user = get_user_model().objects.create_user(f"uploader-{secrets.token_hex(4)}", password=None)
+print(RefreshToken.for_user(user).access_token)
+"""
+
+HOUSE_SCRIPT = """
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+from property.models import HouseForSale
+import json, secrets
+user = get_user_model().objects.create_user(f"uploader-{secrets.token_hex(4)}", password=None)
+house = HouseForSale.objects.create(title="Upload house", address="2 Bench St", price=1, owner=user)
+print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "house": house.pk}))
+"""
+
+
+def ready_count(environment: dict[str, str]) -> int:
+    script = "from property.models import PropertyImage as I; print(I.objects.filter(variants_status='ready').count())"
+    return int(manage(environment, "shell", "-c", script).strip().splitlines()[-1])
+
+
+def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> dict:
+    import json
+
+    owner = json.loads(manage(environment, "shell", "-c", HOUSE_SCRIPT).strip().splitlines()[-1])
+    headers = {"Authorization": f"Bearer {owner['token']}"}
+    two_mb = photo_jpeg(3000, 2000, seed=2)
+    # Just under the 10 MiB upload limit (18.75 megapixels).
+    ten_mb = photo_jpeg(5000, 3750, seed=3, quality=97)
+    assert 9.5 * 1024 * 1024 <= len(ten_mb) <= 10 * 1024 * 1024, len(ten_mb)
+    twelve_megapixels = photo_jpeg(4000, 3000, seed=5, quality=90)
+
+    def bulk_upload(url: str, photo: bytes, count: int, token_headers: dict[str, str] = headers) -> float:
+        files = [("images", (f"photo{n}.jpg", photo, "image/jpeg")) for n in range(count)]
+        form = {"content_type": "house_for_sale", "object_id": str(owner["house"])}
+        started = time.perf_counter()
+        response = requests.post(
+            f"{url}/api/property-images/bulk_upload/", headers=token_headers, files=files, data=form, timeout=300
+        )
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 201, response.text
+        return elapsed
+
+    def scenario(photo: bytes, count: int, runs: int, *, variants: bool = True, s3_endpoint: str | None = None):
+        """Median wall time, the worker's peak RSS, and the CPU per photo of the worker and the S3 server."""
+        worker = GunicornWorker(
+            environment,
+            PROPERTY_IMAGE_VARIANTS=str(variants),
+            AWS_S3_ENDPOINT_URL=s3_endpoint or server.endpoint_url,
+        )
+        try:
+            bulk_upload(worker.url, photo, 1)  # warm up imports and connections
+            worker_cpu, s3_cpu = cpu_seconds(worker.worker_pid), cpu_seconds(server.process.pid)
+            seconds = statistics.median(bulk_upload(worker.url, photo, count) for _ in range(runs))
+            photos = runs * count
+            worker_ms = (cpu_seconds(worker.worker_pid) - worker_cpu) / photos * 1000
+            s3_ms = (cpu_seconds(server.process.pid) - s3_cpu) / photos * 1000
+            return {"seconds": seconds, "rss": worker.peak_rss_mb(), "worker_cpu_ms": worker_ms, "s3_cpu_ms": s3_ms}
+        finally:
+            worker.stop()
+
+    # No task worker runs during the request timings: the variants wait in the queue, as the request does not.
+    with_variants = scenario(two_mb, PHOTOS, runs=5)
+    without_variants = scenario(two_mb, PHOTOS, runs=5, variants=False)
+    proxy = LatencyProxy(upstream_port=server.ports.s3, one_way_delay=S3_ONE_WAY_DELAY).start()
+    try:
+        distant = scenario(two_mb, PHOTOS, runs=3, s3_endpoint=f"http://127.0.0.1:{proxy.port}")["seconds"]
+    finally:
+        proxy.stop()
+    memory = {count: scenario(ten_mb, count, runs=1)["rss"] for count in (1, 2, 10)}
+
+    reference = reference_bulk_upload_seconds(environment, server, workdir, two_mb, bulk_upload)
+    ours_again = scenario(two_mb, PHOTOS, runs=5)["seconds"]  # the same time window as the reference's run
+
+    # The backlog of every upload above, then of a fresh batch, made by 1 worker and then by 2.
+    drain = start_task_workers(environment, 1, batch=True)
+    for process in drain:
+        process.wait(timeout=3600)
+    throughput = {count: variant_throughput(environment, count, bulk_upload, two_mb) for count in (1, 2)}
+    ready_after = time_to_ready(environment, headers, owner["house"], twelve_megapixels)
+    return {
+        "photos": PHOTOS,
+        "two_mb_size": len(two_mb),
+        "ten_mb_size": len(ten_mb),
+        "with_variants_s": with_variants["seconds"],
+        "without_variants_s": without_variants["seconds"],
+        "with_variants_cpu_ms": (with_variants["worker_cpu_ms"], with_variants["s3_cpu_ms"]),
+        "without_variants_cpu_ms": (without_variants["worker_cpu_ms"], without_variants["s3_cpu_ms"]),
+        "distant_s": distant,
+        "rss_by_files": memory,
+        "reference_s": reference,
+        "ours_beside_reference_s": ours_again,
+        "variants_per_second": throughput,
+        "ready_p50_s": statistics.median(ready_after),
+        "ready_p95_s": statistics.quantiles(ready_after, n=20)[18],
+        "ready_samples": len(ready_after),
+    }
+
+
+def reference_bulk_upload_seconds(environment, server, workdir: Path, photo: bytes, bulk_upload) -> float:
+    """The same 10-photo bulk upload against the guide-faithful build, which stores the bytes as they come."""
+    reference_env = {
+        **environment,
+        "DJANGO_SETTINGS_MODULE": "bench.reference.settings",
+        "REFERENCE_DATABASE_URL": f"sqlite:///{workdir / 'reference-uploads.sqlite3'}",
+    }
+    manage(reference_env, "migrate", "--run-syncdb", "--noinput")
+    token = manage(reference_env, "shell", "-c", NEW_USER_SCRIPT).strip().splitlines()[-1]
+    reference = GunicornWorker(reference_env, app="bench.reference.wsgi")
+    try:
+        reference_headers = {"Authorization": f"Bearer {token}"}
+        bulk_upload(reference.url, photo, 1, reference_headers)
+        return statistics.median(bulk_upload(reference.url, photo, PHOTOS, reference_headers) for _ in range(5))
+    finally:
+        reference.stop()
+
+
+def variant_throughput(environment: dict[str, str], workers: int, bulk_upload, photo: bytes, images: int = 20) -> float:
+    """Images per second whose variants `workers` task workers make, from a queue of `images` waiting ones."""
+    api = GunicornWorker(environment)
+    try:
+        for _ in range(images // PHOTOS):
+            bulk_upload(api.url, photo, PHOTOS)
+    finally:
+        api.stop()
+    before = ready_count(environment)
+    started = time.perf_counter()
+    for process in start_task_workers(environment, workers, batch=True):
+        process.wait(timeout=3600)
+    elapsed = time.perf_counter() - started
+    assert ready_count(environment) - before == images
+    return images / elapsed
+
+
+def time_to_ready(environment: dict[str, str], headers: dict[str, str], house: int, photo: bytes) -> list[float]:
+    """Seconds from the 201 of a one-photo upload to its variants being ready, on an idle worker, as a client
+    polling the image sees it."""
+    api = GunicornWorker(environment)
+    workers = start_task_workers(environment, 1, batch=False)
+    samples = []
+    try:
+        for _ in range(12):
+            response = requests.post(
+                f"{api.url}/api/houses-for-sale/{house}/upload_images/",
+                headers=headers,
+                files=[("images", ("big.jpg", photo, "image/jpeg"))],
+                timeout=120,
+            )
+            answered = time.perf_counter()
+            assert response.status_code == 201, response.text
+            image_id = response.json()[0]["id"]
+            while True:
+                status = requests.get(f"{api.url}/api/property-images/{image_id}/", headers=headers, timeout=30)
+                if status.json()["variants_status"] == "ready":
+                    samples.append(time.perf_counter() - answered)
+                    break
+                assert time.perf_counter() - answered < 60, "variants not ready after 60 s"
+                time.sleep(0.02)
+    finally:
+        stop_task_workers(workers)
+        api.stop()
+    return samples[2:]  # the first two warm the worker up
+
+
+if __name__ == "__main__":
+    import json
+    import tempfile
+
+    from bench.run import BUCKET, configure_django
+
+    with tempfile.TemporaryDirectory(prefix="alca-uploads-") as directory:
+        s3 = LocalS3Server(data_dir=Path(directory) / "s3", access_key="bench-key", secret_key=secrets.token_hex(20))
+        s3.start()
+        try:
+            s3.ensure_private_bucket(BUCKET)
+            print(json.dumps(main(configure_django(s3, Path(directory)), s3, Path(directory))))
+        finally:
+            s3.stop()

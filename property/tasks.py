@@ -1,0 +1,109 @@
+"""Background tasks on Django's Tasks API (the django-tasks backport): size variants are made by a worker, not
+by the upload request.
+
+Tasks take primary keys, are enqueued when the transaction that created their rows commits, and can run twice
+(or for an image deleted meanwhile) without harm. The backend is the database or RQ (settings.TASKS_BACKEND);
+the code here is the same for both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+from django_tasks_rq import RQBackend
+
+from backend.storage_backends import S3ImageService, S3StorageError
+
+from .models import PropertyImage, VariantsStatus
+from .variants import property_image_variants_make, variants_up_to_date
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def make_image_variants(image_id: int, attempt: int = 1) -> str:
+    """Make the size variants of image `image_id`; what became of them, in a word.
+
+    When S3 fails, the task is enqueued again after the next of PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS and this
+    attempt fails; after the last, the image's variants are marked failed.
+    """
+    image = PropertyImage.objects.filter(pk=image_id).first()
+    if image is None:
+        return "deleted"
+    if image.variants_status == VariantsStatus.READY and variants_up_to_date(image):
+        return "up to date"
+    try:
+        property_image_variants_make(s3=S3ImageService(), image=image)
+    except PropertyImage.DoesNotExist:
+        return "deleted"
+    except S3StorageError:
+        delays = settings.PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS
+        if attempt > len(delays):
+            logger.error("Variants failed image=%s attempts=%s", image_id, attempt)
+            PropertyImage.objects.filter(pk=image_id).update(variants_status=VariantsStatus.FAILED)
+        else:
+            image_variants_enqueue([image_id], delay=delays[attempt - 1], attempt=attempt + 1)
+        raise
+    except (FileNotFoundError, OSError, ValueError) as error:
+        # The original is gone or cannot be decoded: trying again would not help.
+        logger.error("Variants failed image=%s error=%s", image_id, type(error).__name__)
+        PropertyImage.objects.filter(pk=image_id).update(variants_status=VariantsStatus.FAILED)
+        raise
+    return "made"
+
+
+def image_variants_enqueue(image_ids: Iterable[int], *, delay: float = 0, attempt: int = 1) -> None:
+    """Mark the images' variants pending and enqueue the task of each, to run `delay` seconds from now."""
+    image_ids = list(image_ids)
+    run_after = timezone.now() + timedelta(seconds=delay)
+    # A pending image not done some time after this is taken for lost (enqueue_pending_variants).
+    PropertyImage.objects.filter(pk__in=image_ids).update(
+        variants_status=VariantsStatus.PENDING, variants_requested_at=run_after
+    )
+    _enqueue(image_ids, run_after=run_after if delay else None, attempt=attempt)
+
+
+def image_variants_enqueue_on_commit(images: Iterable[PropertyImage]) -> None:
+    """Enqueue the variants task of each new image (created pending) once the transaction that created it
+    commits, so that a worker never looks for a row that is not there yet. A queue that cannot be reached is
+    logged, not raised: the images stay pending and `enqueue_pending_variants` finds them."""
+    image_ids = [image.pk for image in images]
+    transaction.on_commit(partial(_enqueue, image_ids, run_after=None, attempt=1), robust=True)
+
+
+def _enqueue(image_ids: list[int], *, run_after, attempt: int) -> None:
+    variants_task = make_image_variants if run_after is None else make_image_variants.using(run_after=run_after)
+    for image_id in image_ids:
+        variants_task.enqueue(image_id, attempt)
+
+
+def stale_pending_images():
+    """Pending images whose task should have run by now: its worker died mid-task, or its message was lost.
+
+    None while the queue still holds tasks waiting for a worker: behind a backlog (a big rebuild, workers
+    stopped) an image is late, not lost, and enqueueing it again would only grow the backlog.
+    """
+    if waiting_task_count():
+        return PropertyImage.objects.none()
+    older_than = timezone.now() - timedelta(seconds=settings.PROPERTY_IMAGE_VARIANTS_STALE_AFTER)
+    return PropertyImage.objects.filter(variants_status=VariantsStatus.PENDING, variants_requested_at__lt=older_than)
+
+
+def waiting_task_count() -> int:
+    """Tasks in the queue that a worker could start now."""
+    backend = make_image_variants.get_backend()
+    if isinstance(backend, DatabaseBackend):
+        return DBTaskResult.objects.ready().filter(backend_name=backend.alias).count()
+    if isinstance(backend, RQBackend):
+        return sum(django_rq.get_queue(name).count for name in backend.queues)
+    return 0  # the immediate backend runs each task as it is enqueued

@@ -1,0 +1,272 @@
+"""Size variants through the real queues and real workers: the database queue (SQLite or PostgreSQL, as the suite
+runs) and RQ on Redis. Each test enqueues through the real backend and runs the real worker command."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import django_rq
+import pytest
+import redis
+import requests
+from django.core.management import call_command
+from django.utils import timezone
+from PIL import Image
+
+from conftest import TEST_BUCKET, jpeg_upload, object_keys, object_writer, s3_event_handler, storage_on
+from localdev.s3server import LocalS3Server
+from property.models import PropertyImage, VariantsStatus
+from property.services import property_images_store
+from property.tasks import waiting_task_count
+from property.tests.factories import HouseForSaleFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)  # a worker sees only committed rows
+
+REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied around each test
+
+
+def redis_answers() -> bool:
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+class Queue:
+    """The configured task backend, and its real worker command run here until the queue is empty."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+
+    def run_worker(self, *, max_tasks: int | None = None) -> None:
+        handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+        try:
+            if self.backend == "database":
+                limit = ["--max-tasks", str(max_tasks)] if max_tasks else []
+                call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", *limit, verbosity=0)
+            else:
+                limit = ["--max-jobs", str(max_tasks)] if max_tasks else []
+                # SimpleWorker runs each task in this process, so it sees this test's settings and database.
+                call_command(
+                    "rqworker",
+                    "default",
+                    "--burst",
+                    "--job-class",
+                    "django_tasks_rq.Job",
+                    "--worker-class",
+                    "rq.worker.SimpleWorker",
+                    *limit,
+                    verbosity=0,
+                )
+        finally:
+            for number, handler in handlers.items():  # the workers take over Ctrl-C: give it back to pytest
+                signal.signal(number, handler)
+
+    def lose_every_message(self) -> None:
+        """What a queue that lost its messages looks like, or a worker killed with the task it had taken."""
+        if self.backend == "database":
+            from django_tasks_db.models import DBTaskResult
+
+            DBTaskResult.objects.all().delete()
+        else:
+            django_rq.get_queue("default").empty()
+
+
+@pytest.fixture(params=["database", "rq"])
+def queue(request, settings):
+    if request.param == "rq":
+        if not redis_answers():
+            if os.environ.get("CI"):
+                pytest.fail("CI runs the task tests on Redis: start it on 127.0.0.1:6379")
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+        settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+        connection = redis.Redis.from_url(REDIS_URL)
+        connection.flushdb()
+        yield Queue("rq")
+        connection.flushdb()
+        return
+    yield Queue("database")
+
+
+def stored(s3_client, key: str) -> Image.Image:
+    return Image.open(io.BytesIO(s3_client.get_object(Bucket=TEST_BUCKET, Key=key)["Body"].read()))
+
+
+def test_an_upload_is_pending_with_loading_urls_until_a_worker_makes_its_webp_variants(
+    queue, owner, owner_client, bucket_keys, s3_client
+):
+    house = HouseForSaleFactory(owner=owner)
+    response = owner_client.post(
+        f"/api/houses-for-sale/{house.pk}/upload_images/", {"images": [jpeg_upload("big.jpg", (2600, 1300))]}
+    )
+    assert response.status_code == 201
+    (pending,) = response.json()
+    assert pending["variants_status"] == "pending"
+    for variant in pending["variants"].values():  # the original stands in, marked as such, and loads
+        assert (variant["width"], variant["height"], variant["is_original"]) == (2600, 1300, True)
+        assert requests.get(variant["url"], timeout=10).headers["Content-Type"] == "image/jpeg"
+    secure = owner_client.get(f"/api/property-images/{pending['id']}/secure_url/?variant=thumbnail").json()
+    assert secure["is_original"] is True and requests.get(secure["secure_url"], timeout=10).status_code == 200
+    assert waiting_task_count() == 1
+
+    queue.run_worker()
+
+    ready = owner_client.get(f"/api/property-images/{pending['id']}/").json()
+    assert ready["variants_status"] == "ready"
+    widths = {name: (variant["width"], variant["height"]) for name, variant in ready["variants"].items()}
+    assert widths == {"large": (2048, 1024), "medium": (1024, 512), "thumbnail": (320, 160)}
+    for variant in ready["variants"].values():
+        assert variant["is_original"] is False
+        fetched = requests.get(variant["url"], timeout=10)
+        assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/webp"
+        assert Image.open(io.BytesIO(fetched.content)).size == (variant["width"], variant["height"])
+    assert bucket_keys() == object_keys(PropertyImage.objects.get())
+
+
+def test_with_no_worker_uploads_succeed_and_stay_pending_until_one_runs(queue, owner, bucket_keys):
+    house = HouseForSaleFactory(owner=owner)
+    images = property_images_store(house=house, files=[jpeg_upload(), jpeg_upload(size=(900, 600))])
+    more = property_images_store(house=house, files=[jpeg_upload()])
+    assert {image.variants_status for image in PropertyImage.objects.all()} == {VariantsStatus.PENDING}
+    assert bucket_keys() == object_keys(*images, *more)  # the originals only
+    assert waiting_task_count() == 3
+
+    queue.run_worker()
+
+    done = list(PropertyImage.objects.all())
+    assert {image.variants_status for image in done} == {VariantsStatus.READY}
+    assert all(set(image.variants) == {"thumbnail", "medium", "large"} for image in done)
+    assert bucket_keys() == object_keys(*done) and len(bucket_keys()) == 3 * 4
+
+
+def test_running_a_task_twice_makes_the_same_objects_once(queue, owner, bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(size=(900, 600))])
+    from property.tasks import make_image_variants
+
+    make_image_variants.enqueue(image.pk)  # a duplicate, as a sweep racing a slow worker could make
+    queue.run_worker()
+    image.refresh_from_db()
+    assert image.variants_status == VariantsStatus.READY
+    assert bucket_keys() == object_keys(image) and len(bucket_keys()) == 4
+
+
+def test_an_image_deleted_while_its_task_runs_leaves_no_object(queue, owner, bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(size=(2600, 1300))])
+
+    def delete_the_image(request, **kwargs):
+        if request.url.split("?", 1)[0].endswith("_2048w.webp"):
+            # Another request deletes it while the worker stores its first variant.
+            PropertyImage.objects.get(pk=image.pk).delete()
+
+    with s3_event_handler(object_writer(), "before-send.s3.PutObject", delete_the_image):
+        queue.run_worker()
+    assert not PropertyImage.objects.exists()
+    assert bucket_keys() == []
+
+
+@contextmanager
+def own_s3_server(tmp_path: Path, bucket: str = "alca-tasks"):
+    """A SeaweedFS of this test's own, that it can stop and start again (the session's serves every test)."""
+    server = LocalS3Server(data_dir=tmp_path / "s3", access_key="tasks-key", secret_key="tasks-secret")
+    server.start()
+    try:
+        server.ensure_private_bucket(bucket)
+        with storage_on(server, bucket):
+            yield server
+    finally:
+        server.stop()
+
+
+def again(server: LocalS3Server) -> LocalS3Server:
+    """The same server started again on its data and ports, after a stop."""
+    restarted = LocalS3Server(
+        data_dir=server.data_dir, access_key=server.access_key, secret_key=server.secret_key, ports=server.ports
+    )
+    restarted.start()
+    return restarted
+
+
+def test_s3_down_during_a_task_is_retried_and_the_variants_are_made_when_it_is_back(queue, owner, settings, tmp_path):
+    settings.PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS = [0, 0]
+    with own_s3_server(tmp_path) as server:
+        (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(size=(900, 600))])
+        server.stop()
+        queue.run_worker(max_tasks=1)  # the first try fails: S3 refuses connections
+        image.refresh_from_db()
+        assert image.variants_status == VariantsStatus.PENDING and image.variants == {}
+        assert waiting_task_count() == 1  # the second try, waiting
+        restarted = again(server)
+        try:
+            queue.run_worker()
+            image.refresh_from_db()
+            assert image.variants_status == VariantsStatus.READY
+            keys = {item["Key"] for item in restarted.client().list_objects_v2(Bucket="alca-tasks")["Contents"]}
+            assert keys == set(image.object_keys) and len(keys) == 4
+        finally:
+            restarted.stop()
+
+
+def test_a_task_that_keeps_failing_marks_the_variants_failed_and_rebuild_variants_retries_them(
+    queue, owner, settings, tmp_path
+):
+    settings.PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS = [0]
+    with own_s3_server(tmp_path) as server:
+        (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(size=(900, 600))])
+        server.stop()
+        queue.run_worker()  # two tries, both refused
+        image.refresh_from_db()
+        assert image.variants_status == VariantsStatus.FAILED and waiting_task_count() == 0
+        restarted = again(server)
+        try:
+            out = io.StringIO()
+            call_command("rebuild_variants", "--no-wait", stdout=out, stderr=io.StringIO())
+            assert "Enqueued the variants of 1 images; 0 already up to date" in out.getvalue()
+            queue.run_worker()
+            image.refresh_from_db()
+            assert image.variants_status == VariantsStatus.READY and len(image.object_keys) == 4
+        finally:
+            restarted.stop()
+
+
+def test_a_stale_pending_image_is_enqueued_again_by_the_sweep_but_not_behind_a_backlog(queue, owner, bucket_keys):
+    lost, waiting = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(), jpeg_upload()])
+    queue.lose_every_message()
+    PropertyImage.objects.filter(pk=lost.pk).update(variants_requested_at=timezone.now() - timedelta(hours=1))
+    from property.tasks import make_image_variants
+
+    make_image_variants.enqueue(waiting.pk)  # a backlog: the other image's task waits for a worker
+    out = io.StringIO()
+    call_command("enqueue_pending_variants", stdout=out)
+    assert "Enqueued again the variants of 0 images" in out.getvalue()
+
+    queue.run_worker()  # the backlog is done; the lost image is still pending
+    lost.refresh_from_db()
+    assert lost.variants_status == VariantsStatus.PENDING
+    out = io.StringIO()
+    call_command("enqueue_pending_variants", stdout=out)
+    assert "Enqueued again the variants of 1 images" in out.getvalue()
+    queue.run_worker()
+    assert {image.variants_status for image in PropertyImage.objects.all()} == {VariantsStatus.READY}
+    assert bucket_keys() == object_keys(*PropertyImage.objects.all())
+
+
+def test_rebuild_variants_enqueues_one_task_per_image_for_the_workers_to_share(queue, owner, bucket_keys, settings):
+    settings.PROPERTY_IMAGE_VARIANTS = False
+    images = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload() for _ in range(3)])
+    assert waiting_task_count() == 0
+    settings.PROPERTY_IMAGE_VARIANTS = True
+    out = io.StringIO()
+    call_command("rebuild_variants", "--no-wait", stdout=out, stderr=io.StringIO())
+    assert "Enqueued the variants of 3 images; 0 already up to date" in out.getvalue()
+    assert waiting_task_count() == 3
+    queue.run_worker(max_tasks=1)  # one worker's share
+    assert PropertyImage.objects.filter(variants_status=VariantsStatus.READY).count() == 1
+    queue.run_worker()
+    assert bucket_keys() == object_keys(*PropertyImage.objects.all()) and len(bucket_keys()) == 3 * 4
+    assert [image.pk for image in PropertyImage.objects.order_by("pk")] == [image.pk for image in images]

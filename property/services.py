@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import os
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import IO
+from typing import IO, TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -25,6 +28,8 @@ from .models import House, PropertyImage, StagedUploadClaim, VariantsStatus, pro
 from .tasks import image_variants_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class NoImagesProvided(Exception):
@@ -65,30 +70,56 @@ def property_images_store(
         raise TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES)
     content_type = ContentType.objects.get_for_model(house)
     s3 = S3ImageService()
-    sanitized: list[SanitizedImage] = []
-    uploaded_keys: list[str] = []
-    try:
-        for upload in files:
-            sanitized.append(sanitize_image(upload, filename=getattr(upload, "name", None)))
-        for image in sanitized:
-            key = property_image_key(model_name=content_type.model, property_id=house.pk, extension=image.extension)
-            uploaded_keys.append(key)
-            s3.upload(key=key, content=image.as_file())
-        images = _create_image_rows(
-            house=house,
-            content_type=content_type,
-            images=list(zip(sanitized, uploaded_keys, strict=True)),
-            caption=caption,
-            is_main=is_main,
-            order=order,
-        )
-    except BaseException:
-        s3.delete_quietly(uploaded_keys)
-        raise
-    finally:
-        for image in sanitized:
-            image.close()
-    return images
+    keys: list[str] = []
+
+    # Decoding and re-encoding is CPU work that Pillow does without the GIL: one file per core at a time
+    # (bench/RESULTS.md, section 3, measures what this saves a bulk upload; memory holds at most that many
+    # decoded photos). The uploads that follow overlap their round trips to S3 the same way.
+    def checked(upload: IO[bytes]) -> SanitizedImage:
+        return sanitize_image(upload, filename=getattr(upload, "name", None))
+
+    def stored(image_and_key: tuple[SanitizedImage, str]) -> str:
+        image, key = image_and_key
+        return s3.upload(key=key, content=image.as_file())
+
+    with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1)) as pool:
+        sanitized = _each(pool, checked, files)
+        try:
+            for image in sanitized:
+                extension = image.extension
+                keys.append(
+                    property_image_key(model_name=content_type.model, property_id=house.pk, extension=extension)
+                )
+            images_and_keys = list(zip(sanitized, keys, strict=True))
+            _each(pool, stored, images_and_keys)
+            return _create_image_rows(
+                house=house,
+                content_type=content_type,
+                images=images_and_keys,
+                caption=caption,
+                is_main=is_main,
+                order=order,
+            )
+        except BaseException:
+            s3.delete_quietly(keys)
+            raise
+        finally:
+            for image in sanitized:
+                image.close()
+
+
+def _each(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`function` of every item on the pool (each in a copy of this request's context, so its log lines carry
+    the request id); every call finishes before the first failure, in item order, is raised. What the other
+    calls returned is closed first if it can be."""
+    calls = [pool.submit(contextvars.copy_context().run, function, item) for item in items]
+    failure = next((error for call in calls if (error := call.exception()) is not None), None)
+    if failure is None:
+        return [call.result() for call in calls]
+    for call in calls:
+        if call.exception() is None and hasattr(call.result(), "close"):
+            call.result().close()
+    raise failure
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from conftest import image_bytes
 from localdev.processes import is_running, start_child, stop_stale
 from localdev.s3server import LocalS3Server, S3Ports, free_port_with_grpc_twin, port_is_free
 
@@ -82,14 +83,48 @@ def wait_until_released(environment: dict[str, str], timeout: float = 20.0) -> l
     return busy
 
 
-def test_make_run_serves_and_sigterm_stops_everything(run_environment):
+OWNER_SCRIPT = """
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+from property.models import HouseForSale
+user = get_user_model().objects.create_user("agent", password=None)
+house = HouseForSale.objects.create(title="Villa", address="Calle del Mar 12", price=1, owner=user)
+print(RefreshToken.for_user(user).access_token, house.pk)
+"""
+
+
+def an_owner(environment: dict[str, str]) -> tuple[dict[str, str], int]:
+    """A user with a house in make run's database: (authorization header, house id)."""
+    made = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", OWNER_SCRIPT],
+        cwd=BASE_DIR,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    token, house = made.stdout.split()[-2:]
+    return {"Authorization": f"Bearer {token}"}, int(house)
+
+
+def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everything(run_environment):
+    api = f"http://127.0.0.1:{run_environment['PORT']}"
     run = start_run(run_environment)
     try:
         wait_until_served(run_environment, run)
-        server = requests.get(f"http://127.0.0.1:{run_environment['PORT']}/health/", timeout=5).headers["Server"]
-        assert server.startswith("gunicorn")
-        static = requests.get(f"http://127.0.0.1:{run_environment['PORT']}/static/admin/css/base.css", timeout=5)
+        assert requests.get(f"{api}/health/", timeout=5).headers["Server"].startswith("gunicorn")
+        static = requests.get(f"{api}/static/admin/css/base.css", timeout=5)
         assert static.status_code == 200 and static.headers["Content-Type"].startswith("text/css")
+        headers, house = an_owner(run_environment)
+        photo = [("images", ("photo.jpg", image_bytes("JPEG", (1200, 800)), "image/jpeg"))]
+        upload_url = f"{api}/api/houses-for-sale/{house}/upload_images/"
+        uploaded = requests.post(upload_url, headers=headers, files=photo, timeout=30)
+        assert uploaded.status_code == 201, uploaded.text
+        image_url = f"{api}/api/property-images/{uploaded.json()[0]['id']}/"
+        deadline = time.monotonic() + 60
+        while requests.get(image_url, headers=headers, timeout=5).json()["variants_status"] != "ready":
+            assert time.monotonic() < deadline, "make run's worker did not make the variants"
+            time.sleep(0.2)
     finally:
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)

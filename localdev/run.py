@@ -131,8 +131,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop_on_signal)
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     port = os.environ.get("PORT", "8000")
-    if not port_is_free(int(port)):
-        sys.exit(f"Port {port} on 127.0.0.1 is in use: is another `make run` running? Set PORT.")
+    # An API server whose `make run` was just killed may still be letting go of the port.
+    deadline = time.monotonic() + 5
+    while not port_is_free(int(port)):
+        if time.monotonic() > deadline:
+            sys.exit(f"Port {port} on 127.0.0.1 is in use: is another `make run` running? Set PORT.")
+        time.sleep(0.2)
     external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
     s3_server = None
     api_server = worker = None
@@ -143,7 +147,8 @@ def main() -> None:
         subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity=0"], check=True, cwd=BASE_DIR)
         server_name = "Django's development server" if dev else "gunicorn"
         print(f"Serving the API with {server_name} on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)")
-        api_server = start_child(api_server_command(port, dev=dev), cwd=BASE_DIR)
+        # Should this process be killed, gunicorn stops at once (SIGINT) rather than gracefully, freeing the port.
+        api_server = start_child(api_server_command(port, dev=dev), death_signal=signal.SIGINT, cwd=BASE_DIR)
         print("Starting the background worker (size variants) ...", flush=True)
         worker = start_child(worker_command(), cwd=BASE_DIR)
         while True:

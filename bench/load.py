@@ -1,7 +1,8 @@
 """Bounded load test: list, detail, secure_url, uploads and deletes against the API as `make run` serves it.
 
-gunicorn with gunicorn.conf.py and SeaweedFS, on SQLite with the project's settings (what `make run` starts)
-or on PostgreSQL on 127.0.0.1:5432 (a fresh `alca_load` database): `python -m bench.load sqlite|postgresql`.
+gunicorn with gunicorn.conf.py, the background worker beside it, and SeaweedFS, on SQLite with the project's
+settings (what `make run` starts) or on PostgreSQL on 127.0.0.1:5432 (a fresh `alca_load` database):
+`python -m bench.load sqlite|postgresql`.
 Loopback only, time- and count-bounded. Prints JSON: requests served, errors, latency percentiles, and
 at the end the number of image rows against the number of objects in the bucket (they must be equal) and
 the direct-upload staging objects left behind (there must be none).
@@ -26,7 +27,7 @@ from pathlib import Path
 import requests
 
 from bench.photos import photo_jpeg
-from localdev.run import api_server_command
+from localdev.run import api_server_command, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +73,11 @@ user = get_user_model().objects.create_user("load-agent", password=None)
 house = HouseForSale.objects.create(title="Load house", address="1 Load St", price=1, owner=user)
 property_images_store(house=house, files=[SimpleUploadedFile(f"seed{n}.jpg", photo) for n in range(20)])
 print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "house": house.pk}))
+"""
+
+PENDING_SCRIPT = """
+from property.models import PropertyImage
+print(PropertyImage.objects.filter(variants_status="pending").count())
 """
 
 COUNT_SCRIPT = """
@@ -184,7 +190,7 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
     with tempfile.TemporaryDirectory(prefix="alca-load-") as workdir:
         server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="load-key", secret_key=secrets.token_hex(20))
         server.start()
-        gunicorn = None
+        gunicorn = worker = None
         try:
             server.ensure_private_bucket(BUCKET)
             environment = {
@@ -217,6 +223,8 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
                 cwd=BASE_DIR,
                 env={**environment, "GUNICORN_ACCESS_LOG": ""},
             )
+            # The background worker beside it, as `make run` starts it: it makes the uploads' size variants.
+            worker = subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment)
             base_url = f"http://127.0.0.1:{port}"
             for _ in range(100):
                 try:
@@ -235,11 +243,17 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
             for thread in threads:
                 thread.join(seconds + 60)
             elapsed = time.monotonic() - started
+            # Let the worker finish its task, then make what is left in the queue, before counting objects.
+            worker.terminate()
+            worker.wait(timeout=120)
+            pending = int(manage(environment, "shell", "-c", PENDING_SCRIPT).strip().splitlines()[-1])
+            manage(environment, "db_worker", "--batch", "--no-startup-delay", "--interval", "0")
             counts = json.loads(manage(environment, "shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1])
         finally:
-            if gunicorn is not None:
-                gunicorn.terminate()
-                gunicorn.wait(timeout=30)
+            for process in (gunicorn, worker):
+                if process is not None and process.poll() is None:
+                    process.terminate()
+                    process.wait(timeout=60)
             server.stop()
     latencies = [latency for thread in threads for latency in thread.latencies]
     errors = [error for thread in threads for error in thread.errors]
@@ -256,6 +270,7 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
+        "pending_at_end": pending,
         **counts,
     }
 

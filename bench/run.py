@@ -256,8 +256,10 @@ def load_section(loads: list[dict]) -> str:
         [
             f"## 4. Load test (`bench/load.py`): {loads[0]['clients']} clients for {loads[0]['seconds']} s each",
             "",
-            "Served as `make run` serves it (gunicorn with `gunicorn.conf.py`), on SQLite with the project's",
-            "settings (what `make run` starts) and on PostgreSQL. S3: local SeaweedFS; loopback.",
+            "Served as `make run` serves it (gunicorn with `gunicorn.conf.py` and the background worker beside it),",
+            "on SQLite with the project's settings (what `make run` starts) and on PostgreSQL. S3: local SeaweedFS;",
+            "loopback. Objects are counted once the worker has made the variants still queued when the clients stop",
+            "(" + ", ".join(f"{load['database']}: {load['pending_at_end']} images" for load in loads) + ").",
             f"Mix: {mix}.",
             "",
             "| database | requests | per second | errors | p50 | p95 | p99 | image rows "
@@ -362,11 +364,14 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
             f"| throughput, 2 MB photos: 1 worker / 2 workers | {one:.1f} / {two:.1f} images/s "
             f"(2 workers: {two / one:.2f}x) |",
             "",
-            f"Where a variant's time goes: resizing the 2 MB photo to 2048 px took {steps['resize_ms']:.0f} ms of CPU",
-            f"and encoding that copy as WebP (libwebp's fastest method) {steps['webp_ms']:.0f} ms, against "
-            f"{steps['reencode_ms']:.0f} ms for decoding and re-encoding the original JPEG (which the upload request",
-            f"still does). On {os.cpu_count()} cores shared with the S3 server, a second worker adds what the cores",
-            "have left; on more cores, or on more hosts sharing the queue, workers add up.",
+            "Where a variant's time goes: resizing the 2 MB photo to 2048 px took "
+            f"{steps['resize_ms']:.0f} ms of CPU and encoding",
+            f"that copy as WebP (libwebp's fastest method) {steps['webp_ms']:.0f} ms, against "
+            f"{steps['reencode_ms']:.0f} ms for decoding and re-encoding",
+            "the original JPEG (which the upload request still does). On "
+            f"{os.cpu_count()} cores shared with the S3 server, a",
+            "second worker adds what the cores have left; on more cores, or on more hosts sharing the queue,",
+            "workers add up.",
             "",
         ]
     )

@@ -1,5 +1,6 @@
 """Django settings for the ALCA Real Estate API, read from the environment and `.env`."""
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -119,6 +120,15 @@ AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default=None)
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="alca-inmo")
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
+# With no S3 configured, outside production: the local S3 server of `make run` (localdev/run.py writes where it
+# answers), so that manage.py commands and the shell run beside it reach the same bucket.
+LOCAL_S3_SERVER_FILE = Path(env.str("LOCAL_DATA_DIR", default=str(BASE_DIR / ".localdata"))) / "s3" / "server.json"
+if not PRODUCTION and not (AWS_ACCESS_KEY_ID or AWS_S3_ENDPOINT_URL) and LOCAL_S3_SERVER_FILE.exists():
+    local_s3 = json.loads(LOCAL_S3_SERVER_FILE.read_text())
+    AWS_ACCESS_KEY_ID = local_s3["AWS_ACCESS_KEY_ID"]
+    AWS_SECRET_ACCESS_KEY = local_s3["AWS_SECRET_ACCESS_KEY"]
+    AWS_S3_ENDPOINT_URL = local_s3["AWS_S3_ENDPOINT_URL"]
+    AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default=local_s3["AWS_STORAGE_BUCKET_NAME"])
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 # S3-compatible servers (SeaweedFS, MinIO) want path-style addressing; AWS prefers virtual-hosted.
 AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual")

@@ -28,6 +28,8 @@ from .s3server import LocalS3Server, S3Ports, port_is_free
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The local S3 server's objects, keys and pid file (LOCAL_DATA_DIR moves them, as the tests do).
 LOCAL_S3_DIR = Path(os.environ.get("LOCAL_DATA_DIR", BASE_DIR / ".localdata")) / "s3"
+# Where the server answers and with which keys, as backend.settings reads it.
+LOCAL_S3_SERVER_FILE = LOCAL_S3_DIR / "server.json"
 # How long the API server and the worker may take to finish what they are doing when asked to stop.
 API_SERVER_GRACE = 15.0
 WORKER_GRACE = 30.0
@@ -78,12 +80,16 @@ def start_local_s3() -> LocalS3Server:
     server.start()
     bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "alca-inmo")
     server.ensure_private_bucket(bucket)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_S3_ENDPOINT_URL=server.endpoint_url,
-        AWS_STORAGE_BUCKET_NAME=bucket,
-    )
+    connection = {
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_S3_ENDPOINT_URL": server.endpoint_url,
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+    }
+    os.environ.update(connection)
+    # For manage.py commands and the shell run in another terminal: the settings read it when no S3 is set.
+    LOCAL_S3_SERVER_FILE.write_text(json.dumps(connection))
+    LOCAL_S3_SERVER_FILE.chmod(0o600)
     print(f"Local S3 ready: private bucket '{bucket}' at {server.endpoint_url}", flush=True)
     return server
 

@@ -125,6 +125,17 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
         while requests.get(image_url, headers=headers, timeout=5).json()["variants_status"] != "ready":
             assert time.monotonic() < deadline, "make run's worker did not make the variants"
             time.sleep(0.2)
+        # A management command in a second terminal, as the README shows it: no S3 variables of its own.
+        swept = subprocess.run(
+            [sys.executable, "manage.py", "sweep_orphans"],
+            cwd=BASE_DIR,
+            env=run_environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert swept.returncode == 0, swept.stderr
+        assert "Found 0 orphan objects and 0 orphan rows" in swept.stdout
     finally:
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)

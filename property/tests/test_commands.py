@@ -1,6 +1,10 @@
 """Management commands against the real S3 server: ensure_bucket, make_images_private, sweep_orphans."""
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -117,3 +121,38 @@ def test_sweep_orphans_removes_stale_direct_upload_staging_objects(bucket_keys, 
     assert bucket_keys("uploads/") == ["uploads/7/" + "b" * 32]
     assert "Deleted 1 orphan objects" in run("sweep_orphans", "--delete", "--staging-max-age", "0")
     assert bucket_keys("uploads/") == []
+
+
+def manage_command(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    """`manage.py` in a process of its own, as a user runs it, with `environment` on top of a clean one."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DATABASE_URL"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        # LOCAL_DATA_DIR: a folder without make run's local S3 server, so that nothing but `environment` counts.
+        env={**clean, "DJANGO_SECRET_KEY": "k" * 60, **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("command", ["sweep_orphans", "ensure_bucket", "make_images_private"])
+def test_a_command_with_s3_down_says_so_in_one_line_and_exits_non_zero(command, tmp_path):
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert manage_command("migrate", LOCAL_DATA_DIR=str(tmp_path), DATABASE_URL=database).returncode == 0
+    s3_down = {"AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+    result = manage_command(command, LOCAL_DATA_DIR=str(tmp_path), DATABASE_URL=database, **s3_down)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "CommandError" in line]
+    assert line.startswith("CommandError: S3 is unavailable:") and "EndpointConnectionError" in line
+
+
+@pytest.mark.parametrize("command", ["sweep_orphans", "rebuild_variants", "enqueue_pending_variants"])
+def test_a_command_with_the_database_down_says_so_in_one_line_and_exits_non_zero(command, tmp_path):
+    result = manage_command(command, LOCAL_DATA_DIR=str(tmp_path), DATABASE_URL="postgres://postgres@127.0.0.1:9/alca")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "CommandError" in line]
+    assert line.startswith("CommandError: The database is unavailable:") and "OperationalError" in line

@@ -1,14 +1,14 @@
 """`manage.py enqueue_pending_variants`: enqueue again the variants of images whose task was lost."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
+from property.management.base import ServiceCommand
 from property.tasks import image_variants_enqueue, stale_pending_images
 
 BATCH = 500
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Enqueue again the variants task of every image still pending PROPERTY_IMAGE_VARIANTS_STALE_AFTER seconds "
         "after it was asked for: its worker died mid-task, or the queue lost the message. `make run` runs this every "

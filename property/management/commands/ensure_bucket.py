@@ -1,12 +1,13 @@
 """`manage.py ensure_bucket`: create the images bucket if missing, private, and prove anonymous reads fail."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from backend.buckets import anonymous_read_is_refused, ensure_private_bucket
 from backend.storage_backends import S3ImageService
+from property.management.base import ServiceCommand
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Create the private images bucket if missing (public access blocked where supported) and check it."
 
     def handle(self, *args, **options) -> None:

@@ -1,13 +1,13 @@
 """`manage.py make_images_private`: set every object under properties/ private (the guide's migration)."""
 
-from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from backend.storage_backends import BucketRefusesAcls, S3ImageService
+from property.management.base import ServiceCommand
 from property.models import IMAGES_PREFIX
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Set the ACL of every object under properties/ to private. Dry run unless --apply is given."
 
     def add_arguments(self, parser) -> None:

@@ -3,10 +3,10 @@
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 from tqdm import tqdm
 
+from property.management.base import ServiceCommand
 from property.models import PropertyImage, VariantsStatus
 from property.tasks import image_variants_enqueue
 from property.variants import variants_up_to_date
@@ -15,7 +15,7 @@ from property.variants import variants_up_to_date
 BATCH = 500
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Enqueue one task per image whose thumbnail, medium and large variants are missing, failed, or in another "
         "format or width than the settings now ask for (the replaced objects are deleted), so that every worker "

@@ -2,15 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from backend.storage_backends import S3ImageService
+from property.management.base import ServiceCommand
 from property.models import IMAGES_PREFIX, PropertyImage
 from property.services import STAGING_PREFIX  # direct uploads post there first; complete_upload moves them
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Report objects under properties/ that no image row names, image rows whose object is missing, "
         "and direct-upload staging objects under uploads/ older than a day. "

@@ -232,6 +232,8 @@ elif TASKS_BACKEND == "rq":
 else:
     raise ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'rq'")
 RQ_QUEUES = {"default": {"URL": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")}}
+# The admin's RQ dashboard only where there is an RQ queue to show (it would fail without Redis).
+RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
 
 # Cache: throttling counters. Per process by default; in production share them (CACHE_URL=redis://127.0.0.1:6379/0).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

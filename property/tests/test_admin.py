@@ -155,3 +155,10 @@ def test_the_admin_direct_upload_endpoints_are_for_logged_in_staff_only(client, 
     client.force_login(owner)  # the house's owner, but not staff: the admin is not for them
     response = client.post(direct_upload_url(house, "url"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_admin_index_shows_the_task_results_and_no_rq_dashboard_without_rq(admin_client):
+    index = admin_client.get("/admin/")
+    assert index.status_code == 200
+    assert b"/admin/django_tasks_database/" in index.content  # the database queue's task results
+    assert b"/admin/django_rq/" not in index.content  # RQ is not in use: its dashboard would need Redis

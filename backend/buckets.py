@@ -52,14 +52,30 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
                 raise
             time.sleep(0.5)
             continue
-        _unless_not_implemented(
-            lambda: client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=OWNERSHIP_CONTROLS)
+        _while_new(
+            lambda: _unless_not_implemented(
+                lambda: client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=OWNERSHIP_CONTROLS)
+            ),
+            deadline,
         )
         break
     # SeaweedFS answers NotImplemented: its buckets are never public anyway.
     _unless_not_implemented(
         lambda: client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
     )
+
+
+def _while_new(call, deadline: float) -> None:
+    """Make a call on a bucket just created, again while the server does not know the bucket yet: SeaweedFS's
+    S3 gateway can answer NoSuchBucket (or InternalError) for a moment after a CreateBucket it answered."""
+    while True:
+        try:
+            call()
+            return
+        except ClientError as error:
+            if s3_error_code(error) not in ("NoSuchBucket", "InternalError") or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def location_constraint(region: str | None) -> dict:

@@ -6,7 +6,7 @@ import boto3
 from botocore.config import Config
 
 from backend.buckets import anonymous_read_is_refused, ensure_private_bucket, location_constraint
-from conftest import TEST_BUCKET
+from conftest import TEST_BUCKET, s3_error_answer, s3_event_handler
 from localdev.s3server import LocalS3Server
 
 ACLS_DISABLED = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
@@ -69,3 +69,25 @@ def test_the_private_check_writes_its_probe_without_an_acl(s3_server: LocalS3Ser
     assert anonymous_read_is_refused(client, TEST_BUCKET)
     assert puts and all("ACL" not in params for params in puts)
     assert bucket_keys() == []  # the probe is gone
+
+
+def test_a_new_bucket_the_server_does_not_know_yet_gets_its_settings_once_it_does(s3_server: LocalS3Server):
+    """SeaweedFS's S3 gateway sometimes answers NoSuchBucket to the first call after a CreateBucket it answered.
+    That moment cannot be brought about on purpose: the first PutBucketOwnershipControls is answered as it
+    answers then (conftest's s3_error_answer), the next ones go to the real server."""
+    client = s3_server.client()
+    bucket = new_bucket_name()
+    answered = []
+
+    def not_known_yet(request, **kwargs):
+        if answered:
+            return None
+        answered.append(request.url)
+        return s3_error_answer(request, status=404, code="NoSuchBucket", message="The specified bucket does not exist")
+
+    ownership = recorded(client, "PutBucketOwnershipControls")
+    with s3_event_handler(client, "before-send.s3.PutBucketOwnershipControls", not_known_yet):
+        ensure_private_bucket(client, bucket)
+    assert len(answered) == 1 and len(ownership) == 2  # refused once, then set
+    assert client.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"] == ACLS_DISABLED
+    client.delete_bucket(Bucket=bucket)

@@ -55,10 +55,12 @@ def database_url(database: str, workdir: Path) -> str:
     return "postgres://postgres@127.0.0.1:5432/alca_load"
 
 
-def manage(environment: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=environment, check=True, capture_output=True, text=True
-    ).stdout
+def manage(environment: dict[str, str], *args: str, stdin: bytes = b"") -> str:
+    """What `manage.py args` prints, run with `environment` on top of this process's (the benchmarks' one way
+    to run a command, seed data with a shell script fed on stdin, or count rows)."""
+    command = [sys.executable, "manage.py", *args]
+    env = {**os.environ, **environment}
+    return subprocess.run(command, cwd=BASE_DIR, env=env, input=stdin, check=True, capture_output=True).stdout.decode()
 
 
 SETUP_SCRIPT = """

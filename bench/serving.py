@@ -14,11 +14,11 @@ import os
 import secrets
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.load import manage
 from bench.photos import photo_jpeg
 from localdev.run import api_server_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
@@ -117,13 +117,6 @@ class Served:
         self.connection.close()
         self.process.terminate()
         self.process.wait(timeout=30)
-
-
-def manage(environment: dict[str, str], *args: str, stdin: bytes = b"") -> str:
-    command = [sys.executable, "manage.py", *args]
-    return subprocess.run(
-        command, cwd=BASE_DIR, env=environment, input=stdin, check=True, capture_output=True
-    ).stdout.decode()
 
 
 def main() -> dict:

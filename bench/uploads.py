@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 
 from bench.latency_proxy import LatencyProxy
+from bench.load import manage
 from bench.photos import photo_jpeg
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
@@ -76,13 +77,6 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def manage(environment: dict[str, str], *args: str) -> str:
-    command = [sys.executable, "manage.py", *args]
-    return subprocess.run(
-        command, cwd=BASE_DIR, env={**os.environ, **environment}, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def start_task_workers(environment: dict[str, str], count: int, *, batch: bool) -> list[subprocess.Popen]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import environ
 
 from .processes import start_child, stop_child
-from .s3server import LocalS3Server, S3Ports, port_is_free
+from .s3server import GRPC_PORT_OFFSET, LocalS3Server, S3Ports, port_is_free
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The local S3 server's objects, keys and pid file (LOCAL_DATA_DIR moves them, as the tests do).
@@ -61,8 +61,13 @@ def local_s3_server() -> LocalS3Server:
     return LocalS3Server(data_dir=LOCAL_S3_DIR, access_key=access_key, secret_key=secret_key, ports=ports)
 
 
-def busy_ports(ports: S3Ports) -> list[int]:
-    return [port for base in vars(ports).values() for port in (base, base + 10000) if not port_is_free(port)]
+def ports_still_busy(ports: list[int], *, wait: float) -> list[int]:
+    """The ports that are not free after waiting up to `wait` seconds for them (a server just stopped takes a
+    moment to let go of its ports)."""
+    deadline = time.monotonic() + wait
+    while (busy := [port for port in ports if not port_is_free(port)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return busy
 
 
 def start_local_s3() -> LocalS3Server:
@@ -70,10 +75,8 @@ def start_local_s3() -> LocalS3Server:
     stopped_stale = server.stop_stale()
     if stopped_stale:
         print("Stopped the local S3 server that an earlier `make run` left running", flush=True)
-    # The connections of a server just stopped take a moment to close and free its ports.
-    deadline = time.monotonic() + (10 if stopped_stale else 0)
-    while (busy := busy_ports(server.ports)) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    ports = [port for base in vars(server.ports).values() for port in (base, base + GRPC_PORT_OFFSET)]
+    busy = ports_still_busy(ports, wait=10 if stopped_stale else 0)
     if busy:
         sys.exit(f"Ports {busy} on 127.0.0.1 are in use: is another `make run` running? Set LOCAL_S3_PORT etc.")
     print(f"Starting the local S3 server (SeaweedFS) on {server.endpoint_url} ...", flush=True)
@@ -138,11 +141,8 @@ def main() -> None:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     port = os.environ.get("PORT", "8000")
     # An API server whose `make run` was just killed may still be letting go of the port.
-    deadline = time.monotonic() + 5
-    while not port_is_free(int(port)):
-        if time.monotonic() > deadline:
-            sys.exit(f"Port {port} on 127.0.0.1 is in use: is another `make run` running? Set PORT.")
-        time.sleep(0.2)
+    if ports_still_busy([int(port)], wait=5):
+        sys.exit(f"Port {port} on 127.0.0.1 is in use: is another `make run` running? Set PORT.")
     external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
     s3_server = None
     api_server = worker = None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from localdev.s3server import LocalS3Server
 
 TEST_BUCKET = "alca-test"
+BASE_DIR = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +45,7 @@ def s3_server(tmp_path_factory):
     server.stop()
 
 
-def storage_on(server: LocalS3Server, bucket: str) -> override_settings:
+def storage_on(server: LocalS3Server, bucket: str, **more_settings) -> override_settings:
     """Settings that point the private storage at `server`; changing STORAGES makes Django rebuild default_storage."""
     from django.conf import settings
 
@@ -51,6 +56,35 @@ def storage_on(server: LocalS3Server, bucket: str) -> override_settings:
         AWS_S3_ENDPOINT_URL=server.endpoint_url,
         AWS_STORAGE_BUCKET_NAME=bucket,
         AWS_S3_REGION_NAME=server.region,
+        **more_settings,
+    )
+
+
+def s3_environment(server: LocalS3Server, bucket: str) -> dict[str, str]:
+    """The environment that points a process of its own (`manage.py`, the worker) at `server`."""
+    return {
+        "AWS_S3_ENDPOINT_URL": server.endpoint_url,
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+    }
+
+
+def manage_command(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    """`manage.py` in a process of its own, as a user runs it: this environment without the project's settings
+    (DJANGO_*, DATABASE_URL, AWS_*, S3_*), a throwaway secret key, and `environment` on top."""
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "AWS_", "S3_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, "DJANGO_SECRET_KEY": "k" * 60, **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -182,6 +216,30 @@ def make_variants_now(*images) -> None:
     for image in images:
         make_image_variants.call(image.pk)
         image.refresh_from_db()
+
+
+def run_queued_tasks() -> int:
+    """Run every task the database queue holds ready, here and now, through db_worker's own `Worker.run_task`
+    (a worker process would not see this test's transaction); how many ran. test_tasks runs the worker command."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while (task_result := DBTaskResult.objects.ready().first()) is not None:
+        task_result.claim(worker.worker_id)
+        worker.run_task(task_result)
+        ran += 1
+    return ran
 
 
 def object_keys(*images) -> list[str]:

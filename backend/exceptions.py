@@ -48,6 +48,9 @@ class ErrorBodyException(exceptions.APIException):
 
 # How long a client is told to wait before sending a request again that found the database busy.
 DATABASE_BUSY_RETRY_AFTER = 2
+# ... and one that found S3 unreachable (S3_REQUEST_BUDGET spent without an answer).
+S3_UNAVAILABLE_RETRY_AFTER = 10
+S3_UNAVAILABLE_HEADERS = {"Retry-After": str(S3_UNAVAILABLE_RETRY_AFTER)}
 
 
 def database_is_busy(exc: BaseException) -> bool:

@@ -134,12 +134,38 @@ AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "virtual")
 if AWS_S3_ADDRESSING_STYLE not in ("path", "virtual", "auto"):
     raise ImproperlyConfigured("AWS_S3_ADDRESSING_STYLE must be 'path', 'virtual' or 'auto'")
+# Every S3 call ends within S3_REQUEST_BUDGET seconds, whether S3 answers, refuses or hangs, so that a request
+# that needs S3 answers 503 in time: AWS_S3_MAX_ATTEMPTS tries, and botocore's backoff before each new one (at
+# most 1 s, then 2 s, ...); each try waits at most AWS_S3_CONNECT_TIMEOUT to connect and the read timeout
+# left by the budget for S3's answer once the request is sent. Sending a large body is not cut short by it:
+# each write of the body waits at most the connect timeout for the network to take it.
+S3_REQUEST_BUDGET = env.float("S3_REQUEST_BUDGET", default=15.0)
+
+
+def s3_budget_timeouts(budget: float, *, connect_timeout: float, max_attempts: int) -> dict:
+    """botocore Config options under which every S3 call ends within `budget` seconds."""
+    backoff = 2 ** (max_attempts - 1) - 1
+    read_timeout = (budget - backoff) / max_attempts - connect_timeout
+    if max_attempts < 1 or connect_timeout <= 0 or read_timeout < 0.5:
+        raise ImproperlyConfigured(
+            "S3_REQUEST_BUDGET leaves each of AWS_S3_MAX_ATTEMPTS tries too little time to wait for S3's answer "
+            "after AWS_S3_CONNECT_TIMEOUT: raise the budget or lower the others"
+        )
+    return {
+        "connect_timeout": connect_timeout,
+        "read_timeout": read_timeout,
+        "retries": {"mode": "standard", "max_attempts": max_attempts},
+    }
+
+
 AWS_S3_CLIENT_CONFIG = Config(
     signature_version=AWS_S3_SIGNATURE_VERSION,
     s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
-    connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5.0),
-    read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30.0),
-    retries={"mode": "standard", "max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=3)},
+    **s3_budget_timeouts(
+        S3_REQUEST_BUDGET,
+        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=2.0),
+        max_attempts=env.int("AWS_S3_MAX_ATTEMPTS", default=2),
+    ),
     # botocore >= 1.36 adds a CRC32 checksum to every upload by default; S3-compatible servers
     # differ in whether they accept it, and over TLS the transport already guards the bytes.
     request_checksum_calculation=env.str("AWS_REQUEST_CHECKSUM_CALCULATION", default="when_required"),
@@ -175,11 +201,10 @@ PROPERTY_IMAGE_VARIANT_WIDTHS = {"thumbnail": 320, "medium": 1024, "large": 2048
 PROPERTY_IMAGE_VARIANT_FORMAT = env.str("PROPERTY_IMAGE_VARIANT_FORMAT", default="WEBP").upper()
 if PROPERTY_IMAGE_VARIANT_FORMAT not in ("WEBP", "JPEG"):
     raise ImproperlyConfigured("PROPERTY_IMAGE_VARIANT_FORMAT must be WEBP or JPEG")
-# Seconds before each new try of a variants task whose S3 call failed; after the last, the image's variants
-# are marked failed (rebuild_variants tries those again).
-PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS = [
-    int(delay) for delay in env.list("PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS", default=["10", "60", "300", "1800"])
-]
+# Seconds before each new try of a background task whose S3 call failed: after the last, an image's variants
+# are marked failed (rebuild_variants tries those again), and objects still not deleted are left to
+# sweep_orphans.
+S3_TASK_RETRY_DELAYS = [int(delay) for delay in env.list("S3_TASK_RETRY_DELAYS", default=["10", "60", "300", "1800"])]
 # An image whose variants are still pending this many seconds after they were asked for (a worker died, a
 # message was lost) is enqueued again by `manage.py enqueue_pending_variants`.
 PROPERTY_IMAGE_VARIANTS_STALE_AFTER = env.int("PROPERTY_IMAGE_VARIANTS_STALE_AFTER", default=300)

@@ -247,6 +247,25 @@ class S3ImageService:
             except S3StorageError:
                 logger.error("Orphaned S3 object left behind key=%s", key)
 
+    def delete_many(self, keys: list[str]) -> None:
+        """Delete the objects in one request per 1000 keys (S3's DeleteObjects); missing ones are not an error.
+
+        S3StorageError if S3 cannot be reached or refuses any of them.
+        """
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            try:
+                answer = self.client.delete_objects(
+                    Bucket=self.bucket_name, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
+                )
+            except (BotoCoreError, ClientError) as error:
+                logger.error("S3 delete failed keys=%s error=%s", len(batch), type(error).__name__)
+                raise S3StorageError(f"could not delete {len(batch)} objects") from error
+            refused = answer.get("Errors", [])
+            if refused:
+                logger.error("S3 refused to delete keys=%s code=%s", len(refused), refused[0].get("Code"))
+                raise S3StorageError(f"could not delete {refused[0]['Key']}")
+
     def exists(self, *, key: str) -> bool:
         try:
             return self.storage.exists(key)
@@ -296,19 +315,26 @@ class S3ImageService:
 
     def download(self, *, key: str, max_size: int) -> IO[bytes]:
         """The object's bytes in a temporary file (memory up to 1 MB); FileNotFoundError when there is none."""
+        content = SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - the caller closes it
+        try:
+            self._download_into(content, key=key, max_size=max_size)
+        except BaseException:
+            content.close()
+            raise
+        content.seek(0)
+        return content
+
+    def _download_into(self, content: IO[bytes], *, key: str, max_size: int) -> None:
         try:
             head = self.client.head_object(Bucket=self.bucket_name, Key=key)
             if head["ContentLength"] > max_size:
                 raise ValueError(f"{key} is larger than {max_size} bytes")
-            content = SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - the caller closes it
             self.client.download_fileobj(self.bucket_name, key, content)
         except (BotoCoreError, ClientError) as error:
             if s3_error_code(error) in ("404", "NoSuchKey", "NotFound"):
                 raise FileNotFoundError(key) from error
             logger.error("S3 download failed key=%s error=%s", key, type(error).__name__)
             raise S3StorageError(f"could not read {key}") from error
-        content.seek(0)
-        return content
 
     def make_private(self, *, key: str) -> None:
         """Set the object's ACL to private (the guide's migration of objects stored before this storage).

@@ -200,5 +200,15 @@ class LocalS3Server:
         stop_child(self.process, grace=grace)
         self.pid_file.unlink(missing_ok=True)
 
+    def hang(self) -> None:
+        """Freeze the server (SIGSTOP): it still accepts connections, and answers nothing, like a hung S3."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a frozen server run again (SIGCONT)."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def ensure_private_bucket(self, bucket: str, timeout: float = 15.0) -> None:
         ensure_private_bucket(self.client(), bucket, timeout=timeout)

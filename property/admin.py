@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from backend.exceptions import S3_UNAVAILABLE_HEADERS
 from backend.storage_backends import S3StorageError
 
 from .images import ImageRejected, sanitize_image
@@ -160,7 +161,7 @@ class HouseAdmin(admin.ModelAdmin):
         try:
             return JsonResponse(direct_upload_issue(user_id=request.user.pk))
         except S3StorageError:
-            return JsonResponse(DIRECT_UPLOAD_UNAVAILABLE, status=503)
+            return JsonResponse(DIRECT_UPLOAD_UNAVAILABLE, status=503, headers=S3_UNAVAILABLE_HEADERS)
 
     def direct_upload_complete_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         """The API's complete_upload for the admin's session: `{"key", "filename"}` → 201 with the image."""

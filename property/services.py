@@ -8,9 +8,11 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 from typing import IO, TypeVar
 
 from django.conf import settings
@@ -25,7 +27,7 @@ from backend.storage_backends import S3ImageService, S3StorageError
 
 from .images import ImageRejected, SanitizedImage, configured_variant_keys, sanitize_image
 from .models import House, PropertyImage, StagedUploadClaim, VariantsStatus, property_image_key
-from .tasks import image_variants_enqueue_on_commit
+from .tasks import image_variants_enqueue_on_commit, objects_delete_later
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,7 +103,7 @@ def property_images_store(
                 order=order,
             )
         except BaseException:
-            s3.delete_quietly(keys)
+            objects_delete_later(keys)  # those that were stored, and any a hung S3 may still store
             raise
         finally:
             for image in sanitized:
@@ -110,13 +112,20 @@ def property_images_store(
 
 def _each(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """`function` of every item on the pool (each in a copy of this request's context, so its log lines carry
-    the request id); every call finishes before the first failure, in item order, is raised. What the other
-    calls returned is closed first if it can be."""
+    the request id). Once one call fails, those not started yet are cancelled (the request fails anyway, and a
+    hung S3 must not hold it for each of them); the first failure in item order is raised when the running ones
+    have finished, and what the others returned is closed first if it can be."""
     calls = [pool.submit(contextvars.copy_context().run, function, item) for item in items]
-    failure = next((error for call in calls if (error := call.exception()) is not None), None)
+    futures.wait(calls, return_when=futures.FIRST_EXCEPTION)
+    if any(call.done() and call.exception() is not None for call in calls):
+        for call in calls:
+            call.cancel()
+    futures.wait(calls)
+    finished = [call for call in calls if not call.cancelled()]
+    failure = next((error for call in finished if (error := call.exception()) is not None), None)
     if failure is None:
         return [call.result() for call in calls]
-    for call in calls:
+    for call in finished:
         if call.exception() is None and hasattr(call.result(), "close"):
             call.result().close()
     raise failure
@@ -219,7 +228,7 @@ def property_image_delete_objects_on_commit(*, image: PropertyImage) -> None:
     """
     keys = sorted({*image.object_keys, *configured_variant_keys(image.image.name).values()})
     if keys:
-        transaction.on_commit(lambda: S3ImageService().delete_quietly(keys))
+        transaction.on_commit(partial(objects_delete_later, keys), robust=True)
 
 
 # Direct uploads: the client posts the file straight to S3, under a staging key only it was given.
@@ -330,14 +339,13 @@ def direct_upload_complete(
 def _direct_upload_store(
     *, key: str, house: House, filename: str, caption: str, is_main: bool, order: int | None
 ) -> list[PropertyImage]:
-    s3 = S3ImageService()
     display_name = filename or "image"
     try:
-        content = s3.download(key=key, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE)
+        content = S3ImageService().download(key=key, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE)
     except FileNotFoundError as missing:
         raise UploadNotFound from missing
     except ValueError as too_large:
-        s3.delete_quietly([key])
+        objects_delete_later([key])
         raise ImageRejected(display_name, "the file is larger than the upload limit") from too_large
     try:
         images = property_images_store(
@@ -346,9 +354,9 @@ def _direct_upload_store(
     except S3StorageError:
         raise  # S3 failed: keep the staging object so that the client can complete again
     except BaseException:
-        s3.delete_quietly([key])
+        objects_delete_later([key])
         raise
     finally:
         content.close()
-    s3.delete_quietly([key])
+    objects_delete_later([key])
     return images

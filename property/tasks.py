@@ -15,12 +15,13 @@ from functools import partial
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 from django_tasks_rq import RQBackend
+from redis import RedisError
 
 from backend.storage_backends import S3ImageService, S3StorageError
 
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 def make_image_variants(image_id: int, attempt: int = 1) -> str:
     """Make the size variants of image `image_id`; what became of them, in a word.
 
-    When S3 fails, the task is enqueued again after the next of PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS and this
+    When S3 fails, the task is enqueued again after the next of S3_TASK_RETRY_DELAYS and this
     attempt fails; after the last, the image's variants are marked failed.
     """
     image = PropertyImage.objects.filter(pk=image_id).first()
@@ -47,7 +48,7 @@ def make_image_variants(image_id: int, attempt: int = 1) -> str:
     except PropertyImage.DoesNotExist:
         return "deleted"
     except S3StorageError:
-        delays = settings.PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS
+        delays = settings.S3_TASK_RETRY_DELAYS
         if attempt > len(delays):
             logger.error("Variants failed image=%s attempts=%s", image_id, attempt)
             PropertyImage.objects.filter(pk=image_id).update(variants_status=VariantsStatus.FAILED)
@@ -60,6 +61,39 @@ def make_image_variants(image_id: int, attempt: int = 1) -> str:
         PropertyImage.objects.filter(pk=image_id).update(variants_status=VariantsStatus.FAILED)
         raise
     return "made"
+
+
+@task()
+def delete_objects(keys: list[str], attempt: int = 1) -> str:
+    """Delete the objects a failed or deleted upload left in the bucket.
+
+    When S3 fails, the task is enqueued again after the next of S3_TASK_RETRY_DELAYS and this attempt fails;
+    after the last, the objects are left to `sweep_orphans`.
+    """
+    try:
+        S3ImageService().delete_many(keys)
+    except S3StorageError:
+        delays = settings.S3_TASK_RETRY_DELAYS
+        if attempt > len(delays):
+            for key in keys:
+                logger.error("Orphaned S3 object left behind key=%s", key)
+        else:
+            run_after = timezone.now() + timedelta(seconds=delays[attempt - 1])
+            delete_objects.using(run_after=run_after).enqueue(keys, attempt + 1)
+        raise
+    return "deleted"
+
+
+def objects_delete_later(keys: list[str]) -> None:
+    """Leave the deletion of the objects to a worker, which retries until S3 answers: a request never waits for
+    it. If the queue itself cannot be reached, they are deleted here and now instead (what fails is logged)."""
+    if not keys:
+        return
+    try:
+        delete_objects.enqueue(keys)
+    except (DatabaseError, RedisError) as error:
+        logger.warning("Could not enqueue the deletion of %s objects (%s): deleting now", len(keys), error)
+        S3ImageService().delete_quietly(keys)
 
 
 def image_variants_enqueue(image_ids: Iterable[int], *, delay: float = 0, attempt: int = 1) -> None:

@@ -16,7 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from backend.exceptions import ErrorBodyException
+from backend.exceptions import S3_UNAVAILABLE_HEADERS, ErrorBodyException
 from backend.storage_backends import S3StorageError
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
@@ -127,7 +127,9 @@ def stored_images_response(store: Callable[[], list[PropertyImage]], *, single: 
         images = store()
     except UPLOAD_FAILURES as error:
         status_code, body = upload_failure(error)
-        return Response(body, status=status_code)
+        return Response(
+            body, status=status_code, headers=S3_UNAVAILABLE_HEADERS if isinstance(error, S3StorageError) else None
+        )
     data = PropertyImageSerializer(images[0]).data if single else PropertyImageSerializer(images, many=True).data
     return Response(data, status=status.HTTP_201_CREATED)
 
@@ -337,7 +339,9 @@ class PropertyImageViewSet(ListFilteredViewSet):
         try:
             return Response(direct_upload_issue(user_id=request.user.pk))
         except S3StorageError:
-            return Response(DIRECT_UPLOAD_UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return Response(
+                DIRECT_UPLOAD_UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=S3_UNAVAILABLE_HEADERS
+            )
 
     @extend_schema(request=CompleteUploadSerializer, responses={201: PropertyImageSerializer})
     @action(detail=False, methods=["post"], pagination_class=None)

@@ -2,18 +2,15 @@
 
 import base64
 import json
-import os
 import secrets
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+from conftest import manage_command
+
 pytestmark = pytest.mark.django_db
 
 
@@ -91,14 +88,6 @@ def test_the_admin_keeps_same_origin_referrers_so_its_csrf_check_works(client):
     assert client.get("/admin/login/")["Referrer-Policy"] == "same-origin"
 
 
-def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL", "AWS_"))}
-    env.update(environment)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
@@ -107,7 +96,7 @@ PRODUCTION = {
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, DJANGO_DEBUG="False")
+    result = manage_command("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, DJANGO_DEBUG="False")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -121,7 +110,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     ],
 )
 def test_production_refuses_to_start_with_debug_or_a_weak_key(overrides, message):
-    result = manage("check", **{**PRODUCTION, **overrides})
+    result = manage_command("check", **{**PRODUCTION, **overrides})
     assert result.returncode != 0
     assert message in result.stderr
 

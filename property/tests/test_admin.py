@@ -5,7 +5,7 @@ import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import image_bytes, jpeg_upload, object_keys, post_to_s3
+from conftest import image_bytes, jpeg_upload, object_keys, post_to_s3, run_queued_tasks
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -81,6 +81,7 @@ def test_admin_inline_moves_the_main_flag_and_deletes(admin_client, bucket_keys,
     second.refresh_from_db()
     assert list(house.images.filter(is_main=True)) == [second] and second.caption == "Kitchen"
     assert not PropertyImage.objects.filter(pk=third.pk).exists()
+    run_queued_tasks()
     assert bucket_keys() == object_keys(first, second)
 
 
@@ -115,6 +116,7 @@ def test_admin_direct_upload_goes_through_the_bucket_and_is_stored_like_any_uplo
     (image,) = house.images.all()
     assert completed.json()["id"] == image.pk and image.original_filename == "patio.jpg"
     assert requests.get(completed.json()["thumbnail_url"], timeout=10).status_code == 200
+    run_queued_tasks()
     assert bucket_keys() == object_keys(image)  # the staging object is gone; the original is there
 
 

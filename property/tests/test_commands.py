@@ -1,16 +1,20 @@
 """Management commands against the real S3 server: ensure_bucket, make_images_private, sweep_orphans."""
 
 import io
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from conftest import TEST_BUCKET, acls_refused, jpeg_upload, make_variants_now, object_keys, s3_event_handler
+from conftest import (
+    TEST_BUCKET,
+    acls_refused,
+    jpeg_upload,
+    make_variants_now,
+    manage_command,
+    object_keys,
+    s3_event_handler,
+)
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -121,20 +125,6 @@ def test_sweep_orphans_removes_stale_direct_upload_staging_objects(bucket_keys, 
     assert bucket_keys("uploads/") == ["uploads/7/" + "b" * 32]
     assert "Deleted 1 orphan objects" in run("sweep_orphans", "--delete", "--staging-max-age", "0")
     assert bucket_keys("uploads/") == []
-
-
-def manage_command(*args: str, **environment: str) -> subprocess.CompletedProcess:
-    """`manage.py` in a process of its own, as a user runs it, with `environment` on top of a clean one."""
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DATABASE_URL"))}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=Path(__file__).resolve().parents[2],
-        # LOCAL_DATA_DIR: a folder without make run's local S3 server, so that nothing but `environment` counts.
-        env={**clean, "DJANGO_SECRET_KEY": "k" * 60, **environment},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize("command", ["sweep_orphans", "ensure_bucket", "make_images_private"])

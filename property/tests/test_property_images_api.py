@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from conftest import jpeg_upload, object_keys, presigned_url_lifetime
+from conftest import jpeg_upload, object_keys, presigned_url_lifetime, run_queued_tasks
 from property.models import PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
@@ -132,6 +132,8 @@ def test_delete_removes_the_row_and_then_the_object(
         response = owner_client.delete(f"/api/property-images/{images[0].pk}/")
     assert response.status_code == 204
     assert list(PropertyImage.objects.all()) == [images[1]]
+    assert bucket_keys() == object_keys(*images)  # the answer did not wait for S3: a worker deletes the object
+    assert run_queued_tasks() == 1
     assert bucket_keys() == object_keys(images[1])
 
 

@@ -9,7 +9,7 @@ from django.test import override_settings
 from PIL import Image
 
 from backend.storage_backends import S3StorageError
-from conftest import TEST_BUCKET, image_bytes, object_keys
+from conftest import TEST_BUCKET, image_bytes, object_keys, run_queued_tasks
 from property import services
 from property.images import ImageRejected
 from property.models import HouseForSale, PropertyImage
@@ -129,8 +129,10 @@ def test_database_failure_after_upload_deletes_the_objects(bucket_keys, monkeypa
     monkeypatch.setattr(services, "_create_image_rows", failing_rows)
     with pytest.raises(IntegrityError):
         property_images_store(house=HouseForSaleFactory(), files=[jpeg(), jpeg()])
-    assert bucket_keys() == []
     assert PropertyImage.objects.count() == 0
+    assert len(bucket_keys()) == 2  # deleted by a worker: the failed request does not wait for S3
+    assert run_queued_tasks() == 1
+    assert bucket_keys() == []
 
 
 def test_a_house_deleted_during_the_upload_gets_no_image_and_keeps_no_object(bucket_keys):
@@ -139,6 +141,7 @@ def test_a_house_deleted_during_the_upload_gets_no_image_and_keeps_no_object(buc
     with pytest.raises(PropertyNotFound):
         property_images_store(house=house, files=[jpeg(), jpeg()])
     assert PropertyImage.objects.count() == 0
+    run_queued_tasks()
     assert bucket_keys() == []
 
 
@@ -164,6 +167,8 @@ def test_deleting_an_image_removes_its_object_after_commit(bucket_keys, django_c
     assert bucket_keys() == object_keys(image)  # still there until the transaction commits
     for callback in callbacks:
         callback()
+    assert bucket_keys() == object_keys(image)  # ... and then until a worker deletes them
+    assert run_queued_tasks() == 1
     assert bucket_keys() == []
 
 
@@ -186,6 +191,7 @@ def test_deleting_a_house_removes_its_images_and_objects(bucket_keys, django_cap
     (kept,) = property_images_store(house=other, files=[jpeg()])
     with django_capture_on_commit_callbacks(execute=True):
         house.delete()
+    run_queued_tasks()
     assert list(PropertyImage.objects.all()) == [kept]
     assert bucket_keys() == object_keys(kept)
 

@@ -193,7 +193,7 @@ def again(server: LocalS3Server) -> LocalS3Server:
 
 
 def test_s3_down_during_a_task_is_retried_and_the_variants_are_made_when_it_is_back(queue, owner, settings, tmp_path):
-    settings.PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS = [0, 0]
+    settings.S3_TASK_RETRY_DELAYS = [0, 0]
     with own_s3_server(tmp_path) as server:
         (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(size=(900, 600))])
         server.stop()
@@ -215,7 +215,7 @@ def test_s3_down_during_a_task_is_retried_and_the_variants_are_made_when_it_is_b
 def test_a_task_that_keeps_failing_marks_the_variants_failed_and_rebuild_variants_retries_them(
     queue, owner, settings, tmp_path
 ):
-    settings.PROPERTY_IMAGE_VARIANTS_RETRY_DELAYS = [0]
+    settings.S3_TASK_RETRY_DELAYS = [0]
     with own_s3_server(tmp_path) as server:
         (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(size=(900, 600))])
         server.stop()

@@ -10,7 +10,16 @@ from django.core.management import call_command
 from PIL import Image
 
 from backend.storage_backends import S3StorageError
-from conftest import TEST_BUCKET, image_bytes, jpeg_upload, make_variants_now, object_keys, object_writer, puts_denied
+from conftest import (
+    TEST_BUCKET,
+    image_bytes,
+    jpeg_upload,
+    make_variants_now,
+    object_keys,
+    object_writer,
+    puts_denied,
+    run_queued_tasks,
+)
 from property.images import ImageRejected
 from property.models import PropertyImage, VariantsStatus
 from property.services import property_images_store
@@ -202,6 +211,7 @@ def test_deleting_an_image_deletes_its_variants(bucket_keys, django_capture_on_c
     assert len(bucket_keys()) == 4
     with django_capture_on_commit_callbacks(execute=True):
         image.delete()
+    run_queued_tasks()
     assert bucket_keys() == []
 
 

@@ -50,13 +50,15 @@ def storage_on(server: LocalS3Server, bucket: str, **more_settings) -> override_
     from django.conf import settings
 
     return override_settings(
-        STORAGES={**settings.STORAGES},
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_S3_ENDPOINT_URL=server.endpoint_url,
-        AWS_STORAGE_BUCKET_NAME=bucket,
-        AWS_S3_REGION_NAME=server.region,
-        **more_settings,
+        **{
+            "STORAGES": {**settings.STORAGES},
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+            "AWS_S3_ENDPOINT_URL": server.endpoint_url,
+            "AWS_STORAGE_BUCKET_NAME": bucket,
+            "AWS_S3_REGION_NAME": server.region,
+            **more_settings,
+        }
     )
 
 

@@ -22,7 +22,8 @@ OWNERSHIP_CONTROLS = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
 
 def s3_error_code(error: Exception) -> str | None:
     """The S3 error code of a botocore error (`NoSuchKey`, `AccessControlListNotSupported`...), None if it has none."""
-    return getattr(error, "response", {}).get("Error", {}).get("Code")
+    # A timeout or a connection error has no response (its `response` is missing or None).
+    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
 
 
 def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:

@@ -6,6 +6,7 @@ import contextvars
 import logging
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
@@ -112,20 +113,26 @@ def property_images_store(
 
 def _each(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """`function` of every item on the pool (each in a copy of this request's context, so its log lines carry
-    the request id). Once one call fails, those not started yet are cancelled (the request fails anyway, and a
-    hung S3 must not hold it for each of them); the first failure in item order is raised when the running ones
+    the request id). Once one call fails, those not started yet are skipped: the request fails anyway, and a
+    hung S3 must not hold it for each of them. The first failure in item order is raised when the running calls
     have finished, and what the others returned is closed first if it can be."""
-    calls = [pool.submit(contextvars.copy_context().run, function, item) for item in items]
-    futures.wait(calls, return_when=futures.FIRST_EXCEPTION)
-    if any(call.done() and call.exception() is not None for call in calls):
-        for call in calls:
-            call.cancel()
+    failed = threading.Event()
+
+    def call(item: T) -> R | None:
+        if failed.is_set():
+            return None
+        try:
+            return function(item)
+        except BaseException:
+            failed.set()
+            raise
+
+    calls = [pool.submit(contextvars.copy_context().run, call, item) for item in items]
     futures.wait(calls)
-    finished = [call for call in calls if not call.cancelled()]
-    failure = next((error for call in finished if (error := call.exception()) is not None), None)
+    failure = next((error for call in calls if (error := call.exception()) is not None), None)
     if failure is None:
         return [call.result() for call in calls]
-    for call in finished:
+    for call in calls:
         if call.exception() is None and hasattr(call.result(), "close"):
             call.result().close()
     raise failure

@@ -107,6 +107,13 @@ def an_owner(environment: dict[str, str]) -> tuple[dict[str, str], int]:
     return {"Authorization": f"Bearer {token}"}, int(house)
 
 
+def manage_beside(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """A management command in a second terminal, as the README shows it: no S3 variables of its own."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
 def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everything(run_environment):
     api = f"http://127.0.0.1:{run_environment['PORT']}"
     run = start_run(run_environment)
@@ -125,21 +132,52 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
         while requests.get(image_url, headers=headers, timeout=5).json()["variants_status"] != "ready":
             assert time.monotonic() < deadline, "make run's worker did not make the variants"
             time.sleep(0.2)
-        # A management command in a second terminal, as the README shows it: no S3 variables of its own.
-        swept = subprocess.run(
-            [sys.executable, "manage.py", "sweep_orphans"],
-            cwd=BASE_DIR,
-            env=run_environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        swept = manage_beside(run_environment, "sweep_orphans")
         assert swept.returncode == 0, swept.stderr
         assert "Found 0 orphan objects and 0 orphan rows" in swept.stdout
     finally:
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
     assert wait_until_released(run_environment) == []
+
+
+def test_with_its_s3_server_hung_make_run_answers_uploads_503_in_time_serves_reads_and_recovers(run_environment):
+    api = f"http://127.0.0.1:{run_environment['PORT']}"
+    run = start_run(run_environment)
+    try:
+        wait_until_served(run_environment, run)
+        headers, house = an_owner(run_environment)
+        photo = [("images", ("photo.jpg", image_bytes("JPEG", (1200, 800)), "image/jpeg"))]
+        upload_url = f"{api}/api/houses-for-sale/{house}/upload_images/"
+        (image,) = requests.post(upload_url, headers=headers, files=photo, timeout=30).json()
+        weed = int((Path(run_environment["LOCAL_DATA_DIR"]) / "s3" / "weed.pid").read_text())
+        os.kill(weed, signal.SIGSTOP)  # it accepts connections and answers nothing
+        try:
+            started = time.monotonic()
+            hung = requests.post(upload_url, headers=headers, files=photo, timeout=120)
+            assert time.monotonic() - started < 20
+            assert hung.status_code == 503 and hung.headers["Retry-After"] == "10" and hung.json()["error"]
+            reads = [
+                f"{api}/api/property-images/?content_type=house_for_sale&object_id={house}",
+                f"{api}/api/property-images/{image['id']}/",
+                f"{api}/api/property-images/{image['id']}/secure_url/",
+            ]
+            assert [requests.get(url, headers=headers, timeout=5).status_code for url in reads] == [200, 200, 200]
+        finally:
+            os.kill(weed, signal.SIGCONT)
+        assert requests.post(upload_url, headers=headers, files=photo, timeout=30).status_code == 201
+        # Once the queue has run (a delete that S3 did not answer is tried again 10 s later), nothing is left
+        # by the failed upload.
+        deadline = time.monotonic() + 90
+        while (
+            "Found 0 orphan objects and 0 orphan rows"
+            not in (swept := manage_beside(run_environment, "sweep_orphans", "--min-age", "0")).stdout
+        ):
+            assert time.monotonic() < deadline, swept.stdout + swept.stderr
+            time.sleep(2)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
 
 
 def test_after_kill_9_of_its_process_group_nothing_is_left_and_make_run_serves_again(run_environment):

@@ -1,9 +1,10 @@
 """A TCP proxy on loopback that delivers every byte a fixed time after it arrived, in both directions.
 
 The bench's stand-in for the network between the API and a remote S3: the bundled S3 server answers
-on loopback within a millisecond or two, which no S3 across a network does. Only the delay is added:
-bandwidth is loopback's, and bytes are forwarded unchanged (SigV4 signatures name the proxy's host,
-which is the Host header the S3 server sees).
+on loopback within a millisecond or two, which no S3 across a network does. The delay is added, and with
+`bytes_per_second` a bandwidth limit that pushes back on the sender as a slow link does (otherwise bandwidth is
+loopback's). Bytes are forwarded unchanged (SigV4 signatures name the proxy's host, which is the Host header
+the S3 server sees).
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ import threading
 class LatencyProxy:
     """Listens on a free 127.0.0.1 port and forwards to `upstream_port`, `one_way_delay` seconds late."""
 
-    def __init__(self, upstream_port: int, one_way_delay: float) -> None:
+    def __init__(self, upstream_port: int, one_way_delay: float, bytes_per_second: float | None = None) -> None:
         self.upstream_port = upstream_port
         self.one_way_delay = one_way_delay
+        self.bytes_per_second = bytes_per_second
         self.loop = asyncio.new_event_loop()
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.socket()
+        if bytes_per_second is not None:
+            # Loopback lets the kernel buffer megabytes of a connection (tcp_rmem), which a slow link never holds:
+            # with a small receive buffer the sender is held back at the link's pace, as it would be.
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
         self.port = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, name="latency-proxy", daemon=True)
 
@@ -47,8 +55,10 @@ class LatencyProxy:
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Copy `reader` to `writer`, each chunk leaving `one_way_delay` after it came in (chunks do not
-        wait for each other: a long body takes the delay once, not once per chunk)."""
-        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        wait for each other: a long body takes the delay once, not once per chunk). With a bandwidth limit,
+        each chunk also takes its time on the wire, and what waits is bounded, so the sender is held back."""
+        limited = self.bytes_per_second is not None
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=16 if limited else 0)
 
         async def deliver() -> None:
             while True:
@@ -57,13 +67,16 @@ class LatencyProxy:
                 if not chunk:
                     writer.close()
                     return
+                if limited:
+                    await asyncio.sleep(len(chunk) / self.bytes_per_second)
                 writer.write(chunk)
                 await writer.drain()
 
         delivery = asyncio.create_task(deliver())
         try:
-            while chunk := await reader.read(256 * 1024):
-                queue.put_nowait((self.loop.time() + self.one_way_delay, chunk))
+            while not delivery.done() and (chunk := await reader.read(64 * 1024 if limited else 256 * 1024)):
+                await queue.put((self.loop.time() + self.one_way_delay, chunk))
         finally:
-            queue.put_nowait((self.loop.time() + self.one_way_delay, b""))
+            if not delivery.done():  # it ends early only when the other side went away
+                await queue.put((self.loop.time() + self.one_way_delay, b""))
             await delivery

@@ -19,6 +19,8 @@ from pathlib import Path
 from unittest import mock
 
 from bench.load import MIX
+from bench.s3_budget import SLOW_LINK_ONE_WAY_DELAY
+from bench.s3_budget import main as bench_s3_budget
 from bench.uploads import S3_ONE_WAY_DELAY
 from bench.uploads import main as bench_uploads
 from localdev.s3server import LocalS3Server
@@ -377,7 +379,39 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
     )
 
 
-def report(presign: dict, listing: dict, upload: dict, load: list[dict], variant_cost: dict, serving: dict) -> str:
+def s3_budget_section(budget: dict) -> str:
+    rows = []
+    for link in budget["slow_links"]:
+        whole = link["stored_size"] == budget["big_size"]
+        rows.append(
+            f"| PUT of {budget['big_size'] / 2**20:.0f} MB through `bench/latency_proxy.py` at "
+            f"{link['bytes_per_second'] * 8 / 1e6:.0f} Mbit/s, {SLOW_LINK_ONE_WAY_DELAY * 1000:.0f} ms each way "
+            f"| {link['seconds']:.1f} s | {'stored whole' if whole else 'FAILED'} (not cut short: {verdict(whole)}) |"
+        )
+    return "\n".join(
+        [
+            f"## 7. S3 under the time budget (`S3_REQUEST_BUDGET` = {budget['budget_s']:.0f} s: "
+            f"{budget['attempts']} tries, connect timeout {budget['connect_timeout_s']:.0f} s, "
+            f"read timeout {budget['read_timeout_s']:.0f} s)",
+            "",
+            "| | time | outcome |",
+            "|---|---|---|",
+            *rows,
+            f"| PUT to the S3 server frozen by SIGSTOP (accepts connections, answers nothing) "
+            f"| {budget['hung_s']:.1f} s | {budget['hung_outcome']} "
+            f"(within the budget: {verdict(budget['hung_s'] <= budget['budget_s'])}) |",
+            "",
+            "The project's own storage and settings, pointed at the proxy or the frozen server. The read timeout is",
+            "the wait for S3's answer once the last bytes are handed to the kernel: on a slower link than these,",
+            "what still sits in the socket's send buffer can take longer than that to leave (raise the budget).",
+            "",
+        ]
+    )
+
+
+def report(
+    presign: dict, listing: dict, upload: dict, load: list[dict], variant_cost: dict, serving: dict, budget: dict
+) -> str:
     return f"""# Benchmark results
 
 Latest `make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.
@@ -404,7 +438,8 @@ In-process Django test client, one thread, no network between client and view.
 {uploads_section(upload)}
 {load_section(load)}
 {variants_section(upload, variant_cost)}
-{serving_section(serving)}"""
+{serving_section(serving)}
+{s3_budget_section(budget)}"""
 
 
 def main() -> None:
@@ -415,24 +450,26 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/6 presigning ...", flush=True)
+            print("1/7 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/6 list endpoint ...", flush=True)
+            print("2/7 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/6 bulk upload ...", flush=True)
+            print("3/7 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/6 load test ...", flush=True)
+            print("4/7 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/6 variant cost ...", flush=True)
+            print("5/7 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/6 served side by side with the reference build ...", flush=True)
+            print("6/7 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
+            print("7/7 S3 under the time budget ...", flush=True)
+            budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost, serving)
+                print(presign, listing, upload, load, variant_cost, serving, budget)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost, serving)
+    text = report(presign, listing, upload, load, variant_cost, serving, budget)
     RESULTS.write_text(text)
     print(text)
 

@@ -99,9 +99,10 @@ class S3QueryPresigner:
         self.region = region
         self.credentials = credentials
         self._scope_suffix = f"/{region}/s3/aws4_request"
-        # Keyed by strings, not tuples: the garbage collector then never has to walk it.
-        self._memo: dict[str, str] = {}
-        self._memo_for: tuple[int, ReadOnlyCredentials] | None = None
+        # The URLs of one signing time and credentials, replaced as a whole by the next: a thread reads it once,
+        # so one still signing for the last window writes into that window's memo, never the next one's. Keyed by
+        # strings, not tuples: the garbage collector then never has to walk it.
+        self._memo: tuple[int, ReadOnlyCredentials | None, dict[str, str]] = (0, None, {})
 
     def presign_get(self, key: str, *, signed_at: datetime | int, expires_in: int) -> str:
         """The URL botocore's generate_presigned_url('get_object') gives for this key, time and expiry.
@@ -114,15 +115,16 @@ class S3QueryPresigner:
         if isinstance(signed_at, datetime):
             signed_at = calendar.timegm(signed_at.utctimetuple())
         # Within a stable window the same image gives the same URL: lists ask for it again and again.
-        if self._memo_for != (signed_at, credentials):
-            self._memo = {}
-            self._memo_for = (signed_at, credentials)
+        memo_signed_at, memo_credentials, urls = self._memo
+        if memo_signed_at != signed_at or memo_credentials != credentials:
+            urls = {}
+            self._memo = (signed_at, credentials, urls)
         memo_key = f"{expires_in} {key}"
-        url = self._memo.get(memo_key)
+        url = urls.get(memo_key)
         if url is None:
             url = self.sign(key, signed_at, expires_in, credentials)
-            if len(self._memo) < MEMO_SIZE:
-                self._memo[memo_key] = url
+            if len(urls) < MEMO_SIZE:
+                urls[memo_key] = url
         return url
 
     def sign(self, key: str, signed_at: int, expires_in: int, credentials: ReadOnlyCredentials) -> str:

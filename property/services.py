@@ -210,15 +210,18 @@ def property_image_update(
             raise PropertyImage.DoesNotExist from None
         if not PropertyImage.objects.select_for_update().filter(pk=image.pk).exists():
             raise PropertyImage.DoesNotExist
-        if caption is not None:
-            image.caption = caption
-        if order is not None:
-            image.order = order
-        if is_main is not None:
-            if is_main:
-                _unset_main_images(content_type_id=image.content_type_id, object_id=image.object_id, keep_pk=image.pk)
-            image.is_main = is_main
-        image.save()
+        changes = {
+            field: value
+            for field, value in (("caption", caption), ("order", order), ("is_main", is_main))
+            if value is not None
+        }
+        if changes.get("is_main"):
+            _unset_main_images(content_type_id=image.content_type_id, object_id=image.object_id, keep_pk=image.pk)
+        for field, value in changes.items():
+            setattr(image, field, value)
+        # Only these fields: the rest of the row (its variants, which a rebuild may have replaced since this
+        # request read it) is not this request's to write back.
+        image.save(update_fields=list(changes))
     return image
 
 

@@ -194,3 +194,24 @@ def test_real_s3_accepts_a_url_signed_at_the_start_of_the_window(s3_server, buck
     assert int(parse_qs(urlsplit(url).query)["X-Amz-Expires"][0]) == 660
     assert requests.get(url, timeout=10).status_code == 200
     assert TEST_BUCKET in url
+
+
+def test_a_signing_still_in_the_last_window_never_leaves_its_url_in_the_next_windows_memo():
+    credentials = ReadOnlyCredentials("AKIDEXAMPLE", "secret", None)
+    presigner = S3QueryPresigner(
+        base_url="http://127.0.0.1:8333/b/", region="us-east-1", credentials=lambda: credentials
+    )
+    last_window, next_window = 1_700_000_000, 1_700_000_600
+    sign = presigner.sign
+
+    def sign_while_another_thread_enters_the_next_window(key, signed_at, expires_in, credentials):
+        if signed_at == last_window:
+            presigner.presign_get("other.jpg", signed_at=next_window, expires_in=3600)
+        return sign(key, signed_at, expires_in, credentials)
+
+    presigner.sign = sign_while_another_thread_enters_the_next_window
+    presigner.presign_get("photo.jpg", signed_at=last_window, expires_in=3600)
+    presigner.sign = sign
+    assert presigner.presign_get("photo.jpg", signed_at=next_window, expires_in=3600) == sign(
+        "photo.jpg", next_window, 3600, credentials
+    )

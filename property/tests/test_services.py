@@ -227,3 +227,13 @@ def test_the_schema_refuses_two_main_images_for_one_house(bucket_keys):
     _first, second = property_images_store(house=house, files=[jpeg(), jpeg()], is_main=True)
     with pytest.raises(IntegrityError), transaction.atomic():
         PropertyImage.objects.filter(pk=second.pk).update(is_main=True)
+
+
+def test_updating_an_image_keeps_variants_a_rebuild_stored_meanwhile(bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
+    rebuilt = {"thumbnail": {"key": "properties/rebuilt_320w.webp", "width": 320, "height": 240}}
+    # rebuild_variants replaces the row's variants (and deletes the replaced objects) after this request read it.
+    PropertyImage.objects.filter(pk=image.pk).update(variants=rebuilt)
+    property_image_update(image=image, caption="Terrace", order=3, is_main=True)
+    image.refresh_from_db()
+    assert (image.caption, image.order, image.is_main, image.variants) == ("Terrace", 3, True, rebuilt)

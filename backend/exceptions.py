@@ -3,7 +3,6 @@
 import logging
 import sqlite3
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
@@ -13,10 +12,16 @@ from rest_framework.views import exception_handler
 logger = logging.getLogger(__name__)
 
 
+class DeletedMeanwhile(Exception):
+    """A row the request found was deleted by a concurrent request before a service could change it: answered
+    like a row that never was."""
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, with the guide's plain `{"detail": "Not found."}` for every 404, including a row that
-    a concurrent request deleted after this one found it (a model's DoesNotExist from a service)."""
-    if isinstance(exc, Http404 | ObjectDoesNotExist):
+    a concurrent request deleted after this one found it (DeletedMeanwhile from a service). Any other missing
+    row is a programming error: left to Django, which logs it and answers 500."""
+    if isinstance(exc, Http404 | DeletedMeanwhile):
         # DRF would say "No PropertyImage matches the given query.": the guide promises "Not found."
         exc = exceptions.NotFound()
     if isinstance(exc, ErrorBodyException):

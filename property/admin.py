@@ -21,6 +21,8 @@ from .images import ImageRejected, sanitize_image
 from .models import House, HouseForRent, HouseForSale, PropertyImage
 from .serializers import StagedFileSerializer
 from .services import (
+    ImageNotFound,
+    PropertyNotFound,
     TooManyImages,
     direct_upload_complete,
     direct_upload_issue,
@@ -203,6 +205,8 @@ class HouseAdmin(admin.ModelAdmin):
             self.message_user(request, str(rejection), messages.ERROR)
         except S3StorageError:
             self.message_user(request, "The storage service is unavailable: no image was stored.", messages.ERROR)
+        except PropertyNotFound:
+            self.message_user(request, "The house was deleted meanwhile: no image was stored.", messages.ERROR)
         else:
             self.message_user(request, f"Stored {len(stored)} image(s) in the private bucket.", messages.SUCCESS)
 
@@ -215,7 +219,10 @@ class HouseAdmin(admin.ModelAdmin):
             image.delete()  # its object goes once the transaction commits
         # Through the service: making one image main unsets the other one first.
         for image in sorted(changed, key=lambda image: image.is_main):
-            property_image_update(image=image, caption=image.caption, order=image.order, is_main=image.is_main)
+            try:
+                property_image_update(image=image, caption=image.caption, order=image.order, is_main=image.is_main)
+            except ImageNotFound:
+                self.message_user(request, f"Image {image.pk} was deleted meanwhile: not changed.", messages.WARNING)
 
 
 class PriceRangeFilter(admin.SimpleListFilter):

@@ -18,12 +18,12 @@ from typing import IO, TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from backend.exceptions import DeletedMeanwhile
 from backend.storage_backends import S3ImageService, S3StorageError
 
 from .images import ImageRejected, SanitizedImage, configured_variant_keys, sanitize_image
@@ -39,8 +39,12 @@ class NoImagesProvided(Exception):
     """An upload request without any file."""
 
 
-class PropertyNotFound(ObjectDoesNotExist):
-    """The house was deleted while its images were being stored."""
+class PropertyNotFound(DeletedMeanwhile):
+    """The house was deleted while its images were being stored or changed."""
+
+
+class ImageNotFound(DeletedMeanwhile):
+    """The image was deleted while a request was changing it."""
 
 
 class TooManyImages(Exception):
@@ -201,15 +205,15 @@ def property_image_update(
 ) -> PropertyImage:
     """Change caption, order or main flag; making an image main unsets its property's other main image.
 
-    PropertyImage.DoesNotExist if the image (or its house) was deleted meanwhile: saving would write it back.
+    ImageNotFound if the image (or its house) was deleted meanwhile: saving would write it back.
     """
     with transaction.atomic():
         try:
             _lock_house(content_type=ContentType.objects.get_for_id(image.content_type_id), object_id=image.object_id)
         except PropertyNotFound:
-            raise PropertyImage.DoesNotExist from None
+            raise ImageNotFound from None
         if not PropertyImage.objects.select_for_update().filter(pk=image.pk).exists():
-            raise PropertyImage.DoesNotExist
+            raise ImageNotFound
         changes = {
             field: value
             for field, value in (("caption", caption), ("order", order), ("is_main", is_main))

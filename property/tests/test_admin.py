@@ -6,7 +6,8 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import image_bytes, jpeg_upload, object_keys, post_to_s3, run_queued_tasks
-from property.models import PropertyImage
+from property import services
+from property.models import HouseForSale, PropertyImage
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
@@ -164,3 +165,22 @@ def test_the_admin_index_shows_the_task_results_and_no_rq_dashboard_without_rq(a
     assert index.status_code == 200
     assert b"/admin/django_tasks_database/" in index.content  # the database queue's task results
     assert b"/admin/django_rq/" not in index.content  # RQ is not in use: its dashboard would need Redis
+
+
+def test_admin_upload_to_a_house_deleted_meanwhile_says_so_and_stores_nothing(admin_client, bucket_keys, monkeypatch):
+    house = HouseForSaleFactory()
+    create_rows = services._create_image_rows
+
+    def deleted_by_another_request_first(**kwargs):
+        # A concurrent request cannot be timed into the gap between the upload and the rows: it is put there.
+        HouseForSale.objects.filter(pk=house.pk).delete()
+        return create_rows(**kwargs)
+
+    monkeypatch.setattr(services, "_create_image_rows", deleted_by_another_request_first)
+    data = change_form_data(house)
+    data["upload_images"] = [jpeg_upload("a.jpg")]
+    response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data, follow=True)
+    assert response.status_code == 200
+    assert "The house was deleted meanwhile: no image was stored." in response.content.decode()
+    run_queued_tasks()
+    assert PropertyImage.objects.count() == 0 and bucket_keys() == []

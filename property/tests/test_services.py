@@ -14,6 +14,7 @@ from property import services
 from property.images import ImageRejected
 from property.models import HouseForSale, PropertyImage
 from property.services import (
+    ImageNotFound,
     NoImagesProvided,
     PropertyNotFound,
     TooManyImages,
@@ -148,7 +149,7 @@ def test_a_house_deleted_during_the_upload_gets_no_image_and_keeps_no_object(buc
 def test_updating_an_image_deleted_meanwhile_does_not_bring_its_row_back(bucket_keys):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
     PropertyImage.objects.filter(pk=image.pk).delete()  # by another request, after this one found the image
-    with pytest.raises(PropertyImage.DoesNotExist):
+    with pytest.raises(ImageNotFound):
         property_image_update(image=image, caption="Terrace")
     assert not PropertyImage.objects.exists()
 

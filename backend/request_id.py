@@ -23,7 +23,6 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if ACCEPTABLE_ID.fullmatch(given) else uuid.uuid4().hex
-        request.request_id = request_id
         token = current_request_id.set(request_id)
         try:
             response = self.get_response(request)

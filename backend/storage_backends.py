@@ -266,13 +266,6 @@ class S3ImageService:
                 logger.error("S3 refused to delete keys=%s code=%s", len(refused), refused[0].get("Code"))
                 raise S3StorageError(f"could not delete {refused[0]['Key']}")
 
-    def exists(self, *, key: str) -> bool:
-        try:
-            return self.storage.exists(key)
-        except (BotoCoreError, ClientError) as error:
-            logger.error("S3 head failed key=%s error=%s", key, type(error).__name__)
-            raise S3StorageError(f"could not check {key}") from error
-
     def generate_presigned_url(self, *, key: str, expiration: int | None = None) -> str | None:
         """A presigned GET URL for `key`, or None when it cannot be signed (no credentials, bad config)."""
         try:

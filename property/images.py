@@ -63,7 +63,7 @@ class SanitizedImage:
         return FORMAT_DETAILS[self.format][1]
 
     def as_file(self) -> File:
-        """A Django File carrying the Content-Type and download name the storage writes on the object."""
+        """The re-encoded photo, ready for the storage (see stored_file)."""
         return stored_file(self.content, self.format, self.original_filename)
 
     def close(self) -> None:
@@ -80,7 +80,6 @@ class ImageVariant:
     width: int
     height: int
     content: IO[bytes]
-    size: int
 
     @property
     def extension(self) -> str:
@@ -143,7 +142,6 @@ def make_variants(image: Image.Image) -> list[ImageVariant]:
                 width=pixels.width,
                 height=pixels.height,
                 content=content,
-                size=content.tell(),
             )
         )
     return variants
@@ -168,15 +166,14 @@ def clean_original_filename(filename: str | None) -> str:
     return name or "image"
 
 
-def sanitize_image(upload: IO[bytes], *, filename: str | None = None, size: int | None = None) -> SanitizedImage:
+def sanitize_image(upload: IO[bytes], *, filename: str | None = None) -> SanitizedImage:
     """Decode `upload` as JPEG or PNG, apply its EXIF orientation and re-encode it from pixels alone.
 
     The stored file is rebuilt from decoded pixels, so EXIF (GPS included), comments,
     text chunks and bytes appended after the image never reach the bucket.
     """
     display_name = clean_original_filename(filename if filename is not None else getattr(upload, "name", None))
-    if size is None:
-        size = getattr(upload, "size", None)
+    size = getattr(upload, "size", None)
     if size == 0:
         raise ImageRejected(display_name, "the file is empty")
     limit = settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE

@@ -23,16 +23,6 @@ def property_image_key(*, model_name: str, property_id: int, extension: str) -> 
     return f"{IMAGES_PREFIX}{model_name}/{property_id}/{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
 
 
-def property_image_upload_to(instance: PropertyImage, filename: str) -> str:
-    """Django's upload_to hook: the key layout above; of the client's file name only the extension is kept."""
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return property_image_key(
-        model_name=ContentType.objects.get_for_id(instance.content_type_id).model,
-        property_id=instance.object_id,
-        extension=extension,
-    )
-
-
 class VariantsStatus(models.TextChoices):
     PENDING = "pending", "pending: being made, the original stands in for them"
     READY = "ready", "ready"
@@ -50,8 +40,9 @@ class PropertyImage(models.Model):
     object_id = models.PositiveBigIntegerField()
     content_object = GenericForeignKey("content_type", "object_id")
 
-    # The storage is the default one: backend.storage_backends.PrivateMediaStorage (settings.STORAGES).
-    image = models.ImageField(upload_to=property_image_upload_to, max_length=255)
+    # The storage is the default one: backend.storage_backends.PrivateMediaStorage (settings.STORAGES). The key
+    # (property_image_key) is always set by the services, never made from the client's file name.
+    image = models.ImageField(max_length=255)
     caption = models.CharField(max_length=255, blank=True, default="")
     is_main = models.BooleanField(default=False)
     order = models.PositiveIntegerField(default=0)

@@ -11,8 +11,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.test import override_settings
 
+from backend import storage_backends
 from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage, S3ImageService, S3StorageError
-from conftest import TEST_BUCKET, acls_refused, s3_event_handler
+from conftest import TEST_BUCKET, acls_refused, s3_error_answer, s3_event_handler
 from property.models import PropertyImage
 
 KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
@@ -198,3 +199,23 @@ def test_the_image_service_signs_with_the_storage_itself_not_the_lazy_default_st
     assert S3ImageService(default_storage).storage is storages["default"]
     other = PrivateMediaStorage(bucket_name="another-bucket")
     assert S3ImageService(other).storage is other
+
+
+def test_a_download_that_fails_midway_closes_its_temporary_file(bucket_keys, s3_client, monkeypatch):
+    s3_client.put_object(Bucket=TEST_BUCKET, Key="uploads/1/" + "a" * 32, Body=b"x" * 2000)
+    made = []
+
+    class RecordedTemporaryFile(storage_backends.SpooledTemporaryFile):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(storage_backends, "SpooledTemporaryFile", RecordedTemporaryFile)
+    service = S3ImageService()
+
+    def refuse(request, **kwargs):
+        return s3_error_answer(request, status=500, code="InternalError", message="injected: no real server fails here")
+
+    with s3_event_handler(service.client, "before-send.s3.GetObject", refuse), pytest.raises(S3StorageError):
+        service.download(key="uploads/1/" + "a" * 32, max_size=10_000)
+    assert made and all(temporary.closed for temporary in made)

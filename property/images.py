@@ -185,7 +185,9 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None) -> Sanitiz
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(upload, formats=ACCEPTED_FORMATS) as decoded:
-                image_format = decoded.format
+                # A phone's multi-picture JPEG (MPO: depth maps, a second lens) is a JPEG whose first picture is
+                # the photo: that one is kept, the others are never decoded.
+                image_format = "JPEG" if decoded.format == "MPO" else decoded.format
                 width, height = decoded.size
                 if width * height > settings.PROPERTY_IMAGE_MAX_PIXELS:
                     raise ImageRejected(

@@ -13,6 +13,8 @@ from rest_framework import serializers
 from .models import HOUSE_MODELS, HouseForRent, HouseForSale, PropertyImage
 
 PROPERTY_KIND_CHOICES = list(HOUSE_MODELS)
+# The largest order PositiveIntegerField holds on every database (PostgreSQL's integer).
+MAX_ORDER = 2_147_483_647
 
 
 class PropertyImageSerializer(serializers.ModelSerializer):
@@ -25,7 +27,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
         help_text="Smaller copies for srcset: name -> url, width, height. While `variants_status` is `pending` (or "
         "`failed`), each is the original (`is_original`: true), so every URL loads."
     )
-    order = serializers.IntegerField(min_value=0, required=False)
+    order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False)
 
     class Meta:
         model = PropertyImage
@@ -145,7 +147,7 @@ class ImageUploadOptionsSerializer(serializers.Serializer):
 
     caption = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     is_main = serializers.BooleanField(required=False, default=False)
-    order = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False)
 
 
 class PropertyTargetSerializer(serializers.Serializer):

@@ -233,3 +233,23 @@ def test_a_small_photo_keeps_its_colour_profile_when_its_variants_are_not_resize
     sanitized = sanitize_image(upload("small.jpg", buffer.getvalue()))
     assert decoded(sanitized).info.get("icc_profile") == profile
     assert variant_pixels(sanitized, "large").info.get("icc_profile") == profile
+
+
+def test_a_phones_multi_picture_jpeg_is_stored_as_its_first_picture_upright():
+    """Phones write MPO files (a JPEG with more pictures after it: depth maps, the other lens of a 3D camera)."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (80, 40), (200, 10, 10)), Image.new("RGB", (80, 40), (10, 10, 200))
+    first.save(buffer, format="MPO", save_all=True, append_images=[second], exif=exif)
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"  # the fixture really is one
+    sanitized = sanitize_image(upload("IMG_0001.JPG", buffer.getvalue()))
+    stored = decoded(sanitized)
+    assert (sanitized.format, sanitized.mime_type, stored.format, stored.size) == (
+        "JPEG",
+        "image/jpeg",
+        "JPEG",
+        (40, 80),
+    )
+    assert stored.getpixel((20, 40))[0] > 150  # the first picture, not the second
+    assert getattr(stored, "n_frames", 1) == 1

@@ -105,7 +105,16 @@ def test_put_replaces_the_editable_fields_and_ignores_read_only_ones(owner_clien
     assert (images[1].width, images[1].object_id) == (64, images[0].object_id)
 
 
-@pytest.mark.parametrize("change", [{"order": -1}, {"caption": "x" * 256}, {"is_main": "sometimes"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"order": -1},
+        {"order": 2**31},
+        {"order": 657369563688559524085917286400},
+        {"caption": "x" * 256},
+        {"is_main": "sometimes"},
+    ],
+)
 def test_invalid_update_is_400_and_changes_nothing(owner_client, images, change):
     response = owner_client.patch(f"/api/property-images/{images[0].pk}/", change, format="json")
     assert response.status_code == 400

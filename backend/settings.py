@@ -154,7 +154,8 @@ def s3_budget_timeouts(budget: float, *, connect_timeout: float, max_attempts: i
     return {
         "connect_timeout": connect_timeout,
         "read_timeout": read_timeout,
-        "retries": {"mode": "standard", "max_attempts": max_attempts},
+        # botocore's own `max_attempts` counts retries, not tries: `total_max_attempts` counts them all.
+        "retries": {"mode": "standard", "total_max_attempts": max_attempts},
     }
 
 
@@ -288,6 +289,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "backend.schema.link_created_resources"],
     # Swagger UI's files come from the sidecar package: no CDN needed.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -117,7 +117,7 @@ class PrivateMediaStorage(S3Storage):
     def quick_client(self):
         """A client for this bucket that gives up after 2 s and one attempt: for health checks."""
         config = self.client_config.merge(
-            Config(connect_timeout=2, read_timeout=2, retries={"mode": "standard", "max_attempts": 1})
+            Config(connect_timeout=2, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 1})
         )
         return self._create_session().client(
             "s3",

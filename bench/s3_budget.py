@@ -60,7 +60,7 @@ def main(server: LocalS3Server, bucket: str) -> dict:
         "budget_s": settings.S3_REQUEST_BUDGET,
         "connect_timeout_s": config.connect_timeout,
         "read_timeout_s": config.read_timeout,
-        "attempts": config.retries["max_attempts"],
+        "attempts": config.retries["total_max_attempts"],
         "big_size": BIG_OBJECT_SIZE,
         "slow_links": slow_links,
         "hung_s": hung_seconds,

@@ -1,19 +1,42 @@
-"""Filters for the image and house lists."""
+"""Filters for the image and house lists: each refuses what its schema does not allow, with a 400."""
 
 import django_filters
+from django import forms
 from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.utils import extend_schema_field
 
 from .models import HOUSE_MODELS, HouseForRent, HouseForSale, PropertyImage
 
+# The largest id or count a filter takes: PostgreSQL's bigint (a larger one would overflow the database's integer).
+MAX_BIGINT = 2**63 - 1
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (NumberFilter takes decimals) between `min_value` and `max_value`, stated in the schema."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *, min_value: int, max_value: int = MAX_BIGINT, **kwargs) -> None:
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+        extend_schema_field({"type": "integer", "minimum": min_value, "maximum": max_value})(self)
+
+
+def string_choices(*values: str) -> dict:
+    return {"type": "string", "enum": list(values)}
+
 
 class PropertyImageFilter(django_filters.FilterSet):
-    """`?content_type=house_for_sale|house_for_rent&object_id=N`."""
+    """`?content_type=house_for_sale|house_for_rent&object_id=N&is_main=true|false`."""
 
-    content_type = django_filters.ChoiceFilter(choices=[(kind, kind) for kind in HOUSE_MODELS], method="filter_kind")
-    object_id = django_filters.NumberFilter(min_value=1)
+    content_type = extend_schema_field(string_choices(*HOUSE_MODELS))(
+        django_filters.ChoiceFilter(choices=[(kind, kind) for kind in HOUSE_MODELS], method="filter_kind")
+    )
+    object_id = IntegerFilter(min_value=1)
     # A typed choice, not BooleanFilter: that one silently ignores values it cannot read.
-    is_main = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+    is_main = extend_schema_field(string_choices("true", "false"))(
+        django_filters.TypedChoiceFilter(
+            choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+        )
     )
 
     class Meta:
@@ -25,9 +48,12 @@ class PropertyImageFilter(django_filters.FilterSet):
 
 
 class HouseFilter(django_filters.FilterSet):
-    """`?city=`, `?owner=` and, through subclasses, a price range."""
+    """`?city=`, `?owner=` (a user id: one without houses gives an empty list), `?bedrooms=` and, through
+    subclasses, a price range."""
 
     city = django_filters.CharFilter(lookup_expr="iexact")
+    owner = IntegerFilter(field_name="owner_id", min_value=1)
+    bedrooms = IntegerFilter(min_value=0, max_value=32767)
 
 
 class HouseForSaleFilter(HouseFilter):

@@ -235,6 +235,8 @@ class HouseSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # PositiveSmallIntegerField: what every database holds (on SQLite the model would take far more).
+        extra_kwargs = {"bedrooms": {"max_value": 32767}, "bathrooms": {"max_value": 32767}}
 
 
 class HouseForSaleSerializer(HouseSerializer):

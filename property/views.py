@@ -181,7 +181,7 @@ class HouseViewSet(ListFilteredViewSet):
         request=MULTIPART_UPLOAD_REQUEST,
         responses={201: PropertyImageSerializer(many=True), 400: OpenApiResponse(description='{"error": "..."}')},
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
     def upload_images(self, request: Request, pk: str | None = None) -> Response:
         """Upload one or more JPEG/PNG files (`images`) to this house."""
         house = self.get_object()
@@ -205,7 +205,9 @@ class HouseForRentViewSet(HouseViewSet):
 
 
 EXPIRATION_PARAMETER = OpenApiParameter(
-    "expiration", int, description="Seconds the URL stays valid (1 to 604800, default 3600)."
+    "expiration",
+    {"type": "integer", "minimum": 1, "maximum": settings.PRESIGNED_URL_MAX_EXPIRATION},
+    description="Seconds the URL stays valid (1 to 604800, default 3600).",
 )
 VARIANT_PARAMETER = OpenApiParameter(
     "variant",

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from backend.settings import s3_budget_timeouts
+from backend.storage_backends import S3ImageService, S3StorageError
 from bench.latency_proxy import LatencyProxy
 from conftest import (
     image_bytes,
@@ -105,6 +106,21 @@ def assert_bucket_and_rows_agree(server: LocalS3Server) -> None:
     out = io.StringIO()
     call_command("sweep_orphans", "--min-age", "0", stdout=out, stderr=io.StringIO())
     assert "Found 0 orphan objects and 0 orphan rows" in out.getvalue()
+
+
+@pytest.mark.parametrize(("client", "tries"), [("storage", 2), ("health", 1)])
+def test_a_call_to_a_hung_s3_is_tried_as_often_as_configured_then_given_up(s3, client, tries):
+    service = S3ImageService()
+    botocore_client = service.client if client == "storage" else service.storage.quick_client
+    sent = []
+    botocore_client.meta.events.register("before-send.s3", lambda request, **kwargs: sent.append(request.method))
+    with s3_fault(s3, "hung"):
+        if client == "storage":
+            with pytest.raises(S3StorageError):
+                service.delete_many(["properties/any.jpg"])
+        else:
+            assert service.bucket_is_reachable() is False
+    assert len(sent) == tries
 
 
 @pytest.mark.parametrize(("fault", "count"), [("hung", 1), ("hung", 10), ("refused", 1)])

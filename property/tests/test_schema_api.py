@@ -37,3 +37,17 @@ def test_swagger_ui_is_served_without_a_cdn():
     assert response.status_code == 200
     assert b"swagger-ui-bundle.js" in response.content
     assert b"cdn.jsdelivr.net" not in response.content
+
+
+def test_operations_that_create_link_to_the_operations_that_take_the_new_id():
+    paths = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    house_links = paths["/api/houses-for-sale/"]["post"]["responses"]["201"]["links"]
+    assert house_links["houses_for_sale_retrieve"] == {
+        "operationId": "houses_for_sale_retrieve",
+        "parameters": {"path.id": "$response.body#/id"},
+    }
+    assert {"houses_for_sale_destroy", "houses_for_sale_upload_images_create"} <= set(house_links)
+    uploaded = paths["/api/houses-for-sale/{id}/upload_images/"]["post"]["responses"]["201"]["links"]
+    assert uploaded["property_images_set_as_main_partial_update"]["parameters"] == {"path.id": "$response.body#/0/id"}
+    completed = paths["/api/property-images/complete_upload/"]["post"]["responses"]["201"]["links"]
+    assert completed["property_images_secure_url_retrieve"]["parameters"] == {"path.id": "$response.body#/id"}

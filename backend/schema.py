@@ -1,6 +1,8 @@
 """OpenAPI generation: every error an operation can answer is documented, with its JSON body."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 
 ERROR_BODY = {
@@ -26,11 +28,20 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# Whitespace to Python's str.strip() (which DRF's CharField applies first), which besides JSON Schema's (ECMA 262)
+# \s also takes \x1c-\x1f and \x85.
+STRIPPED = r"\s\x1c-\x1f\x85"
+
+
 class ApiAutoSchema(AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             schema["pattern"] = decimal_pattern(field)
+        elif isinstance(field, serializers.CharField) and not any(
+            isinstance(validator, RegexValidator) for validator in field.validators
+        ):
+            schema["pattern"] = char_pattern(field)
         return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -47,6 +58,8 @@ class ApiAutoSchema(AutoSchema):
             codes.update({"413", "503"})
         if "{" in path or any(parameter["name"] == "page" for parameter in operation.get("parameters", [])):
             codes.add("404")  # an unknown id, or a page past the last one
+        if "object_id" in request_fields(self.get_request_serializer()):
+            codes.add("404")  # a body naming a house that does not exist
         if path.startswith("/api/token/"):
             codes.update({"401", "429"})
         elif not self.view.get_permissions() or any(
@@ -70,6 +83,7 @@ def link_created_resources(result: dict, generator, request, public) -> dict:
     path whose `GET {collection}{id}/` answers the same component.
     """
     paths = result["paths"]
+    declare_image_encodings(result)
     collections = {}
     for path, operations in paths.items():
         if path.endswith("/{id}/") and "get" in operations:
@@ -107,3 +121,41 @@ def decimal_pattern(field: serializers.DecimalField) -> str:
     sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
     whole, places = field.max_whole_digits, field.decimal_places
     return rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+
+
+def char_pattern(field: serializers.CharField) -> str:
+    """The strings `field` takes: never a NUL character (DRF refuses them), and where it refuses blank values,
+    at least one character its stripping leaves. drf-spectacular offers the blank string of a field that takes it
+    as an alternative of its own (`oneOf`), so the pattern itself must not match it."""
+    if field.allow_blank or not field.trim_whitespace:
+        return r"^[^\x00]+$"
+    return rf"^[^\x00]*[^\x00{STRIPPED}][^\x00]*$"
+
+
+def request_fields(request) -> set[str]:
+    """The field names of a request body given as a serializer, or by media type as serializers or raw schemas."""
+    if isinstance(request, dict):
+        if "type" in request or "properties" in request:  # a raw schema
+            return set(request.get("properties", {}))
+        return {name for body in request.values() for name in request_fields(body)}
+    return set(getattr(force_instance(request), "fields", {}))
+
+
+# What the upload endpoints take as files: the schema's binary says nothing of it; an encoding does.
+IMAGE_ENCODING = {"contentType": "image/jpeg, image/png"}
+
+
+def declare_image_encodings(result: dict) -> None:
+    """Give every multipart request's file fields (`image`, `images`) the content types they take."""
+    components = result.get("components", {}).get("schemas", {})
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            media = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+            if media is None:
+                continue
+            schema = media["schema"]
+            if "$ref" in schema:
+                schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+            files = [name for name in ("image", "images") if name in schema.get("properties", {})]
+            if files:
+                media["encoding"] = {name: IMAGE_ENCODING for name in files}

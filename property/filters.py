@@ -9,6 +9,8 @@ from .models import HOUSE_MODELS, HouseForRent, HouseForSale, PropertyImage
 
 # The largest id or count a filter takes: PostgreSQL's bigint (a larger one would overflow the database's integer).
 MAX_BIGINT = 2**63 - 1
+# The largest number django-filter's NumberFilter takes.
+MAX_AMOUNT = 1e50
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -19,6 +21,14 @@ class IntegerFilter(django_filters.NumberFilter):
     def __init__(self, *, min_value: int, max_value: int = MAX_BIGINT, **kwargs) -> None:
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
         extend_schema_field({"type": "integer", "minimum": min_value, "maximum": max_value})(self)
+
+
+class AmountFilter(django_filters.NumberFilter):
+    """An amount from 0 up to django-filter's own limit (1e50), stated in the schema."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_value=0, max_value=MAX_AMOUNT, **kwargs)
+        extend_schema_field({"type": "number", "minimum": 0, "maximum": MAX_AMOUNT})(self)
 
 
 def string_choices(*values: str) -> dict:
@@ -51,14 +61,16 @@ class HouseFilter(django_filters.FilterSet):
     """`?city=`, `?owner=` (a user id: one without houses gives an empty list), `?bedrooms=` and, through
     subclasses, a price range."""
 
-    city = django_filters.CharFilter(lookup_expr="iexact")
+    city = extend_schema_field({"type": "string", "pattern": "^[^\\x00]*$"})(
+        django_filters.CharFilter(lookup_expr="iexact")
+    )
     owner = IntegerFilter(field_name="owner_id", min_value=1)
     bedrooms = IntegerFilter(min_value=0, max_value=32767)
 
 
 class HouseForSaleFilter(HouseFilter):
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    min_price = AmountFilter(field_name="price", lookup_expr="gte")
+    max_price = AmountFilter(field_name="price", lookup_expr="lte")
 
     class Meta:
         model = HouseForSale
@@ -66,8 +78,8 @@ class HouseForSaleFilter(HouseFilter):
 
 
 class HouseForRentFilter(HouseFilter):
-    min_rent = django_filters.NumberFilter(field_name="monthly_rent", lookup_expr="gte")
-    max_rent = django_filters.NumberFilter(field_name="monthly_rent", lookup_expr="lte")
+    min_rent = AmountFilter(field_name="monthly_rent", lookup_expr="gte")
+    max_rent = AmountFilter(field_name="monthly_rent", lookup_expr="lte")
 
     class Meta:
         model = HouseForRent

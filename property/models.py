@@ -23,6 +23,10 @@ def property_image_key(*, model_name: str, property_id: int, extension: str) -> 
     return f"{IMAGES_PREFIX}{model_name}/{property_id}/{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
 
 
+# The largest order PositiveIntegerField holds on every database (PostgreSQL's integer).
+MAX_ORDER = 2_147_483_647
+
+
 class VariantsStatus(models.TextChoices):
     PENDING = "pending", "pending: being made, the original stands in for them"
     READY = "ready", "ready"

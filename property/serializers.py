@@ -2,22 +2,94 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 from django.conf import settings
+from django.db import models
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.fields import empty
 
-from .models import HOUSE_MODELS, HouseForRent, HouseForSale, PropertyImage
+from .models import HOUSE_MODELS, MAX_ORDER, HouseForRent, HouseForSale, PropertyImage
 
 PROPERTY_KIND_CHOICES = list(HOUSE_MODELS)
-# The largest order PositiveIntegerField holds on every database (PostgreSQL's integer).
-MAX_ORDER = 2_147_483_647
 
 
-class PropertyImageSerializer(serializers.ModelSerializer):
+def sent_as_form(field: serializers.Field) -> bool:
+    """Whether the request body was a form (where every value is a string), not JSON."""
+    return isinstance(getattr(field.root, "initial_data", None), QueryDict)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON's true or false, or `true` / `false` in a form: DRF's own BooleanField also takes 1, 0, "yes", "on"
+    and more, which the schema's boolean does not allow."""
+
+    def to_internal_value(self, data) -> bool:
+        if isinstance(data, bool):  # JSON's, or DRF's own False for a checkbox a form left out
+            return data
+        if isinstance(data, str) and sent_as_form(self) and data.lower() in ("true", "false"):
+            return data.lower() == "true"
+        self.fail("invalid", input=data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, or digits in a form: DRF's own IntegerField also takes "5" and 5.0 in JSON."""
+
+    def to_internal_value(self, data) -> int:
+        if sent_as_form(self) or (isinstance(data, int) and not isinstance(data, bool)):
+            return super().to_internal_value(data)
+        self.fail("invalid")
+
+
+class StrictCharField(serializers.CharField):
+    """A string: DRF's own CharField turns a number into one, which the schema's string does not allow."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+DECIMAL_STRING = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """An amount as a string, as the API answers it (`"450000.00"`): not a JSON number, whose binary fraction
+    would not be the amount meant."""
+
+    default_error_messages = {"not_a_string": 'Send the amount as a string, e.g. "450000.00".'}
+
+    def run_validation(self, data=empty):
+        # DRF would also take "" (as null), surrounding spaces and exponents ("1e3"), none of which the schema's
+        # pattern allows.
+        if data is not empty and data is not None:
+            if not isinstance(data, str):
+                self.fail("not_a_string")
+            if not DECIMAL_STRING.fullmatch(data):
+                self.fail("invalid")
+        return super().run_validation(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose fields take exactly the JSON types the schema states."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.DecimalField: StrictDecimalField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.BooleanField: StrictBooleanField,
+    }
+
+
+class PropertyImageSerializer(StrictModelSerializer):
     """An image with presigned URLs; `image_url` is the deprecated name of `secure_url`."""
 
     content_type = serializers.CharField(source="property_kind", read_only=True)
@@ -27,7 +99,7 @@ class PropertyImageSerializer(serializers.ModelSerializer):
         help_text="Smaller copies for srcset: name -> url, width, height. While `variants_status` is `pending` (or "
         "`failed`), each is the original (`is_original`: true), so every URL loads."
     )
-    order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False)
+    order = StrictIntegerField(min_value=0, max_value=MAX_ORDER, required=False)
 
     class Meta:
         model = PropertyImage
@@ -142,27 +214,30 @@ def iso_datetime(value, current_timezone) -> str | None:
     return rendered[:-6] + "Z" if rendered.endswith("+00:00") else rendered
 
 
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
+class PhotoField(serializers.FileField):
+    """A photo: an empty file is refused by the upload's own checks, with the file's name."""
+
+
 class ImageUploadOptionsSerializer(serializers.Serializer):
     """The form fields that come with uploaded files (`images` are read from request.FILES)."""
 
-    caption = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    is_main = serializers.BooleanField(required=False, default=False)
-    order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False)
+    caption = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    is_main = StrictBooleanField(required=False, default=False)
+    order = StrictIntegerField(min_value=0, max_value=MAX_ORDER, required=False)
 
 
 class PropertyTargetSerializer(serializers.Serializer):
     """`content_type` + `object_id` naming an existing house."""
 
     content_type = serializers.ChoiceField(choices=PROPERTY_KIND_CHOICES)
-    object_id = serializers.IntegerField(min_value=1)
+    object_id = StrictIntegerField(min_value=1)
 
     def validate(self, attrs: dict) -> dict:
         model = HOUSE_MODELS[attrs["content_type"]]
         house = model.objects.filter(pk=attrs["object_id"]).first()
         if house is None:
-            raise serializers.ValidationError(
-                {"object_id": f"There is no {attrs['content_type']} with id {attrs['object_id']}."}
-            )
+            raise NotFound  # like any id in a path that names no house
         attrs["house"] = house
         return attrs
 
@@ -174,7 +249,7 @@ class BulkUploadSerializer(PropertyTargetSerializer, ImageUploadOptionsSerialize
 class PropertyImageCreateSerializer(BulkUploadSerializer):
     """`POST /api/property-images/`: one file in `image`, for the house named by content_type + object_id."""
 
-    image = serializers.FileField(allow_empty_file=True)
+    image = PhotoField(allow_empty_file=True)
 
 
 EXPIRATION_ERROR = "expiration must be a whole number of seconds between 1 and 604800."
@@ -183,8 +258,8 @@ EXPIRATION_ERROR = "expiration must be a whole number of seconds between 1 and 6
 class StagedFileSerializer(serializers.Serializer):
     """A photo posted straight to S3: the staging key from upload_url and the file's own name."""
 
-    key = serializers.CharField(max_length=200)
-    filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    key = serializers.RegexField(r"^uploads/[0-9]+/[0-9a-f]{32}$", help_text="The `key` upload_url answered.")
+    filename = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class CompleteUploadSerializer(BulkUploadSerializer, StagedFileSerializer):
@@ -211,7 +286,7 @@ class ExpirationSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class HouseSerializer(serializers.ModelSerializer):
+class HouseSerializer(StrictModelSerializer):
     """Fields every house has; the owner is the user who created it."""
 
     owner = serializers.PrimaryKeyRelatedField(read_only=True)

@@ -27,7 +27,7 @@ from backend.exceptions import DeletedMeanwhile
 from backend.storage_backends import S3ImageService, S3StorageError
 
 from .images import ImageRejected, SanitizedImage, configured_variant_keys, sanitize_image
-from .models import House, PropertyImage, StagedUploadClaim, VariantsStatus, property_image_key
+from .models import MAX_ORDER, House, PropertyImage, StagedUploadClaim, VariantsStatus, property_image_key
 from .tasks import image_variants_enqueue_on_commit, objects_delete_later
 
 logger = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def _create_image_rows(
             object_id=house.pk,
             caption=caption,
             is_main=is_main and position == 0,
-            order=order + position,
+            order=min(order + position, MAX_ORDER),  # the last places share the largest order the database holds
             original_filename=image.original_filename,
             width=image.width,
             height=image.height,

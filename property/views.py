@@ -7,7 +7,13 @@ from typing import IO
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -21,7 +27,7 @@ from backend.storage_backends import S3StorageError
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
 from .images import ImageRejected
-from .models import House, HouseForRent, HouseForSale, PropertyImage
+from .models import MAX_ORDER, House, HouseForRent, HouseForSale, PropertyImage
 from .permissions import IsOwnerOrStaffOrReadOnly, can_change_house
 from .serializers import (
     BulkUploadSerializer,
@@ -64,10 +70,10 @@ MULTIPART_UPLOAD_REQUEST = {
     "multipart/form-data": {
         "type": "object",
         "properties": {
-            "images": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "images": {"type": "array", "items": {"type": "string", "format": "binary", "minLength": 1}, "minItems": 1},
             "caption": {"type": "string", "maxLength": 255},
             "is_main": {"type": "boolean"},
-            "order": {"type": "integer", "minimum": 0},
+            "order": {"type": "integer", "minimum": 0, "maximum": MAX_ORDER},
         },
         "required": ["images"],
     }
@@ -100,13 +106,13 @@ def upload_failure(error: Exception) -> tuple[int, dict]:
     if isinstance(error, ImageRejected | TooManyImages):
         return status.HTTP_400_BAD_REQUEST, {"error": str(error)}
     if isinstance(error, UploadKeyRejected):
-        return status.HTTP_400_BAD_REQUEST, {"error": "This upload key was not issued to you"}
+        return status.HTTP_403_FORBIDDEN, {"error": "This upload key was not issued to you"}
     if isinstance(error, UploadNotFound):
-        return status.HTTP_400_BAD_REQUEST, {
+        return status.HTTP_404_NOT_FOUND, {
             "error": "Nothing was uploaded under this key: post the file to the upload URL first"
         }
     if isinstance(error, UploadUsedElsewhere):
-        return status.HTTP_400_BAD_REQUEST, {"error": "This upload was already completed for another property"}
+        return status.HTTP_409_CONFLICT, {"error": "This upload was already completed for another property"}
     if isinstance(error, UploadInProgress):
         return status.HTTP_409_CONFLICT, {
             "error": "Another request is completing this upload right now: send this one again in a moment"
@@ -181,7 +187,13 @@ class HouseViewSet(ListFilteredViewSet):
         request=MULTIPART_UPLOAD_REQUEST,
         responses={201: PropertyImageSerializer(many=True), 400: OpenApiResponse(description='{"error": "..."}')},
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def upload_images(self, request: Request, pk: str | None = None) -> Response:
         """Upload one or more JPEG/PNG files (`images`) to this house."""
         house = self.get_object()
@@ -192,12 +204,22 @@ class HouseViewSet(ListFilteredViewSet):
         return store_images_response(request=request, house=house, files=files, options=options)
 
 
+def documented_as_json(serializer_class: type[serializers.Serializer], actions=("create", "update", "partial_update")):
+    """Document these actions' request body as JSON only: DRF also parses forms, which can say neither null nor
+    a typed number or boolean, so a schema of their fields would promise what a form cannot send."""
+    return extend_schema_view(
+        **{action: extend_schema(request={"application/json": serializer_class}) for action in actions}
+    )
+
+
+@documented_as_json(HouseForSaleSerializer)
 class HouseForSaleViewSet(HouseViewSet):
     model = HouseForSale
     serializer_class = HouseForSaleSerializer
     filterset_class = HouseForSaleFilter
 
 
+@documented_as_json(HouseForRentSerializer)
 class HouseForRentViewSet(HouseViewSet):
     model = HouseForRent
     serializer_class = HouseForRentSerializer
@@ -217,6 +239,8 @@ VARIANT_PARAMETER = OpenApiParameter(
 )
 
 
+@documented_as_json(PropertyImageSerializer, actions=("update", "partial_update"))
+@extend_schema_view(create=extend_schema(request={"multipart/form-data": PropertyImageCreateSerializer}))
 class PropertyImageViewSet(ListFilteredViewSet):
     """Private property images: CRUD, presigned URLs, bulk upload and choosing the main image."""
 
@@ -310,7 +334,13 @@ class PropertyImageViewSet(ListFilteredViewSet):
         },
         responses={201: PropertyImageSerializer(many=True)},
     )
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def bulk_upload(self, request: Request) -> Response:
         """Upload several files (`images`) for the house named by `content_type` and `object_id`."""
         files = request.FILES.getlist("images")

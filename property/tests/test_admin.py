@@ -127,7 +127,7 @@ def test_admin_direct_upload_of_something_never_posted_is_a_json_error_and_store
     completed = admin_client.post(
         direct_upload_url(house, "complete"), {"key": upload["key"]}, content_type="application/json"
     )
-    assert completed.status_code == 400
+    assert completed.status_code == 404
     assert completed.json() == {"error": "Nothing was uploaded under this key: post the file to the upload URL first"}
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
 

@@ -83,7 +83,7 @@ def test_completing_a_key_issued_to_someone_else_is_refused(owner_client, other_
     forged = owner_client.post(
         "/api/property-images/complete_upload/", {"key": "uploads/999999/" + "a" * 32, **target(house)}, format="json"
     )
-    assert forged.status_code == 400 and forged.json() == {"error": "This upload key was not issued to you"}
+    assert forged.status_code == 403 and forged.json() == {"error": "This upload key was not issued to you"}
     traversal = owner_client.post(
         "/api/property-images/complete_upload/",
         {"key": "properties/houseforsale/1/x.jpg", **target(house)},
@@ -93,12 +93,12 @@ def test_completing_a_key_issued_to_someone_else_is_refused(owner_client, other_
     assert PropertyImage.objects.count() == 0
 
 
-def test_completing_before_posting_is_a_400(owner_client, house, bucket_keys):
+def test_completing_before_posting_is_a_404(owner_client, house, bucket_keys):
     upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
     response = owner_client.post(
         "/api/property-images/complete_upload/", {"key": upload["key"], **target(house)}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "Nothing was uploaded under this key" in response.json()["error"]
 
 
@@ -145,11 +145,11 @@ def test_completing_again_after_a_lost_answer_gives_the_same_image(owner_client,
     assert again.json()["id"] == first.json()["id"] and PropertyImage.objects.count() == 1
     other_house = HouseForSaleFactory(owner=owner)  # the key cannot become an image of another house too
     elsewhere = complete(owner_client, upload, other_house)
-    assert elsewhere.status_code == 400
+    assert elsewhere.status_code == 409
     assert elsewhere.json() == {"error": "This upload was already completed for another property"}
     PropertyImage.objects.get().delete()  # once the image is deleted, the key is used up
     gone = complete(owner_client, upload, house)
-    assert gone.status_code == 400 and PropertyImage.objects.count() == 0
+    assert gone.status_code == 404 and PropertyImage.objects.count() == 0
 
 
 def test_completed_uploads_are_remembered_for_a_day(owner_client, house, bucket_keys):
@@ -159,7 +159,7 @@ def test_completed_uploads_are_remembered_for_a_day(owner_client, house, bucket_
     run_queued_tasks()
     StagedUploadClaim.objects.update(claimed_at=timezone.now() - COMPLETED_UPLOAD_MEMORY - timedelta(seconds=1))
     later = complete(owner_client, upload, house)
-    assert later.status_code == 400 and not StagedUploadClaim.objects.exists()
+    assert later.status_code == 404 and not StagedUploadClaim.objects.exists()
 
 
 def test_a_claim_left_by_a_request_that_died_is_taken_over(owner_client, house, bucket_keys):
@@ -174,6 +174,6 @@ def test_a_claim_left_by_a_request_that_died_is_taken_over(owner_client, house, 
 
 def test_a_failed_completion_releases_its_claim(owner_client, house, bucket_keys):
     upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
-    assert complete(owner_client, upload, house).status_code == 400  # nothing posted yet
+    assert complete(owner_client, upload, house).status_code == 404  # nothing posted yet
     post_to_s3(upload, image_bytes())
     assert complete(owner_client, upload, house).status_code == 201

@@ -33,7 +33,10 @@ def test_list_filters_by_property(owner_client, images, house, bucket_keys):
     assert owner_client.get("/api/property-images/").json()["count"] == 3
 
 
-@pytest.mark.parametrize("query", ["content_type=castle", "object_id=abc", "is_main=perhaps"])
+@pytest.mark.parametrize(
+    "query",
+    ["content_type=castle", "object_id=abc", "object_id=1.5", "object_id=0", "is_main=perhaps", "page_size=0"],
+)
 def test_list_with_a_bad_filter_is_400(owner_client, query):
     response = owner_client.get(f"/api/property-images/?{query}")
     assert response.status_code == 400

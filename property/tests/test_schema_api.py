@@ -51,3 +51,25 @@ def test_operations_that_create_link_to_the_operations_that_take_the_new_id():
     assert uploaded["property_images_set_as_main_partial_update"]["parameters"] == {"path.id": "$response.body#/0/id"}
     completed = paths["/api/property-images/complete_upload/"]["post"]["responses"]["201"]["links"]
     assert completed["property_images_secure_url_retrieve"]["parameters"] == {"path.id": "$response.body#/id"}
+
+
+def test_the_schema_states_the_limits_the_server_enforces():
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    parameters = {
+        (path, parameter["name"]): parameter["schema"]
+        for path in ("/api/property-images/", "/api/property-images/{id}/secure_url/", "/api/houses-for-sale/")
+        for parameter in schema["paths"][path]["get"]["parameters"]
+    }
+    assert parameters[("/api/property-images/{id}/secure_url/", "expiration")] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 604800,
+    }
+    assert parameters[("/api/property-images/", "object_id")]["minimum"] == 1
+    content_type = parameters[("/api/property-images/", "content_type")]
+    assert content_type["type"] == "string" and sorted(content_type["enum"]) == ["house_for_rent", "house_for_sale"]
+    assert parameters[("/api/houses-for-sale/", "page_size")] == {"type": "integer", "minimum": 1, "maximum": 100}
+    house = schema["components"]["schemas"]["HouseForSaleRequest"]["properties"]
+    assert house["price"]["pattern"] == r"^(?:\d{1,12}(?:\.\d{0,2})?|\.\d{1,2})$"  # no sign: never negative
+    assert house["bedrooms"]["maximum"] == 32767
+    assert schema["paths"]["/api/houses-for-sale/"]["post"]["requestBody"]["content"].keys() == {"application/json"}

@@ -119,7 +119,13 @@ def test_request_body_over_the_total_limit_is_refused_before_it_is_read(owner_cl
 
 @pytest.mark.parametrize(
     ("fields", "bad_field"),
-    [({"order": "-1"}, "order"), ({"is_main": "maybe"}, "is_main"), ({"caption": "c" * 256}, "caption")],
+    [
+        ({"order": "-1"}, "order"),
+        ({"order": "2147483648"}, "order"),
+        ({"is_main": "maybe"}, "is_main"),
+        ({"is_main": "1"}, "is_main"),  # the schema's boolean: true or false
+        ({"caption": "c" * 256}, "caption"),
+    ],
 )
 def test_invalid_upload_options_are_400_and_store_nothing(owner_client, house, bucket_keys, fields, bad_field):
     response = upload_images(owner_client, house, images=[jpeg_upload()], **fields)
@@ -164,7 +170,6 @@ def test_bulk_upload_stores_every_file(owner_client, house, bucket_keys):
     [
         ({"content_type": "castle", "object_id": "1"}, "content_type"),
         ({"content_type": "house_for_sale", "object_id": "abc"}, "object_id"),
-        ({"content_type": "house_for_sale", "object_id": "999999"}, "object_id"),
         ({"object_id": "1"}, "content_type"),
     ],
 )
@@ -174,6 +179,16 @@ def test_bulk_upload_with_a_bad_target_is_400(owner_client, house, bucket_keys, 
     )
     assert response.status_code == 400
     assert bad_field in response.json()
+    assert bucket_keys() == []
+
+
+def test_bulk_upload_to_a_house_that_does_not_exist_is_404(owner_client, bucket_keys):
+    response = owner_client.post(
+        "/api/property-images/bulk_upload/",
+        {"images": [jpeg_upload()], "content_type": "house_for_sale", "object_id": "999999"},
+        format="multipart",
+    )
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
     assert bucket_keys() == []
 
 

@@ -325,3 +325,35 @@ def puts_denied(client, *, key_suffix: str):
 
     with s3_event_handler(client, "before-send.s3.PutObject", answer):
         yield
+
+
+# A real headless Chromium for the browser tests (the admin's, CORS): Debian's, which .ci/run installs.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_MISSING = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver (.ci/run does)",
+)
+ARTIFACTS = BASE_DIR / "test-artifacts"  # screenshots the browser tests save
+# Without the background-networking flags Chromium keeps trying to reach the internet here.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium_page():
+    """A page in headless Chromium. Open it after the test's database work: Playwright runs an event
+    loop in this thread, and Django refuses ORM calls while one is running."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()

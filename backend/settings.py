@@ -7,6 +7,7 @@ from pathlib import Path
 import environ
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from corsheaders.defaults import default_headers as corsheaders_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -53,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "backend.request_id.RequestIdMiddleware",
+    # Before anything that can answer: a CORS preflight is answered here, without a token.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The admin's and Swagger UI's files, served by the app itself (gunicorn under `make run`).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -260,6 +264,15 @@ else:
 RQ_QUEUES = {"default": {"URL": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")}}
 # The admin's RQ dashboard only where there is an RQ queue to show (it would fail without Redis).
 RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
+
+# CORS: front ends on other origins (`http://localhost:5173`, `https://www.example.com`) may call the API from a
+# browser. None by default: an operator lists them. Tokens travel in the Authorization header, never in cookies,
+# so no credentials mode (and never a wildcard with one).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api|health)/"
+CORS_ALLOW_HEADERS = [*corsheaders_default_headers, "x-request-id"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # Cache: throttling counters. Per process by default; in production share them (CACHE_URL=redis://127.0.0.1:6379/0).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

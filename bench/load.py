@@ -232,7 +232,7 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
                 try:
                     requests.get(f"{base_url}/health/", timeout=1)
                     break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):
                     time.sleep(0.2)
             deadline = time.monotonic() + seconds
             threads = [

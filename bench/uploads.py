@@ -51,7 +51,7 @@ class GunicornWorker:
             try:
                 requests.get(f"http://127.0.0.1:{self.port}/api/", timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 

@@ -1,36 +1,22 @@
 """The admin in a real headless Chromium: thumbnails render from the private bucket, bare object URLs do not,
 and direct uploads go from the browser to the bucket."""
 
-import os
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
-from conftest import image_bytes, jpeg_upload, object_keys
+from conftest import (
+    ARTIFACTS,
+    CHROMIUM_MISSING,
+    chromium_page,
+    image_bytes,
+    jpeg_upload,
+    object_keys,
+    run_queued_tasks,
+)
 from property.services import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# Without the background-networking flags Chromium keeps trying to reach the internet here.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-sync_playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").sync_playwright
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver (.ci/run does)",
-    ),
-]
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]
 
 ALL_THUMBNAILS_LOADED = """() => {
     const thumbnails = [...document.querySelectorAll("img.property-thumbnail")];
@@ -44,18 +30,6 @@ BARE_URL_WIDTH = """async (bareUrl) => {
     await settled;
     return probe.naturalWidth;
 }"""
-
-
-@contextmanager
-def chromium_page():
-    """A page in headless Chromium. Open it after the test's database work: Playwright runs an event
-    loop in this thread, and Django refuses ORM calls while one is running."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        finally:
-            browser.close()
 
 
 def log_in(page, live_server, next_path: str) -> None:
@@ -131,6 +105,8 @@ def test_admin_direct_upload_sends_photos_from_the_browser_to_the_bucket(live_se
     (image,) = house.images.all()
     assert image.original_filename == "jardin.jpg" and image.width == 800
     # The fake left nothing behind, and neither staging object survived completion.
+    run_queued_tasks()  # the deletion of the staging objects, and the variants
+    image.refresh_from_db()
     assert bucket_keys() == object_keys(image)
 
 

@@ -53,6 +53,7 @@ class GunicornWorker:
                 return
             except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting
                 time.sleep(0.2)
+        self.stop()  # a bench that gives up must not leave it running
         raise RuntimeError("gunicorn did not start")
 
     @property

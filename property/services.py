@@ -223,9 +223,10 @@ def property_image_update(
             _unset_main_images(content_type_id=image.content_type_id, object_id=image.object_id, keep_pk=image.pk)
         for field, value in changes.items():
             setattr(image, field, value)
-        # Only these fields: the rest of the row (its variants, which a rebuild may have replaced since this
-        # request read it) is not this request's to write back.
-        image.save(update_fields=list(changes))
+        # Only these fields (and the time of the change): the rest of the row (its variants, which a rebuild may
+        # have replaced since this request read it) is not this request's to write back.
+        if changes:
+            image.save(update_fields=[*changes, "updated_at"])
     return image
 
 

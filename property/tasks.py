@@ -78,8 +78,9 @@ def delete_objects(keys: list[str], attempt: int = 1) -> str:
             for key in keys:
                 logger.error("Orphaned S3 object left behind key=%s", key)
         else:
-            run_after = timezone.now() + timedelta(seconds=delays[attempt - 1])
-            delete_objects.using(run_after=run_after).enqueue(keys, attempt + 1)
+            delay = timedelta(seconds=delays[attempt - 1])
+            retry = delete_objects.using(run_after=timezone.now() + delay) if delay else delete_objects
+            retry.enqueue(keys, attempt + 1)
         raise
     return "deleted"
 

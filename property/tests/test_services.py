@@ -235,6 +235,8 @@ def test_updating_an_image_keeps_variants_a_rebuild_stored_meanwhile(bucket_keys
     rebuilt = {"thumbnail": {"key": "properties/rebuilt_320w.webp", "width": 320, "height": 240}}
     # rebuild_variants replaces the row's variants (and deletes the replaced objects) after this request read it.
     PropertyImage.objects.filter(pk=image.pk).update(variants=rebuilt)
+    updated_before = image.updated_at
     property_image_update(image=image, caption="Terrace", order=3, is_main=True)
     image.refresh_from_db()
     assert (image.caption, image.order, image.is_main, image.variants) == ("Terrace", 3, True, rebuilt)
+    assert image.updated_at > updated_before

@@ -22,7 +22,7 @@ from conftest import TEST_BUCKET, jpeg_upload, object_keys, object_writer, s3_ev
 from localdev.s3server import LocalS3Server
 from property.models import PropertyImage, VariantsStatus
 from property.services import property_images_store
-from property.tasks import waiting_task_count
+from property.tasks import objects_delete_later, waiting_task_count
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # a worker sees only committed rows
@@ -270,3 +270,30 @@ def test_rebuild_variants_enqueues_one_task_per_image_for_the_workers_to_share(q
     queue.run_worker()
     assert bucket_keys() == object_keys(*PropertyImage.objects.all()) and len(bucket_keys()) == 3 * 4
     assert [image.pk for image in PropertyImage.objects.order_by("pk")] == [image.pk for image in images]
+
+
+def test_a_deletion_s3_does_not_answer_is_tried_again_and_done_once_it_is_back(queue, owner, settings, tmp_path):
+    settings.S3_TASK_RETRY_DELAYS = [0]
+    with own_s3_server(tmp_path) as server:
+        (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+        queue.run_worker()  # its variants
+        image.refresh_from_db()
+        keys = list(image.object_keys)
+        server.stop()
+        objects_delete_later(keys)
+        queue.run_worker(max_tasks=1)  # refused: enqueued again
+        assert waiting_task_count() == 1
+        restarted = again(server)
+        try:
+            queue.run_worker()
+            assert restarted.client().list_objects_v2(Bucket="alca-tasks").get("Contents", []) == []
+        finally:
+            restarted.stop()
+
+
+def test_a_queue_that_cannot_be_reached_deletes_the_objects_at_once(owner, settings, bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:9/0"}}  # nothing listens there
+    objects_delete_later(list(image.object_keys))
+    assert bucket_keys() == []

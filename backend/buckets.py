@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import requests
 from botocore.exceptions import ClientError
@@ -26,9 +27,11 @@ def s3_error_code(error: Exception) -> str | None:
     return (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
 
 
-def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
+def ensure_private_bucket(client, bucket: str, timeout: float = 15.0, cors_origins: Sequence[str] = ()) -> None:
     """Create `bucket` if missing, private and with ACLs disabled, and block public access where the server
     supports it. An existing bucket keeps its Object Ownership setting (other objects may rely on ACLs).
+    With `cors_origins`, pages on those origins may post photos to it and read its answers (`cors_rules`);
+    without, the bucket's CORS rules are left as they are.
 
     SeaweedFS can answer InternalError to a CreateBucket sent right after it starts: retry.
     """
@@ -64,6 +67,29 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0) -> None:
     _unless_not_implemented(
         lambda: client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
     )
+    if cors_origins:
+        configuration = {"CORSRules": cors_rules(cors_origins)}
+        _while_new(lambda: client.put_bucket_cors(Bucket=bucket, CORSConfiguration=configuration), deadline)
+
+
+def cors_rules(origins: Sequence[str]) -> list[dict]:
+    """CORS rules for front ends on `origins`: a browser's direct upload (the presigned POST) may read S3's
+    answer, and images may be fetched by script. Objects stay private: every GET still needs its signature."""
+    return [
+        {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["POST"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag", "Location"],
+            "MaxAgeSeconds": 86400,
+        },
+        {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["GET", "HEAD"],
+            "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": 86400,
+        },
+    ]
 
 
 def _while_new(call, deadline: float) -> None:

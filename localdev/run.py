@@ -82,7 +82,11 @@ def start_local_s3() -> LocalS3Server:
     print(f"Starting the local S3 server (SeaweedFS) on {server.endpoint_url} ...", flush=True)
     server.start()
     bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "alca-inmo")
-    server.ensure_private_bucket(bucket)
+    # The front ends that may call the API (.env) may also post photos straight to the bucket.
+    cors_origins = [
+        origin.strip() for origin in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if origin.strip()
+    ]
+    server.ensure_private_bucket(bucket, cors_origins=cors_origins)
     connection = {
         "AWS_ACCESS_KEY_ID": server.access_key,
         "AWS_SECRET_ACCESS_KEY": server.secret_key,

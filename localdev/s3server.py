@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,5 +211,5 @@ class LocalS3Server:
         if self.process is not None:
             self.process.send_signal(signal.SIGCONT)
 
-    def ensure_private_bucket(self, bucket: str, timeout: float = 15.0) -> None:
-        ensure_private_bucket(self.client(), bucket, timeout=timeout)
+    def ensure_private_bucket(self, bucket: str, timeout: float = 15.0, cors_origins: Sequence[str] = ()) -> None:
+        ensure_private_bucket(self.client(), bucket, timeout=timeout, cors_origins=cors_origins)

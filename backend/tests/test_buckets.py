@@ -3,9 +3,10 @@
 import secrets
 
 import boto3
+import requests
 from botocore.config import Config
 
-from backend.buckets import anonymous_read_is_refused, ensure_private_bucket, location_constraint
+from backend.buckets import anonymous_read_is_refused, cors_rules, ensure_private_bucket, location_constraint
 from conftest import TEST_BUCKET, s3_error_answer, s3_event_handler
 from localdev.s3server import LocalS3Server
 
@@ -90,4 +91,25 @@ def test_a_new_bucket_the_server_does_not_know_yet_gets_its_settings_once_it_doe
         ensure_private_bucket(client, bucket)
     assert len(answered) == 1 and len(ownership) == 2  # refused once, then set
     assert client.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"] == ACLS_DISABLED
+    client.delete_bucket(Bucket=bucket)
+
+
+def preflight(server: LocalS3Server, bucket: str, origin: str) -> requests.Response:
+    return requests.options(
+        f"{server.endpoint_url}/{bucket}/uploads/1/{'a' * 32}",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+
+
+def test_front_ends_on_the_allowed_origins_may_post_to_the_bucket_and_others_may_not(s3_server: LocalS3Server):
+    client = s3_server.client()
+    bucket = new_bucket_name()
+    ensure_private_bucket(client, bucket, cors_origins=["http://localhost:5173"])
+    assert client.get_bucket_cors(Bucket=bucket)["CORSRules"] == cors_rules(["http://localhost:5173"])
+    allowed = preflight(s3_server, bucket, "http://localhost:5173")
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "Access-Control-Allow-Origin" not in preflight(s3_server, bucket, "https://evil.example").headers
+    ensure_private_bucket(client, bucket)  # without origins the rules an operator set are left alone
+    assert client.get_bucket_cors(Bucket=bucket)["CORSRules"] == cors_rules(["http://localhost:5173"])
     client.delete_bucket(Bucket=bucket)

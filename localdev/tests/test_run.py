@@ -116,10 +116,18 @@ def manage_beside(environment: dict[str, str], *args: str) -> subprocess.Complet
 
 def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everything(run_environment):
     api = f"http://127.0.0.1:{run_environment['PORT']}"
-    run = start_run(run_environment)
+    front_end = "http://localhost:5173"
+    run = start_run({**run_environment, "CORS_ALLOWED_ORIGINS": front_end})
     try:
         wait_until_served(run_environment, run)
         assert requests.get(f"{api}/health/", timeout=5).headers["Server"].startswith("gunicorn")
+        # The front end of .env may call the API, and post photos straight to the local bucket.
+        preflight = {"Origin": front_end, "Access-Control-Request-Method": "POST"}
+        api_preflight = requests.options(f"{api}/api/houses-for-sale/", headers=preflight, timeout=5)
+        bucket_url = f"http://127.0.0.1:{run_environment['LOCAL_S3_PORT']}/alca-inmo/uploads/1/{'a' * 32}"
+        bucket_preflight = requests.options(bucket_url, headers=preflight, timeout=5)
+        for answer in (api_preflight, bucket_preflight):
+            assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == front_end
         static = requests.get(f"{api}/static/admin/css/base.css", timeout=5)
         assert static.status_code == 200 and static.headers["Content-Type"].startswith("text/css")
         headers, house = an_owner(run_environment)

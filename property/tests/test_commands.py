@@ -146,3 +146,12 @@ def test_a_command_with_the_database_down_says_so_in_one_line_and_exits_non_zero
     assert "Traceback" not in result.stderr
     (line,) = [line for line in result.stderr.splitlines() if "CommandError" in line]
     assert line.startswith("CommandError: The database is unavailable:") and "OperationalError" in line
+
+
+def test_ensure_bucket_lets_the_allowed_front_ends_post_photos_to_the_bucket(s3_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://www.example.com"]
+    output = run("ensure_bucket")
+    assert "Pages on https://www.example.com may post photos to it" in output
+    rules = s3_client.get_bucket_cors(Bucket=TEST_BUCKET)["CORSRules"]
+    assert {origin for rule in rules for origin in rule["AllowedOrigins"]} == {"https://www.example.com"}
+    s3_client.delete_bucket_cors(Bucket=TEST_BUCKET)

@@ -83,7 +83,6 @@ def link_created_resources(result: dict, generator, request, public) -> dict:
     path whose `GET {collection}{id}/` answers the same component.
     """
     paths = result["paths"]
-    declare_image_encodings(result)
     collections = {}
     for path, operations in paths.items():
         if path.endswith("/{id}/") and "get" in operations:
@@ -145,8 +144,9 @@ def request_fields(request) -> set[str]:
 IMAGE_ENCODING = {"contentType": "image/jpeg, image/png"}
 
 
-def declare_image_encodings(result: dict) -> None:
-    """Give every multipart request's file fields (`image`, `images`) the content types they take."""
+def declare_image_encodings(result: dict, generator, request, public) -> dict:
+    """Give every multipart request's file fields (`image`, `images`) the content types they take (a
+    drf-spectacular postprocessing hook)."""
     components = result.get("components", {}).get("schemas", {})
     for operations in result["paths"].values():
         for operation in operations.values():
@@ -159,3 +159,4 @@ def declare_image_encodings(result: dict) -> None:
             files = [name for name in ("image", "images") if name in schema.get("properties", {})]
             if files:
                 media["encoding"] = {name: IMAGE_ENCODING for name in files}
+    return result

@@ -73,3 +73,11 @@ def test_the_schema_states_the_limits_the_server_enforces():
     assert house["price"]["pattern"] == r"^(?:\d{1,12}(?:\.\d{0,2})?|\.\d{1,2})$"  # no sign: never negative
     assert house["bedrooms"]["maximum"] == 32767
     assert schema["paths"]["/api/houses-for-sale/"]["post"]["requestBody"]["content"].keys() == {"application/json"}
+
+
+def test_the_upload_endpoints_say_which_files_they_take():
+    paths = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    bulk = paths["/api/property-images/bulk_upload/"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    single = paths["/api/property-images/"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert bulk["encoding"] == {"images": {"contentType": "image/jpeg, image/png"}}
+    assert single["encoding"] == {"image": {"contentType": "image/jpeg, image/png"}}

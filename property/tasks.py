@@ -48,12 +48,12 @@ def make_image_variants(image_id: int, attempt: int = 1) -> str:
     except PropertyImage.DoesNotExist:
         return "deleted"
     except S3StorageError:
-        delays = settings.S3_TASK_RETRY_DELAYS
-        if attempt > len(delays):
+        delay = next_try_delay(attempt)
+        if delay is None:
             logger.error("Variants failed image=%s attempts=%s", image_id, attempt)
             PropertyImage.objects.filter(pk=image_id).update(variants_status=VariantsStatus.FAILED)
         else:
-            image_variants_enqueue([image_id], delay=delays[attempt - 1], attempt=attempt + 1)
+            image_variants_enqueue([image_id], delay=delay, attempt=attempt + 1)
         raise
     except (FileNotFoundError, OSError, ValueError) as error:
         # The original is gone or cannot be decoded: trying again would not help.
@@ -73,16 +73,28 @@ def delete_objects(keys: list[str], attempt: int = 1) -> str:
     try:
         S3ImageService().delete_many(keys)
     except S3StorageError:
-        delays = settings.S3_TASK_RETRY_DELAYS
-        if attempt > len(delays):
+        delay = next_try_delay(attempt)
+        if delay is None:
             for key in keys:
                 logger.error("Orphaned S3 object left behind key=%s", key)
         else:
-            delay = timedelta(seconds=delays[attempt - 1])
-            retry = delete_objects.using(run_after=timezone.now() + delay) if delay else delete_objects
-            retry.enqueue(keys, attempt + 1)
+            enqueue_after(delete_objects, delay, keys, attempt + 1)
         raise
     return "deleted"
+
+
+def next_try_delay(attempt: int) -> float | None:
+    """Seconds before the next try of a task whose try `attempt` S3 failed; None once S3_TASK_RETRY_DELAYS is
+    used up."""
+    delays = settings.S3_TASK_RETRY_DELAYS
+    return delays[attempt - 1] if attempt <= len(delays) else None
+
+
+def enqueue_after(task_to_run, delay: float, *args) -> None:
+    """Enqueue `task_to_run(*args)` to run `delay` seconds from now; without a delay, at once (RQ would put any
+    task with a run time among its scheduled jobs, which only its scheduler moves to the queue)."""
+    timed = task_to_run.using(run_after=timezone.now() + timedelta(seconds=delay)) if delay else task_to_run
+    timed.enqueue(*args)
 
 
 def objects_delete_later(keys: list[str]) -> None:
@@ -100,12 +112,13 @@ def objects_delete_later(keys: list[str]) -> None:
 def image_variants_enqueue(image_ids: Iterable[int], *, delay: float = 0, attempt: int = 1) -> None:
     """Mark the images' variants pending and enqueue the task of each, to run `delay` seconds from now."""
     image_ids = list(image_ids)
-    run_after = timezone.now() + timedelta(seconds=delay)
-    # A pending image not done some time after this is taken for lost (enqueue_pending_variants).
+    # A pending image not done some time after it is due is taken for lost (enqueue_pending_variants).
+    due = timezone.now() + timedelta(seconds=delay)
     PropertyImage.objects.filter(pk__in=image_ids).update(
-        variants_status=VariantsStatus.PENDING, variants_requested_at=run_after
+        variants_status=VariantsStatus.PENDING, variants_requested_at=due
     )
-    _enqueue(image_ids, run_after=run_after if delay else None, attempt=attempt)
+    for image_id in image_ids:
+        enqueue_after(make_image_variants, delay, image_id, attempt)
 
 
 def image_variants_enqueue_on_commit(images: Iterable[PropertyImage]) -> None:
@@ -113,13 +126,12 @@ def image_variants_enqueue_on_commit(images: Iterable[PropertyImage]) -> None:
     commits, so that a worker never looks for a row that is not there yet. A queue that cannot be reached is
     logged, not raised: the images stay pending and `enqueue_pending_variants` finds them."""
     image_ids = [image.pk for image in images]
-    transaction.on_commit(partial(_enqueue, image_ids, run_after=None, attempt=1), robust=True)
+    transaction.on_commit(partial(_enqueue_now, image_ids), robust=True)
 
 
-def _enqueue(image_ids: list[int], *, run_after, attempt: int) -> None:
-    variants_task = make_image_variants if run_after is None else make_image_variants.using(run_after=run_after)
+def _enqueue_now(image_ids: list[int]) -> None:
     for image_id in image_ids:
-        variants_task.enqueue(image_id, attempt)
+        make_image_variants.enqueue(image_id, 1)
 
 
 def stale_pending_images():

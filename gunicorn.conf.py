@@ -18,4 +18,7 @@ graceful_timeout = 10
 # One line per request with its id (X-Request-ID): no query string, header or body, so never a token.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+# The longest request line gunicorn takes (its default is 4094): long filter query strings fit, as in browsers and
+# load balancers; a longer one is answered 414 (the schema says so).
+limit_request_line = 8190
 control_socket_disable = True  # unused; two servers would share its default path

@@ -28,6 +28,14 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# A query string can make the request line longer than the HTTP server takes (gunicorn's limit_request_line,
+# 8190 bytes); the server answers before the API sees the request, with its own page.
+URI_TOO_LONG = {
+    "description": "The request line (path and query string) is over 8190 bytes: the HTTP server's own answer",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+
+
 # Whitespace to Python's str.strip() (which DRF's CharField applies first), which besides JSON Schema's (ECMA 262)
 # \s also takes \x1c-\x1f and \x85.
 STRIPPED = r"\s\x1c-\x1f\x85"
@@ -72,6 +80,8 @@ class ApiAutoSchema(AutoSchema):
             codes.update({"409", "503"})  # the same key completed twice at once; S3 down while storing
         for code in sorted(codes):
             operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": ERROR_BODY})
+        if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
+            operation["responses"]["414"] = URI_TOO_LONG
         return operation
 
 

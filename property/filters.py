@@ -31,6 +31,17 @@ class AmountFilter(django_filters.NumberFilter):
         extend_schema_field({"type": "number", "minimum": 0, "maximum": MAX_AMOUNT})(self)
 
 
+class FilterForm(forms.Form):
+    """Django's forms read a parameter given empty (`?object_id=`) as one not given, so the list would quietly
+    ignore it; only a text filter may be empty: any other answers 400, as its schema says."""
+
+    def clean(self):
+        for name, field in self.fields.items():
+            if self.data.get(name) == "" and not isinstance(field, forms.CharField):
+                self.add_error(name, "A value is required when the parameter is given.")
+        return super().clean()
+
+
 def string_choices(*values: str) -> dict:
     return {"type": "string", "enum": list(values)}
 
@@ -52,6 +63,7 @@ class PropertyImageFilter(django_filters.FilterSet):
     class Meta:
         model = PropertyImage
         fields = ["content_type", "object_id", "is_main"]
+        form = FilterForm
 
     def filter_kind(self, queryset, name, value):
         return queryset.filter(content_type=ContentType.objects.get_for_model(HOUSE_MODELS[value]))
@@ -67,12 +79,15 @@ class HouseFilter(django_filters.FilterSet):
     owner = IntegerFilter(field_name="owner_id", min_value=1)
     bedrooms = IntegerFilter(min_value=0, max_value=32767)
 
+    class Meta:
+        form = FilterForm
+
 
 class HouseForSaleFilter(HouseFilter):
     min_price = AmountFilter(field_name="price", lookup_expr="gte")
     max_price = AmountFilter(field_name="price", lookup_expr="lte")
 
-    class Meta:
+    class Meta(HouseFilter.Meta):
         model = HouseForSale
         fields = ["city", "owner", "bedrooms"]
 
@@ -81,6 +96,6 @@ class HouseForRentFilter(HouseFilter):
     min_rent = AmountFilter(field_name="monthly_rent", lookup_expr="gte")
     max_rent = AmountFilter(field_name="monthly_rent", lookup_expr="lte")
 
-    class Meta:
+    class Meta(HouseFilter.Meta):
         model = HouseForRent
         fields = ["city", "owner", "bedrooms"]

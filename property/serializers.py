@@ -227,6 +227,17 @@ class ImageUploadOptionsSerializer(serializers.Serializer):
     order = StrictIntegerField(min_value=0, max_value=MAX_ORDER, required=False)
 
 
+def photos_field() -> serializers.ListField:
+    """The files of a multipart upload, as its schema states them (the views read them from request.FILES)."""
+    return serializers.ListField(child=PhotoField(), min_length=1, max_length=settings.PROPERTY_IMAGE_MAX_FILES)
+
+
+class ImageUploadSerializer(ImageUploadOptionsSerializer):
+    """`POST /api/houses-for-sale|rent/{id}/upload_images/`: `images`, and the options that come with them."""
+
+    images = photos_field()
+
+
 class PropertyTargetSerializer(serializers.Serializer):
     """`content_type` + `object_id` naming an existing house."""
 
@@ -244,6 +255,12 @@ class PropertyTargetSerializer(serializers.Serializer):
 
 class BulkUploadSerializer(PropertyTargetSerializer, ImageUploadOptionsSerializer):
     """Form fields of `POST /api/property-images/bulk_upload/`."""
+
+
+class BulkImageUploadSerializer(BulkUploadSerializer):
+    """`POST /api/property-images/bulk_upload/`: `images`, the house they are for, and the options."""
+
+    images = photos_field()
 
 
 class PropertyImageCreateSerializer(BulkUploadSerializer):
@@ -280,9 +297,15 @@ class ExpirationSerializer(serializers.Serializer):
     )
 
     def to_internal_value(self, data):
-        # DRF reads an empty optional form value as "not given"; `?expiration=` is a mistake, not the default.
-        if data.get("expiration") == "":
-            raise serializers.ValidationError({"expiration": [EXPIRATION_ERROR]})
+        # DRF reads an empty optional query value as "not given"; `?expiration=` or `?variant=` is a mistake, not
+        # the default.
+        given_empty = {
+            name: [(field.error_messages.get("invalid_choice") or field.error_messages["invalid"]).format(input="")]
+            for name, field in self.fields.items()
+            if data.get(name) == ""
+        }
+        if given_empty:
+            raise serializers.ValidationError(given_empty)
         return super().to_internal_value(data)
 
 

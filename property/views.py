@@ -27,15 +27,17 @@ from backend.storage_backends import S3StorageError
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
 from .images import ImageRejected
-from .models import MAX_ORDER, House, HouseForRent, HouseForSale, PropertyImage
+from .models import House, HouseForRent, HouseForSale, PropertyImage
 from .permissions import IsOwnerOrStaffOrReadOnly, can_change_house
 from .serializers import (
+    BulkImageUploadSerializer,
     BulkUploadSerializer,
     CompleteUploadSerializer,
     ExpirationSerializer,
     HouseForRentSerializer,
     HouseForSaleSerializer,
     ImageUploadOptionsSerializer,
+    ImageUploadSerializer,
     PropertyImageCreateSerializer,
     PropertyImageSerializer,
     PropertyTargetSerializer,
@@ -65,19 +67,6 @@ class SecureUrlUnavailable(ErrorBodyException):
 
 NO_IMAGES_ERROR = {"error": "No images provided"}
 DIRECT_UPLOAD_UNAVAILABLE = {"error": "Could not prepare the upload: the storage service is unavailable, please retry"}
-
-MULTIPART_UPLOAD_REQUEST = {
-    "multipart/form-data": {
-        "type": "object",
-        "properties": {
-            "images": {"type": "array", "items": {"type": "string", "format": "binary", "minLength": 1}, "minItems": 1},
-            "caption": {"type": "string", "maxLength": 255},
-            "is_main": {"type": "boolean"},
-            "order": {"type": "integer", "minimum": 0, "maximum": MAX_ORDER},
-        },
-        "required": ["images"],
-    }
-}
 
 
 def ensure_can_change(request: Request, house: House) -> None:
@@ -184,8 +173,7 @@ class HouseViewSet(ListFilteredViewSet):
         serializer.save(owner=self.request.user)
 
     @extend_schema(
-        request=MULTIPART_UPLOAD_REQUEST,
-        responses={201: PropertyImageSerializer(many=True), 400: OpenApiResponse(description='{"error": "..."}')},
+        request={"multipart/form-data": ImageUploadSerializer}, responses={201: PropertyImageSerializer(many=True)}
     )
     @action(
         detail=True,
@@ -321,17 +309,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
         return presigned_url, query["expiration"], variant not in image.variants
 
     @extend_schema(
-        request={
-            "multipart/form-data": {
-                **MULTIPART_UPLOAD_REQUEST["multipart/form-data"],
-                "properties": {
-                    **MULTIPART_UPLOAD_REQUEST["multipart/form-data"]["properties"],
-                    "content_type": {"type": "string", "enum": ["house_for_sale", "house_for_rent"]},
-                    "object_id": {"type": "integer", "minimum": 1},
-                },
-                "required": ["images", "content_type", "object_id"],
-            }
-        },
+        request={"multipart/form-data": BulkImageUploadSerializer},
         responses={201: PropertyImageSerializer(many=True)},
     )
     @action(

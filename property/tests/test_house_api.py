@@ -145,6 +145,23 @@ def test_list_filters_by_city_owner_and_price(owner_client, owner):
     assert titles("min_price=150000&max_price=250000") == 1
     response = owner_client.get("/api/houses-for-sale/?min_price=cheap")
     assert response.status_code == 400 and "min_price" in response.json()
+    assert titles("city=") == 3  # a text filter may be empty
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/houses-for-sale/", "owner"),
+        ("/api/houses-for-sale/", "bedrooms"),
+        ("/api/houses-for-sale/", "min_price"),
+        ("/api/houses-for-rent/", "max_rent"),
+    ],
+)
+def test_a_number_filter_given_empty_is_400_not_ignored(owner_client, path, parameter):
+    HouseForSaleFactory()
+    response = owner_client.get(f"{path}?{parameter}=")
+    assert response.status_code == 400
+    assert response.json() == {parameter: ["A value is required when the parameter is given."]}
 
 
 def test_house_list_queries_do_not_grow_with_the_page(owner_client, django_assert_max_num_queries, bucket_keys):

@@ -10,6 +10,7 @@ from PIL import Image, ImageCms
 
 from conftest import image_bytes
 from property.images import ImageRejected, clean_original_filename, make_variants, sanitize_image
+from property.tests.photos import PHOTOS
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -253,3 +254,28 @@ def test_a_phones_multi_picture_jpeg_is_stored_as_its_first_picture_upright():
     )
     assert stored.getpixel((20, 40))[0] > 150  # the first picture, not the second
     assert getattr(stored, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize("variant_format", ["WEBP", "JPEG"])
+@pytest.mark.parametrize("name", PHOTOS)
+def test_photos_as_cameras_phones_and_editors_write_them_are_stored_upright_with_variants(
+    name, variant_format, settings
+):
+    settings.PROPERTY_IMAGE_VARIANT_FORMAT = variant_format
+    payload, stored_format, upright_size = PHOTOS[name]
+    sanitized = sanitize_image(upload(name, payload))
+    stored = decoded(sanitized)
+    stored.load()
+    assert (sanitized.format, stored.format, stored.size, (sanitized.width, sanitized.height)) == (
+        stored_format,
+        stored_format,
+        upright_size,
+        upright_size,
+    )
+    assert ORIENTATION not in stored.getexif()
+    sanitized.content.seek(0)
+    for variant in make_variants(Image.open(sanitized.content)):
+        variant.content.seek(0)
+        with Image.open(variant.content) as pixels:
+            pixels.load()
+            assert (pixels.format, pixels.width) == (variant_format, min(variant.nominal_width, upright_size[0]))

@@ -81,3 +81,21 @@ def test_the_upload_endpoints_say_which_files_they_take():
     single = paths["/api/property-images/"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert bulk["encoding"] == {"images": {"contentType": "image/jpeg, image/png"}}
     assert single["encoding"] == {"image": {"contentType": "image/jpeg, image/png"}}
+
+
+@pytest.mark.parametrize("path", ["/api/houses-for-sale/{id}/upload_images/", "/api/property-images/bulk_upload/"])
+def test_uploads_state_how_many_files_they_take_and_of_which_types(path, settings):
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    body = schema["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+    component = schema["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    images = component["properties"]["images"]
+    assert (images["minItems"], images["maxItems"]) == (1, settings.PROPERTY_IMAGE_MAX_FILES)
+    assert body["encoding"]["images"]["contentType"] == "image/jpeg, image/png"
+    assert "images" in component["required"]
+
+
+def test_operations_with_a_query_string_state_the_http_servers_414():
+    paths = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    assert "text/html" in paths["/api/houses-for-sale/"]["get"]["responses"]["414"]["content"]
+    assert "414" in paths["/api/property-images/{id}/secure_url/"]["get"]["responses"]
+    assert "414" not in paths["/api/houses-for-sale/{id}/"]["get"]["responses"]

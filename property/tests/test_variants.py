@@ -228,3 +228,10 @@ def test_one_bad_file_leaves_no_variant_behind(bucket_keys):
             house=HouseForSaleFactory(), files=[jpeg_upload(), SimpleUploadedFile("bad.jpg", image_bytes("GIF"))]
         )
     assert bucket_keys() == []
+
+
+def test_an_empty_variant_is_400_not_the_original(owner_client, owner, bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    response = owner_client.get(f"/api/property-images/{image.pk}/secure_url/?variant=")
+    assert response.status_code == 400
+    assert response.json() == {"variant": ['"" is not a valid choice.']}

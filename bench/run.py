@@ -300,6 +300,28 @@ def serving_section(serving: dict) -> str:
             "Each image of the project's list carries four presigned URLs (the original and three sizes), the",
             "reference's two.",
             "",
+            house_list_rows(serving),
+        ]
+    )
+
+
+def house_list_rows(serving: dict) -> str:
+    page = serving["house_page"]
+    light, gallery = serving["house_list_light_bytes"], serving["house_list_gallery_bytes"]
+    time_ratio = serving["house_list_light_p50_ms"] / serving["house_list_gallery_p50_ms"]
+    return "\n".join(
+        [
+            f"The project's house list, a page of {page['houses']} houses of {page['photos']} photos each (variants",
+            "ready), as an index page asks for it (each house's main image and image count) and with",
+            "`?include=images` (every image, as every list answered before):",
+            "",
+            "| `GET /api/houses-for-sale/?page_size=20` | JSON | p50 |",
+            "|---|---|---|",
+            f"| default | {light / 1000:.1f} kB (goal ≤ 60 kB: {verdict(light <= 60_000)}) "
+            f"| {serving['house_list_light_p50_ms']:.1f} ms, **{time_ratio:.2f}** of `include=images` "
+            f"(goal ≤ 0.33: {verdict(time_ratio <= 1 / 3)}) |",
+            f"| `&include=images` | {gallery / 1000:.1f} kB | {serving['house_list_gallery_p50_ms']:.1f} ms |",
+            "",
         ]
     )
 

@@ -2,7 +2,8 @@
 
 Both run under the same gunicorn settings (gunicorn.conf.py) on loopback, each on its own SQLite file, signing
 for the same SeaweedFS. One client keeps one connection alive, as browsers and HTTP clients do, and the two
-servers take turns: `secure_url` latency, and requests per second for a page of 50 images.
+servers take turns: `secure_url` latency, and requests per second for a page of 50 images. Then the project's
+house list, a page of 20 houses of 30 photos, as an index page asks for it and with `?include=images`.
 Prints JSON.
 """
 
@@ -27,6 +28,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 BUCKET = "alca-serving"
 IMAGES = 50
 ROUNDS = 3
+# The house list's page: 20 of 25 houses with 30 photos each.
+HOUSES, PHOTOS_PER_HOUSE, HOUSE_PAGE = 25, 30, 20
+HOUSE_LISTS = {
+    "light": f"/api/houses-for-sale/?page_size={HOUSE_PAGE}",
+    "gallery": f"/api/houses-for-sale/?page_size={HOUSE_PAGE}&include=images",
+}
 
 SEED_PROJECT = """
 import json, sys
@@ -42,6 +49,22 @@ images = []
 for start in range(0, {images}, 10):
     files = [SimpleUploadedFile(f"{{start + n}}.jpg", photo) for n in range(10)]
     images += property_images_store(house=house, files=files)
+# An index page's data: {houses} houses of {photos} photos each, every photo with its three variants ready (rows
+# only, on the stored keys: a list signs URLs and never reads S3).
+from django.contrib.contenttypes.models import ContentType
+from property.images import configured_variant_keys
+from property.models import PropertyImage
+kind = ContentType.objects.get_for_model(HouseForSale)
+for number in range({houses}):
+    listed = HouseForSale.objects.create(title=f"House {{number}}", address="2 Bench St", price=1, owner=user)
+    rows = []
+    for order in range({photos}):
+        key = images[order % len(images)].image.name
+        variants = {{name: {{"key": variant, "width": 320, "height": 240}}
+                    for name, variant in configured_variant_keys(key).items()}}
+        rows.append(PropertyImage(content_type=kind, object_id=listed.pk, image=key, order=order, width=320,
+                                  height=240, variants=variants, variants_status="ready", is_main=order == 3))
+    PropertyImage.objects.bulk_create(rows)
 print(json.dumps({{"token": str(RefreshToken.for_user(user).access_token), "property": house.pk,
                   "image": images[0].pk, "keys": [image.image.name for image in images]}}))
 """
@@ -137,7 +160,8 @@ def main() -> dict:
             # The project as `make run` serves it: its settings' SQLite, gunicorn.conf.py.
             project_env = {**os.environ, **s3, "DATABASE_URL": f"sqlite:///{workdir}/project.sqlite3"}
             manage(project_env, "migrate", "--noinput")
-            seeded = manage(project_env, "shell", "-c", SEED_PROJECT.format(images=IMAGES), stdin=photo_jpeg(320, 240))
+            seed = SEED_PROJECT.format(images=IMAGES, houses=HOUSES, photos=PHOTOS_PER_HOUSE)
+            seeded = manage(project_env, "shell", "-c", seed, stdin=photo_jpeg(320, 240))
             project_seed = json.loads(seeded.strip().splitlines()[-1])
             reference_env = {
                 **os.environ,
@@ -170,6 +194,8 @@ def main() -> dict:
                 assert len(json.loads(api.get(listing))["results"]) == IMAGES
                 api.latencies_ms(secure_url, 50)
                 api.requests_per_second(listing, 1.0)
+            house_list_bytes = {name: len(project.get(path)) for name, path in HOUSE_LISTS.items()}
+            house_list_ms: dict[str, list[float]] = {name: [] for name in HOUSE_LISTS}
             latencies: dict[str, list[float]] = {api.name: [] for api in served}
             throughput: dict[str, list[float]] = {api.name: [] for api in served}
             for _ in range(ROUNDS):  # taking turns, so that both meet the same machine
@@ -178,6 +204,9 @@ def main() -> dict:
                     api.get(secure_url)  # a connection closed while idle is opened again outside the timing
                     latencies[api.name] += api.latencies_ms(secure_url, 300)
                     throughput[api.name].append(api.requests_per_second(listing, 3.0))
+                for name, path in HOUSE_LISTS.items():  # the project's house list, with and without ?include=images
+                    project.get(path)
+                    house_list_ms[name] += project.latencies_ms(path, 30)
         finally:
             for api in served:
                 api.stop()
@@ -187,6 +216,9 @@ def main() -> dict:
         **{f"{name}_secure_url_p50_ms": statistics.median(values) for name, values in latencies.items()},
         **{f"{name}_secure_url_p95_ms": statistics.quantiles(values, n=20)[18] for name, values in latencies.items()},
         **{f"{name}_list_rps": statistics.median(values) for name, values in throughput.items()},
+        "house_page": {"houses": HOUSE_PAGE, "photos": PHOTOS_PER_HOUSE},
+        **{f"house_list_{name}_bytes": size for name, size in house_list_bytes.items()},
+        **{f"house_list_{name}_p50_ms": statistics.median(values) for name, values in house_list_ms.items()},
     }
 
 

@@ -71,13 +71,23 @@ class PropertyImageFilter(django_filters.FilterSet):
 
 class HouseFilter(django_filters.FilterSet):
     """`?city=`, `?owner=` (a user id: one without houses gives an empty list), `?bedrooms=` and, through
-    subclasses, a price range."""
+    subclasses, a price range; `?include=images` for every image of each house."""
 
     city = extend_schema_field({"type": "string", "pattern": "^[^\\x00]*$"})(
         django_filters.CharFilter(lookup_expr="iexact")
     )
     owner = IntegerFilter(field_name="owner_id", min_value=1)
     bedrooms = IntegerFilter(min_value=0, max_value=32767)
+    include = extend_schema_field(string_choices("images"))(
+        django_filters.ChoiceFilter(
+            choices=[("images", "images")],
+            method="include_images",
+            help_text="`images`: every image of each house, not only its main_image.",
+        )
+    )
+
+    def include_images(self, queryset, name, value):
+        return queryset.prefetch_related("images")
 
     class Meta:
         form = FilterForm

@@ -112,6 +112,18 @@ class PropertyImage(models.Model):
         return S3ImageService(image.storage).generate_presigned_url(key=key, expiration=expiration)
 
 
+# What an index page shows of a house: its main image, else its first.
+COVER_ORDER = ("-is_main", "order", "id")
+
+
+def cover_images() -> models.QuerySet[PropertyImage]:
+    """Each house's cover image (at most one per house), for a Prefetch over a page of houses."""
+    first = PropertyImage.objects.filter(
+        content_type=models.OuterRef("content_type"), object_id=models.OuterRef("object_id")
+    ).order_by(*COVER_ORDER)
+    return PropertyImage.objects.filter(pk=models.Subquery(first.values("pk")[:1]))
+
+
 class House(models.Model):
     """What a house for sale and a house for rent have in common."""
 
@@ -136,6 +148,15 @@ class House(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def cover_image(self) -> PropertyImage | None:
+        """The main image, else the first: from a `Prefetch(..., to_attr="cover_images")` of cover_images(),
+        or from the house's images."""
+        covers = getattr(self, "cover_images", None)
+        if covers is None:
+            covers = sorted(self.images.all(), key=lambda image: (not image.is_main, image.order, image.pk))
+        return covers[0] if covers else None
 
 
 class HouseForSale(House):

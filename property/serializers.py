@@ -314,7 +314,13 @@ class HouseSerializer(StrictModelSerializer):
 
     owner = serializers.PrimaryKeyRelatedField(read_only=True)
     owner_username = serializers.CharField(source="owner.get_username", read_only=True)
-    images = PropertyImageSerializer(many=True, read_only=True)
+    images = PropertyImageSerializer(
+        many=True, read_only=True, help_text="Every image: in a house's own answer, and in lists with ?include=images."
+    )
+    main_image = serializers.SerializerMethodField(
+        help_text="The main image, else the first (null without images): what an index page shows."
+    )
+    image_count = serializers.SerializerMethodField()
 
     class Meta:
         fields = [
@@ -328,13 +334,36 @@ class HouseSerializer(StrictModelSerializer):
             "area",
             "owner",
             "owner_username",
+            "main_image",
+            "image_count",
             "images",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # Left out of lists unless asked for (the schema says it may be absent).
+        optional_in_response = ["images"]
         # PositiveSmallIntegerField: what every database holds (on SQLite the model would take far more).
         extra_kwargs = {"bedrooms": {"max_value": 32767}, "bathrooms": {"max_value": 32767}}
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        if self.context.get("with_images") is False:  # a list without ?include=images
+            del fields["images"]
+        return fields
+
+    @cached_property
+    def image_serializer(self) -> PropertyImageSerializer:
+        return PropertyImageSerializer(context=self.context)
+
+    @extend_schema_field(PropertyImageSerializer(allow_null=True))
+    def get_main_image(self, house: HouseForSale | HouseForRent) -> dict | None:
+        image = house.cover_image
+        return None if image is None else self.image_serializer.to_representation(image)
+
+    def get_image_count(self, house: HouseForSale | HouseForRent) -> int:
+        count = getattr(house, "image_count", None)  # annotated by the views' queryset
+        return len(house.images.all()) if count is None else count
 
 
 class HouseForSaleSerializer(HouseSerializer):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from django.conf import settings
+from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,7 +28,7 @@ from backend.storage_backends import S3StorageError
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
 from .images import ImageRejected
-from .models import House, HouseForRent, HouseForSale, PropertyImage
+from .models import House, HouseForRent, HouseForSale, PropertyImage, cover_images
 from .permissions import IsOwnerOrStaffOrReadOnly, can_change_house
 from .serializers import (
     BulkImageUploadSerializer,
@@ -167,7 +168,21 @@ class HouseViewSet(ListFilteredViewSet):
     model: type[House]
 
     def get_queryset(self):
-        return self.model.objects.select_related("owner").prefetch_related("images")
+        houses = (
+            self.model.objects.select_related("owner")
+            .annotate(image_count=Count("images"))
+            .order_by(*self.model._meta.ordering)  # a GROUP BY query leaves Meta.ordering out
+        )
+        if self.action == "list":  # each house's cover image; ?include=images adds them all (HouseFilter)
+            return houses.prefetch_related(Prefetch("images", queryset=cover_images(), to_attr="cover_images"))
+        return houses.prefetch_related("images")
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        # Not while drf-spectacular describes the view (swagger_fake_view): the schema states every field.
+        if self.action == "list" and not getattr(self, "swagger_fake_view", False):
+            context["with_images"] = self.request.query_params.get("include") == "images"
+        return context
 
     def perform_create(self, serializer) -> None:
         serializer.save(owner=self.request.user)

@@ -2,7 +2,9 @@
 
 import pytest
 
+from conftest import jpeg_upload
 from property.models import HouseForRent, HouseForSale
+from property.services import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +26,7 @@ def test_create_house_for_sale_makes_the_caller_its_owner(owner_client, owner):
     body = response.json()
     assert body["owner"] == owner.pk and body["owner_username"] == "owner"
     assert body["price"] == "450000.00" and body["images"] == []
+    assert (body["main_image"], body["image_count"]) == (None, 0)
     assert HouseForSale.objects.get(pk=body["id"]).owner == owner
 
 
@@ -164,15 +167,46 @@ def test_a_number_filter_given_empty_is_400_not_ignored(owner_client, path, para
     assert response.json() == {parameter: ["A value is required when the parameter is given."]}
 
 
-def test_house_list_queries_do_not_grow_with_the_page(owner_client, django_assert_max_num_queries, bucket_keys):
-    from django.core.files.uploadedfile import SimpleUploadedFile
+def test_house_list_shows_each_houses_cover_image_and_count_not_its_gallery(owner_client, owner, bucket_keys):
+    with_main, without_main, bare = HouseForSaleFactory.create_batch(3, owner=owner)
+    property_images_store(house=with_main, files=[jpeg_upload(), jpeg_upload()])
+    (main,) = property_images_store(house=with_main, files=[jpeg_upload()], is_main=True)
+    property_images_store(house=without_main, files=[jpeg_upload()], order=9)
+    (first,) = property_images_store(house=without_main, files=[jpeg_upload()], order=1)
 
-    from conftest import image_bytes
-    from property.services import property_images_store
+    listed = {house["id"]: house for house in owner_client.get("/api/houses-for-sale/").json()["results"]}
+    assert all("images" not in house for house in listed.values())
+    assert (listed[with_main.pk]["main_image"]["id"], listed[with_main.pk]["image_count"]) == (main.pk, 3)
+    assert (listed[without_main.pk]["main_image"]["id"], listed[without_main.pk]["image_count"]) == (first.pk, 2)
+    assert (listed[bare.pk]["main_image"], listed[bare.pk]["image_count"]) == (None, 0)
+    cover = listed[with_main.pk]["main_image"]
+    assert cover["secure_url"] and set(cover["variants"]) == {"thumbnail", "medium", "large"}
 
-    for house in HouseForSaleFactory.create_batch(12):
-        property_images_store(house=house, files=[SimpleUploadedFile("a.jpg", image_bytes())])
-    with django_assert_max_num_queries(5):
-        response = owner_client.get("/api/houses-for-sale/?page_size=50")
-    assert len(response.json()["results"]) == 12
-    assert all(len(house["images"]) == 1 and house["images"][0]["secure_url"] for house in response.json()["results"])
+    gallery = owner_client.get("/api/houses-for-sale/?include=images").json()["results"]
+    assert {house["id"]: len(house["images"]) for house in gallery} == {with_main.pk: 3, without_main.pk: 2, bare.pk: 0}
+    assert all(house["main_image"] == listed[house["id"]]["main_image"] for house in gallery)
+    detail = owner_client.get(f"/api/houses-for-sale/{with_main.pk}/").json()
+    assert (len(detail["images"]), detail["main_image"]["id"], detail["image_count"]) == (3, main.pk, 3)
+
+
+@pytest.mark.parametrize("query", ["", "?include=images"])
+def test_house_list_queries_do_not_grow_with_houses_or_images(owner_client, owner, bucket_keys, query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_a_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(f"/api/houses-for-sale/{query}").status_code == 200
+        return len(captured)
+
+    property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    few = queries_for_a_page()
+    for house in HouseForSaleFactory.create_batch(8, owner=owner):
+        property_images_store(house=house, files=[jpeg_upload() for _ in range(4)])
+    assert queries_for_a_page() == few <= 5
+
+
+@pytest.mark.parametrize("query", ["include=gallery", "include="])
+def test_house_list_with_an_unknown_include_is_400(owner_client, query):
+    response = owner_client.get(f"/api/houses-for-sale/?{query}")
+    assert response.status_code == 400 and "include" in response.json()

@@ -99,3 +99,13 @@ def test_operations_with_a_query_string_state_the_http_servers_414():
     assert "text/html" in paths["/api/houses-for-sale/"]["get"]["responses"]["414"]["content"]
     assert "414" in paths["/api/property-images/{id}/secure_url/"]["get"]["responses"]
     assert "414" not in paths["/api/houses-for-sale/{id}/"]["get"]["responses"]
+
+
+def test_house_lists_may_leave_out_the_gallery_and_say_how_to_ask_for_it():
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    house = schema["components"]["schemas"]["HouseForSale"]
+    assert "images" in house["properties"] and "images" not in house["required"]
+    assert {"main_image", "image_count"} <= set(house["required"])
+    assert house["properties"]["main_image"]["nullable"] is True
+    (include,) = [p for p in schema["paths"]["/api/houses-for-sale/"]["get"]["parameters"] if p["name"] == "include"]
+    assert include["schema"]["enum"] == ["images"]

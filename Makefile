@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 # `make run` is the service (gunicorn); `make dev` the same with Django's autoreloading development server.
-.PHONY: run dev test lint bench install sample-images clean-local
+.PHONY: run dev test lint bench install sample-images gallery clean-local
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,12 @@ bench: install .env
 # image1.jpg and image2.jpg for the README's curl examples.
 sample-images: install
 	$(BIN)/python -m localdev.sample_images image1.jpg image2.jpg
+
+# The reference gallery page (examples/gallery/) on an origin of its own, next to `make run`.
+GALLERY_PORT ?= 5173
+gallery:
+	@echo "gallery on http://127.0.0.1:$(GALLERY_PORT)/ (its origin must be in CORS_ALLOWED_ORIGINS)"
+	$(PYTHON) -m http.server $(GALLERY_PORT) --bind 127.0.0.1 --directory examples/gallery
 
 # Forget local data: the SQLite database and the local S3 server's objects.
 clean-local:

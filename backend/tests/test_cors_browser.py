@@ -1,14 +1,9 @@
 """CORS in a real headless Chromium: a page on an allowed origin logs in and lists houses; the same page on
 another origin is refused by the browser itself."""
 
-import threading
-from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
-from conftest import CHROMIUM_MISSING, chromium_page
+from conftest import CHROMIUM_MISSING, chromium_page, static_site
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]
@@ -28,18 +23,6 @@ LOG_IN_AND_LIST = """async ({api, username, password}) => {
         return {refused: error.name};
     }
 }"""
-
-
-@contextmanager
-def static_site(directory):
-    """A front end's origin: a plain HTTP server on a free loopback port, serving `directory`."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 def test_a_page_on_an_allowed_origin_uses_the_api_and_one_on_another_origin_is_refused(

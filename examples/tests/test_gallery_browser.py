@@ -1,0 +1,107 @@
+"""The reference gallery page (examples/gallery/) in a real headless Chromium, served on an origin of its own:
+it logs in, lists houses, renders every photo from its signed URLs, uploads a photo straight to the bucket in
+normal CORS mode and completes it; from an origin the API does not allow, the browser refuses it."""
+
+from pathlib import Path
+
+import pytest
+
+from backend.buckets import cors_rules
+from conftest import (
+    ARTIFACTS,
+    CHROMIUM_MISSING,
+    TEST_BUCKET,
+    chromium_page,
+    image_bytes,
+    jpeg_upload,
+    run_queued_tasks,
+    static_site,
+)
+from property.models import PropertyImage
+from property.services import property_images_store
+from property.tests.factories import HouseForSaleFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]
+
+GALLERY = Path(__file__).resolve().parent.parent / "gallery"
+PASSWORD = "agent-password-123"
+
+
+@pytest.fixture
+def front_ends(settings, s3_client):
+    """The gallery on an origin the API and the bucket allow, and on one they do not."""
+    with static_site(GALLERY) as allowed, static_site(GALLERY) as elsewhere:
+        settings.CORS_ALLOWED_ORIGINS = [allowed]
+        s3_client.put_bucket_cors(Bucket=TEST_BUCKET, CORSConfiguration={"CORSRules": cors_rules([allowed])})
+        try:
+            yield allowed, elsewhere
+        finally:
+            s3_client.delete_bucket_cors(Bucket=TEST_BUCKET)
+
+
+def log_in(page, front_end: str, api: str) -> None:
+    page.goto(f"{front_end}/index.html?api={api}")
+    page.fill("input[name=username]", "agent")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login button")
+
+
+def every_image_loaded(page) -> bool:
+    return page.evaluate("[...document.images].every((img) => img.complete && img.naturalWidth > 0)")
+
+
+def test_the_gallery_lists_shows_and_uploads_straight_to_the_bucket_from_its_own_origin(
+    live_server, django_user_model, bucket_keys, front_ends, tmp_path
+):
+    allowed, _ = front_ends
+    agent = django_user_model.objects.create_user("agent", password=PASSWORD)
+    house = HouseForSaleFactory(owner=agent, title="Villa with sea views")
+    # Two photos, the second the main one, their variants pending (no worker runs here): the originals stand in.
+    (first,) = property_images_store(house=house, files=[jpeg_upload("terrace.jpg")])
+    (main,) = property_images_store(house=house, files=[jpeg_upload("pool.jpg")], is_main=True)
+    photo = tmp_path / "living-room.jpg"
+    photo.write_bytes(image_bytes("JPEG", (640, 480)))
+
+    with chromium_page() as page:
+        log_in(page, allowed, live_server.url)
+        page.wait_for_selector(f"#houses button[data-house='{house.pk}']")
+        assert "(2 photos)" in page.inner_text(f"#houses button[data-house='{house.pk}']")
+        page.click(f"#houses button[data-house='{house.pk}']")
+        page.wait_for_selector(f"figure[data-image='{first.pk}']")
+        # The main image first, every photo drawn from its signed URL, pending sizes said so.
+        assert page.eval_on_selector_all("figure", "figures => figures.map((f) => f.dataset.image)") == [
+            str(main.pk),
+            str(first.pk),
+        ]
+        page.wait_for_function("[...document.images].every((img) => img.complete)")
+        assert every_image_loaded(page)
+        assert "smaller sizes on their way" in page.inner_text("#gallery")
+
+        page.set_input_files("#files", str(photo))
+        page.click("#upload button")
+        page.wait_for_selector("#uploads li[data-image]")
+        assert page.eval_on_selector("#uploads progress", "progress => progress.value") == 1
+        page.wait_for_function("document.querySelectorAll('#gallery figure').length === 3")
+        page.wait_for_function("[...document.images].every((img) => img.complete)")
+        assert every_image_loaded(page)
+
+        # Nothing private without a signature, even from an allowed origin: S3's 403 is readable, not a photo.
+        bare = page.evaluate("fetch(document.querySelector('#gallery img').src.split('?')[0]).then((r) => r.status)")
+        assert bare == 403
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "gallery.png"), full_page=True)
+
+    uploaded = PropertyImage.objects.exclude(pk__in=[first.pk, main.pk]).get()
+    assert (uploaded.object_id, uploaded.original_filename, uploaded.width) == (house.pk, "living-room.jpg", 640)
+    run_queued_tasks()  # the worker's part: the variants, and deleting the staging object the API took
+    assert bucket_keys("uploads/") == []
+
+
+def test_the_gallery_on_an_origin_the_api_does_not_allow_cannot_log_in(live_server, django_user_model, front_ends):
+    _, elsewhere = front_ends
+    django_user_model.objects.create_user("agent", password=PASSWORD)
+    with chromium_page() as page:
+        log_in(page, elsewhere, live_server.url)
+        page.wait_for_selector("#status.error")
+        assert page.inner_text("#status") == "Could not log in: Failed to fetch"
+        assert page.is_hidden("#app")

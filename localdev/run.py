@@ -82,9 +82,13 @@ def start_local_s3() -> LocalS3Server:
     print(f"Starting the local S3 server (SeaweedFS) on {server.endpoint_url} ...", flush=True)
     server.start()
     bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "alca-inmo")
-    # The front ends that may call the API (.env) may also post photos straight to the bucket.
+    # The front ends that may call the API (.env) may also post photos straight to the bucket, and so may the
+    # admin on the API's own origin, which then reads the bucket's answer.
+    port = os.environ.get("PORT", "8000")
     cors_origins = [
-        origin.strip() for origin in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if origin.strip()
+        f"http://127.0.0.1:{port}",
+        f"http://localhost:{port}",
+        *(origin.strip() for origin in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if origin.strip()),
     ]
     server.ensure_private_bucket(bucket, cors_origins=cors_origins)
     connection = {

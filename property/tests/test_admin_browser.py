@@ -1,11 +1,15 @@
 """The admin in a real headless Chromium: thumbnails render from the private bucket, bare object URLs do not,
 and direct uploads go from the browser to the bucket."""
 
+import re
+
 import pytest
 
+from backend.buckets import cors_rules
 from conftest import (
     ARTIFACTS,
     CHROMIUM_MISSING,
+    TEST_BUCKET,
     chromium_page,
     image_bytes,
     jpeg_upload,
@@ -126,3 +130,30 @@ def test_admin_direct_upload_refuses_a_file_over_the_limit_before_sending_it(
         assert page.inner_text(".direct-upload-failed") == "grande.jpg: larger than the 1000 bytes limit"
 
     assert house.images.count() == 0 and bucket_keys() == []  # nothing was posted to the bucket
+
+
+def test_admin_direct_upload_shows_the_buckets_own_refusal(live_server, django_user_model, bucket_keys, s3_client):
+    """With the admin's origin in the bucket's CORS rule (make run puts it there), the page reads S3's answer.
+    S3 refuses what it is sent only when the form was changed on the way: Playwright changes the signature."""
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
+    house = HouseForSaleFactory(owner=admin)
+    photo = {"name": "jardin.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG", (800, 600))}
+    s3_client.put_bucket_cors(Bucket=TEST_BUCKET, CORSConfiguration={"CORSRules": cors_rules([live_server.url])})
+
+    def with_a_wrong_signature(route):
+        body = route.request.post_data_buffer
+        signature = re.search(rb'name="x-amz-signature"\r\n\r\n([0-9a-f]{64})', body).group(1)
+        route.continue_(post_data=body.replace(signature, b"0" * 64))
+
+    try:
+        with chromium_page() as page:
+            page.route(f"{s3_client.meta.endpoint_url}/**", with_a_wrong_signature)
+            log_in(page, live_server, f"/admin/property/houseforsale/{house.pk}/change/")
+            page.set_input_files(".direct-upload-files", [photo])
+            page.click(".direct-upload-start")
+            page.wait_for_selector(".direct-upload-failed", timeout=30000)
+            refusal = page.inner_text(".direct-upload-failed")
+    finally:
+        s3_client.delete_bucket_cors(Bucket=TEST_BUCKET)
+    assert refusal.startswith("jardin.jpg: the bucket refused it: ") and "signature" in refusal.lower(), refusal
+    assert house.images.count() == 0 and bucket_keys() == []

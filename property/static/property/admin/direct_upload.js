@@ -47,11 +47,18 @@
         form.append("Content-Type", file.type);
         form.append("file", file);  // S3 reads every field after the file as part of it: the file goes last
         report("sending to the bucket");
-        // The bucket's answer cannot be read without a CORS rule on it; completing tells whether it arrived.
+        let answer = null;
         try {
-            await fetch(upload.url, {method: "POST", mode: "no-cors", body: form});
+            answer = await fetch(upload.url, {method: "POST", body: form});
         } catch (error) {
-            throw new Error("could not reach the bucket");
+            // The browser hides the bucket's answer when the bucket's CORS rule does not list this page's origin
+            // (CORS_ALLOWED_ORIGINS; make run lists its own), or the bucket was not reached: completing tells
+            // whether the photo arrived.
+        }
+        if (answer !== null && !answer.ok) {
+            // S3 says why in XML: <Error><Code>EntityTooLarge</Code><Message>...</Message></Error>
+            const message = /<Message>([^<]*)<\/Message>/.exec(await answer.text());
+            throw new Error(`the bucket refused it: ${message ? message[1] : `HTTP ${answer.status}`}`);
         }
         report("checking");
         return postJson(widget.dataset.completeUrl, token, {key: upload.key, filename: file.name});

@@ -281,7 +281,7 @@ def s3_event_handler(client, event: str, handler):
 def object_writer():
     """The client the default storage writes objects with: django-storages uploads through its one shared
     Bucket, whatever thread does the upload."""
-    from backend.storage_backends import S3ImageService
+    from backend.s3 import S3ImageService
 
     return S3ImageService().storage.bucket.meta.client
 

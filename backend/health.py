@@ -7,7 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .storage_backends import S3ImageService
+from .s3 import S3ImageService
 
 logger = logging.getLogger(__name__)
 

@@ -84,7 +84,7 @@ print(PropertyImage.objects.filter(variants_status="pending").count())
 
 COUNT_SCRIPT = """
 from property.models import PropertyImage
-from backend.storage_backends import S3ImageService
+from backend.s3 import S3ImageService
 images = list(PropertyImage.objects.all())
 expected = {key for image in images for key in image.object_keys}  # each original and its size variants
 objects = {key for key, _ in S3ImageService().list_objects(prefix="properties/")}

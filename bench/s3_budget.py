@@ -10,7 +10,8 @@ import time
 from django.conf import settings
 from django.core.files import File
 
-from backend.storage_backends import PrivateMediaStorage, S3ImageService, S3StorageError
+from backend.s3 import S3ImageService, S3StorageError
+from backend.storage_backends import PrivateMediaStorage
 from bench.latency_proxy import LatencyProxy
 from localdev.s3server import LocalS3Server
 

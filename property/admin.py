@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from backend.exceptions import S3_UNAVAILABLE_HEADERS
-from backend.storage_backends import S3StorageError
+from backend.s3 import S3StorageError
 
 from .images import ImageRejected, sanitize_image
 from .models import House, HouseForRent, HouseForSale, PropertyImage

@@ -11,7 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from backend.storage_backends import S3ImageService
+from backend.s3 import S3ImageService
 
 # Every image object (originals and variants) lives under this prefix.
 IMAGES_PREFIX = "properties/"

@@ -24,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from backend.exceptions import DeletedMeanwhile
-from backend.storage_backends import S3ImageService, S3StorageError
+from backend.s3 import S3ImageService, S3StorageError
 
 from .images import ImageRejected, SanitizedImage, configured_variant_keys, sanitize_image
 from .models import MAX_ORDER, House, PropertyImage, StagedUploadClaim, VariantsStatus, property_image_key

@@ -23,7 +23,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_rq import RQBackend
 from redis import RedisError
 
-from backend.storage_backends import S3ImageService, S3StorageError
+from backend.s3 import S3ImageService, S3StorageError
 
 from .models import PropertyImage, VariantsStatus
 from .variants import property_image_variants_make, variants_up_to_date

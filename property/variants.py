@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from PIL import Image
 
-from backend.storage_backends import S3ImageService
+from backend.s3 import S3ImageService
 
 from .images import ACCEPTED_FORMATS, configured_variant_keys, make_variants, stored_file
 from .models import PropertyImage, VariantsStatus

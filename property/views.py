@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from backend.exceptions import S3_UNAVAILABLE_HEADERS, ErrorBodyException
-from backend.storage_backends import S3StorageError
+from backend.s3 import S3StorageError
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
 from .images import ImageRejected

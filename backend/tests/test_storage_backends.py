@@ -8,12 +8,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage, storages
 from django.test import override_settings
 
-from backend import storage_backends
-from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage, S3ImageService, S3StorageError
-from conftest import TEST_BUCKET, acls_refused, s3_error_answer, s3_event_handler
+from backend.s3 import S3ImageService, S3StorageError
+from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage
+from conftest import TEST_BUCKET, acls_refused, s3_event_handler
 from property.models import PropertyImage
 
 KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
@@ -167,23 +166,6 @@ def test_upload_keeps_original_name_as_download_name(bucket_keys, s3_client):
     assert head["ContentDisposition"] == "inline; filename*=utf-8''sal%C3%B3n%20principal.jpg"
 
 
-def test_upload_to_unreachable_s3_raises_storage_error(bucket_keys):
-    storage = PrivateMediaStorage(endpoint_url="http://127.0.0.1:9", client_config=None)
-    with pytest.raises(S3StorageError):
-        S3ImageService(storage).upload(key=KEY, content=ContentFile(b"x"))
-
-
-def test_presigning_without_credentials_gives_none(monkeypatch):
-    # No credentials anywhere: botocore must not look for an instance role over the network.
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    storage = PrivateMediaStorage(access_key=None, secret_key=None)
-    assert S3ImageService(storage).generate_presigned_url(key=KEY) is None
-
-
 def test_storage_still_pickles_after_its_caches_are_built():
     import pickle
 
@@ -192,30 +174,3 @@ def test_storage_still_pickles_after_its_caches_are_built():
     assert storage.quick_client is not None
     restored = pickle.loads(pickle.dumps(storage))  # noqa: S301 - our own bytes
     assert restored.url(KEY) == presigned_url
-
-
-def test_the_image_service_signs_with_the_storage_itself_not_the_lazy_default_storage_proxy():
-    assert S3ImageService().storage is storages["default"]
-    assert S3ImageService(default_storage).storage is storages["default"]
-    other = PrivateMediaStorage(bucket_name="another-bucket")
-    assert S3ImageService(other).storage is other
-
-
-def test_a_download_that_fails_midway_closes_its_temporary_file(bucket_keys, s3_client, monkeypatch):
-    s3_client.put_object(Bucket=TEST_BUCKET, Key="uploads/1/" + "a" * 32, Body=b"x" * 2000)
-    made = []
-
-    class RecordedTemporaryFile(storage_backends.SpooledTemporaryFile):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(storage_backends, "SpooledTemporaryFile", RecordedTemporaryFile)
-    service = S3ImageService()
-
-    def refuse(request, **kwargs):
-        return s3_error_answer(request, status=500, code="InternalError", message="injected: no real server fails here")
-
-    with s3_event_handler(service.client, "before-send.s3.GetObject", refuse), pytest.raises(S3StorageError):
-        service.download(key="uploads/1/" + "a" * 32, max_size=10_000)
-    assert made and all(temporary.closed for temporary in made)

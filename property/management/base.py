@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from backend.storage_backends import S3StorageError
+from backend.s3 import S3StorageError
 
 UNAVAILABLE = (
     (S3StorageError, "S3"),

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from PIL import Image
 
-from backend.storage_backends import S3StorageError
+from backend.s3 import S3StorageError
 from conftest import TEST_BUCKET, image_bytes, object_keys, run_queued_tasks
 from property import services
 from property.images import ImageRejected

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
-from backend.storage_backends import S3StorageError
+from backend.s3 import S3StorageError
 from conftest import (
     TEST_BUCKET,
     image_bytes,

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from backend.buckets import anonymous_read_is_refused, ensure_private_bucket
-from backend.storage_backends import S3ImageService
+from backend.s3 import S3ImageService
 from property.management.base import ServiceCommand
 
 

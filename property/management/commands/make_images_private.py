@@ -2,7 +2,7 @@
 
 from tqdm import tqdm
 
-from backend.storage_backends import BucketRefusesAcls, S3ImageService
+from backend.s3 import BucketRefusesAcls, S3ImageService
 from property.management.base import ServiceCommand
 from property.models import IMAGES_PREFIX
 

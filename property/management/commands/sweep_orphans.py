@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from tqdm import tqdm
 
-from backend.storage_backends import S3ImageService
+from backend.s3 import S3ImageService
 from property.management.base import ServiceCommand
 from property.models import IMAGES_PREFIX, PropertyImage
 from property.services import STAGING_PREFIX  # direct uploads post there first; complete_upload moves them

@@ -177,8 +177,8 @@ $("#upload").addEventListener("submit", async (event) => {
   const files = [...$("#files").files];
   try {
     const stored = await Promise.all(files.map(upload));
-    say(stored.length === 1 ? "1 photo stored" : `${stored.length} photos stored`);
     await Promise.all([showHouse(current.kind, current.id), showHouses()]);
+    say(stored.length === 1 ? "1 photo stored" : `${stored.length} photos stored`);
     event.target.reset();
   } catch (error) {
     say(error.message, true);

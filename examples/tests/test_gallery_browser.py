@@ -82,6 +82,8 @@ def test_the_gallery_lists_shows_and_uploads_straight_to_the_bucket_from_its_own
         page.wait_for_selector("#uploads li[data-image]")
         assert page.eval_on_selector("#uploads progress", "progress => progress.value") == 1
         page.wait_for_function("document.querySelectorAll('#gallery figure').length === 3")
+        page.wait_for_function("document.querySelector('#status').textContent === '1 photo stored'")
+        assert "(3 photos)" in page.inner_text(f"#houses button[data-house='{house.pk}']")
         page.wait_for_function("[...document.images].every((img) => img.complete)")
         assert every_image_loaded(page)
 

@@ -36,7 +36,9 @@ def before_call(context, case, **kwargs):
     # Not `case.meta`: that judges a body changed since it was generated (by a stateful link, or below) again,
     # and calls every body holding bytes invalid. The verdict from generation is the one that holds.
     body, meta = case.body, case._meta
-    if not isinstance(body, dict) or meta is None or meta.is_negative_at(ParameterLocation.BODY):
+    if case.media_type != "multipart/form-data" or not isinstance(body, dict):
+        return
+    if meta is None or meta.is_negative_at(ParameterLocation.BODY):
         return
     # A new body: Schemathesis shares one generated body between the cases its coverage phase derives from it.
     case.body = {

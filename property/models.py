@@ -154,9 +154,10 @@ class House(models.Model):
         """The main image, else the first: from a `Prefetch(..., to_attr="cover_images")` of cover_images(),
         or from the house's images."""
         covers = getattr(self, "cover_images", None)
-        if covers is None:
-            covers = sorted(self.images.all(), key=lambda image: (not image.is_main, image.order, image.pk))
-        return covers[0] if covers else None
+        if covers is not None:
+            return covers[0] if covers else None
+        # COVER_ORDER, in Python.
+        return min(self.images.all(), key=lambda image: (not image.is_main, image.order, image.pk), default=None)
 
 
 class HouseForSale(House):

@@ -173,16 +173,23 @@ class HouseViewSet(ListFilteredViewSet):
             .annotate(image_count=Count("images"))
             .order_by(*self.model._meta.ordering)  # a GROUP BY query leaves Meta.ordering out
         )
-        if self.action == "list":  # each house's cover image; ?include=images adds them all (HouseFilter)
-            return houses.prefetch_related(Prefetch("images", queryset=cover_images(), to_attr="cover_images"))
-        return houses.prefetch_related("images")
+        if self.action == "list":  # each house's cover image
+            houses = houses.prefetch_related(Prefetch("images", queryset=cover_images(), to_attr="cover_images"))
+        return houses.prefetch_related("images") if self.with_images else houses
+
+    @property
+    def with_images(self) -> bool:
+        """Whether the answer carries every image of each house: one house's does; a list's, with ?include=images
+        (which HouseFilter validates and documents). drf-spectacular describes the view (swagger_fake_view) with
+        every field."""
+        return (
+            self.action != "list"
+            or getattr(self, "swagger_fake_view", False)
+            or self.request.query_params.get("include") == "images"
+        )
 
     def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        # Not while drf-spectacular describes the view (swagger_fake_view): the schema states every field.
-        if self.action == "list" and not getattr(self, "swagger_fake_view", False):
-            context["with_images"] = self.request.query_params.get("include") == "images"
-        return context
+        return {**super().get_serializer_context(), "with_images": self.with_images}
 
     def perform_create(self, serializer) -> None:
         serializer.save(owner=self.request.user)

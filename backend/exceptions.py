@@ -1,7 +1,8 @@
-"""JSON error bodies for every 4xx and 5xx, in the guide's shapes."""
+"""Errors to HTTP answers in one place: JSON bodies for every 4xx and 5xx, in the guide's shapes."""
 
 import logging
 import sqlite3
+from typing import ClassVar
 
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -10,6 +11,34 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A refusal that carries its answer to the client: the status and the message of the guide's
+    `{"error": "..."}` body, and any headers. Services (and the upload handlers) raise it; api_exception_handler
+    answers it for the API, and the admin shows its message."""
+
+    status_code = 400
+    message = "Bad request"
+    headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+# How long a client is told to wait before sending a request again that found the database busy.
+DATABASE_BUSY_RETRY_AFTER = 2
+# ... and one that found S3 unreachable (S3_REQUEST_BUDGET spent without an answer).
+S3_UNAVAILABLE_RETRY_AFTER = 10
+
+
+class StorageUnavailable(ApplicationError):
+    """S3 did not answer (or refused) within the request's budget: the client may send the request again."""
+
+    status_code = 503
+    headers: ClassVar[dict[str, str]] = {"Retry-After": str(S3_UNAVAILABLE_RETRY_AFTER)}
 
 
 class DeletedMeanwhile(Exception):
@@ -24,8 +53,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, Http404 | DeletedMeanwhile):
         # DRF would say "No PropertyImage matches the given query.": the guide promises "Not found."
         exc = exceptions.NotFound()
-    if isinstance(exc, ErrorBodyException):
-        return Response({"error": str(exc.detail)}, status=exc.status_code)
+    if isinstance(exc, ApplicationError):
+        return Response({"error": exc.message}, status=exc.status_code, headers=exc.headers or None)
     return exception_handler(exc, context)
 
 
@@ -43,19 +72,6 @@ def not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
 
 def server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"error": "Internal server error"}, status=500)
-
-
-class ErrorBodyException(exceptions.APIException):
-    """An API error answered with the guide's `{"error": "..."}` body instead of DRF's `{"detail": ...}`."""
-
-    status_code = 400
-
-
-# How long a client is told to wait before sending a request again that found the database busy.
-DATABASE_BUSY_RETRY_AFTER = 2
-# ... and one that found S3 unreachable (S3_REQUEST_BUDGET spent without an answer).
-S3_UNAVAILABLE_RETRY_AFTER = 10
-S3_UNAVAILABLE_HEADERS = {"Retry-After": str(S3_UNAVAILABLE_RETRY_AFTER)}
 
 
 def database_is_busy(exc: BaseException) -> bool:

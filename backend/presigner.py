@@ -1,4 +1,5 @@
-"""A SigV4 query-string presigner for S3 GET URLs: botocore's exact output at a fraction of its cost.
+"""A SigV4 query-string presigner for S3 GET URLs: botocore's exact output at a fraction of its cost; and what it
+signs with: stable signing windows and the storage's credentials.
 
 botocore spends ~200-300 µs per presigned URL building and signing a whole request object.
 The signature itself is one SHA-256 of the canonical request and one HMAC with a signing
@@ -18,10 +19,14 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from botocore.credentials import ReadOnlyCredentials
+from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from botocore.exceptions import NoCredentialsError
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -34,6 +39,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # URLs remembered per signing time; a new stable window (or new credentials) starts afresh.
 MEMO_SIZE = 50000
 SHA256_BLOCK_SIZE = 64
+# SigV4 presigned URLs live at most 7 days.
+MAX_PRESIGNED_EXPIRY = 604800
 
 
 @lru_cache(maxsize=64)
@@ -152,3 +159,31 @@ class S3QueryPresigner:
         )
         signature = hmac_hexdigest(day_signer(credentials.secret_key, datestamp, self.region), string_to_sign.encode())
         return f"{self.origin}{path}?{query}&X-Amz-Signature={signature}"
+
+
+def stable_signing_time(now: int, expires_in: int, window: int) -> tuple[int, int]:
+    """(signing time, X-Amz-Expires) shared by every request in the same `window` seconds.
+
+    Signing at the start of the window and adding the window to the expiry makes the URL
+    identical for the whole window (browsers and CDNs can cache the image), while its
+    remaining lifetime stays between `expires_in` and `expires_in + window`, never past 7 days.
+    """
+    window = min(window, MAX_PRESIGNED_EXPIRY - expires_in)
+    if window <= 0:
+        return now, expires_in
+    return now - now % window, expires_in + window
+
+
+def frozen_credentials_source(storage: S3Storage) -> Callable[[], ReadOnlyCredentials | None]:
+    """botocore's credential chain for this storage, asked on every URL.
+
+    Refreshable credentials (IAM role, STS) rotate under a running process, so they are frozen
+    anew each time; static keys never change and are frozen once.
+    """
+    credentials = storage._create_session().get_credentials()
+    if credentials is None:
+        return lambda: None
+    if isinstance(credentials, RefreshableCredentials):
+        return credentials.get_frozen_credentials
+    frozen = credentials.get_frozen_credentials()
+    return lambda: frozen

@@ -1,6 +1,6 @@
 """The S3 operations the app needs beyond the storage API (django-storages' S3Storage): uploads under an exact
 key, batch deletes, listing, presigned POSTs, capped downloads, ACLs and the bucket probe. Every failure is
-logged once and raised as S3StorageError (the API answers it 503)."""
+logged once and raised as S3StorageError (services turn it into StorageUnavailable, which the API answers 503)."""
 
 from __future__ import annotations
 

@@ -217,7 +217,7 @@ PRESIGNED_URL_MAX_EXPIRATION = 604800  # 7 days: the SigV4 maximum
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
-    "property.uploads.UploadSizeLimitHandler",  # refuses oversized files while they stream in
+    "property.upload_handlers.UploadSizeLimitHandler",  # refuses oversized files while they stream in
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

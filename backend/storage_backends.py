@@ -7,11 +7,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
 from functools import cached_property
 
 from botocore.config import Config
-from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from botocore.exceptions import ClientError
 from botocore.utils import determine_content_length
 from django.conf import settings
@@ -20,7 +18,7 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from .buckets import s3_error_code
-from .presigner import S3QueryPresigner
+from .presigner import S3QueryPresigner, frozen_credentials_source, stable_signing_time
 
 logger = logging.getLogger(__name__)
 
@@ -28,23 +26,8 @@ logger = logging.getLogger(__name__)
 ACLS_NOT_SUPPORTED = "AccessControlListNotSupported"
 # Makes the switch to writing without an ACL, and its warning, happen once however many uploads are refused.
 _acl_fallback_lock = threading.Lock()
-# SigV4 presigned URLs live at most 7 days.
-MAX_PRESIGNED_EXPIRY = 604800
 # A key that clean_name() and safe_join() would leave as it is: no "." or ".." segments, no "//", no "\\".
 NORMAL_KEY = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*")
-
-
-def stable_signing_time(now: int, expires_in: int, window: int) -> tuple[int, int]:
-    """(signing time, X-Amz-Expires) shared by every request in the same `window` seconds.
-
-    Signing at the start of the window and adding the window to the expiry makes the URL
-    identical for the whole window (browsers and CDNs can cache the image), while its
-    remaining lifetime stays between `expires_in` and `expires_in + window`, never past 7 days.
-    """
-    window = min(window, MAX_PRESIGNED_EXPIRY - expires_in)
-    if window <= 0:
-        return now, expires_in
-    return now - now % window, expires_in + window
 
 
 class PrivateMediaStorage(S3Storage):
@@ -181,18 +164,3 @@ def send_small_bodies_without_waiting(params: dict, **kwargs) -> None:
         size = determine_content_length(params.get("body"))
         if size is not None and size <= SMALL_BODY_SIZE:
             del headers["Expect"]
-
-
-def frozen_credentials_source(storage: S3Storage) -> Callable[[], ReadOnlyCredentials | None]:
-    """botocore's credential chain for this storage, asked on every URL.
-
-    Refreshable credentials (IAM role, STS) rotate under a running process, so they are frozen
-    anew each time; static keys never change and are frozen once.
-    """
-    credentials = storage._create_session().get_credentials()
-    if credentials is None:
-        return lambda: None
-    if isinstance(credentials, RefreshableCredentials):
-        return credentials.get_frozen_credentials
-    frozen = credentials.get_frozen_credentials()
-    return lambda: frozen

@@ -68,7 +68,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework_simplejwt.tokens import RefreshToken
 from property.models import HouseForSale
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 import base64, json, sys
 photo = base64.b64decode(sys.stdin.read())
 user = get_user_model().objects.create_user("load-agent", password=None)

@@ -91,7 +91,7 @@ def bench_list(images: int = 100, seconds: float = 4.0) -> dict:
     from backend.storage_backends import PrivateMediaStorage
     from bench.photos import photo_jpeg
     from property.models import HouseForSale
-    from property.services import property_images_store
+    from property.services.uploads import property_images_store
 
     owner = get_user_model().objects.create_user(username=f"bench-{secrets.token_hex(4)}", password=None)
     house = HouseForSale.objects.create(title="Bench house", address="1 Bench St", price=1, owner=owner)

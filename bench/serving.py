@@ -41,7 +41,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework_simplejwt.tokens import RefreshToken
 from property.models import HouseForSale
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 photo = sys.stdin.buffer.read()
 user = get_user_model().objects.create_user("bench-agent", password=None)
 house = HouseForSale.objects.create(title="Bench house", address="1 Bench St", price=1, owner=user)

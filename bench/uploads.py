@@ -19,6 +19,7 @@ import requests
 from bench.latency_proxy import LatencyProxy
 from bench.load import manage
 from bench.photos import photo_jpeg
+from localdev.run import ALLOCATOR_ENVIRONMENT
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,7 +45,8 @@ class GunicornWorker:
                 "--log-level=warning",
             ],
             cwd=BASE_DIR,
-            env={**os.environ, **environment, "GUNICORN_ACCESS_LOG": "", **extra_environment},
+            # The allocator's settings of make run (and of production).
+            env={**os.environ, **ALLOCATOR_ENVIRONMENT, **environment, "GUNICORN_ACCESS_LOG": "", **extra_environment},
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

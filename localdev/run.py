@@ -37,6 +37,12 @@ WORKER_GRACE = 30.0
 WORKER_POLL_INTERVAL = 0.5
 # Seconds between two looks for images whose variants task was lost (a worker killed mid-task).
 LOST_TASKS_INTERVAL = 60.0
+# glibc's allocator for the API server and the worker, which decode photos: allocations of 1 MB and more come from
+# mmap, so freeing a decoded photo returns its memory. glibc otherwise raises its mmap threshold after the first
+# large free and keeps later pixel buffers in per-thread heaps, and a process grows with every thread that has
+# decoded a photo (bench/RESULTS.md, section 3: memory with 10 files against 2). Production sets the same in the
+# server's environment (README, "Production").
+ALLOCATOR_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": "1048576"}
 
 
 def local_credentials() -> tuple[str, str]:
@@ -147,6 +153,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    for name, value in ALLOCATOR_ENVIRONMENT.items():  # for the children: glibc reads it when a process starts
+        os.environ.setdefault(name, value)
     port = os.environ.get("PORT", "8000")
     # An API server whose `make run` was just killed may still be letting go of the port.
     if ports_still_busy([int(port)], wait=5):

@@ -1,35 +1,23 @@
 """Django admin for houses and their private images: thumbnails from presigned URLs, multi-file upload
-through the server or straight from the browser to the bucket."""
+through the server or straight from the browser to the bucket (through the API's own upload_url and
+complete_upload, with the admin's session)."""
 
 from __future__ import annotations
 
-import json
-
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db.models import Prefetch
-from django.http import HttpRequest, JsonResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
-from backend.exceptions import S3_UNAVAILABLE_HEADERS
-from backend.s3 import S3StorageError
+from backend.exceptions import ApplicationError
 
-from .images import ImageRejected, sanitize_image
-from .models import House, HouseForRent, HouseForSale, PropertyImage
-from .serializers import StagedFileSerializer
-from .services import (
-    ImageNotFound,
-    PropertyNotFound,
-    TooManyImages,
-    direct_upload_complete,
-    direct_upload_issue,
-    property_image_update,
-    property_images_store,
-)
-from .views import DIRECT_UPLOAD_UNAVAILABLE, UPLOAD_FAILURES, upload_failure
+from .images import ImageRejected, SanitizedImage, sanitize_image
+from .models import PROPERTY_KIND_BY_MODEL_NAME, House, HouseForRent, HouseForSale, PropertyImage
+from .services.image_updates import ImageNotFound, PropertyNotFound, property_image_update
+from .services.uploads import TooManyImages, sanitized_images_store
 
 
 def thumbnail_url(image: PropertyImage) -> str | None:
@@ -58,24 +46,29 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleImageField(forms.FileField):
-    """Several files in one input; each is checked like an API upload."""
+    """Several files in one input; each is checked and re-encoded like an API upload, once: the form's cleaned
+    value is the checked images, which save_related stores."""
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}))
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None) -> list:
+    def clean(self, data, initial=None) -> list[SanitizedImage]:
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > settings.PROPERTY_IMAGE_MAX_FILES:  # before decoding any of them
+            raise forms.ValidationError(TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES).message)
         cleaned = [super(MultipleImageField, self).clean(upload, initial) for upload in files]
-        errors = []
+        images, errors = [], []
         for upload in cleaned:
             try:
-                sanitize_image(upload, filename=upload.name).close()
+                images.append(sanitize_image(upload, filename=upload.name))
             except ImageRejected as rejection:
-                errors.append(str(rejection))
+                errors.append(rejection.message)
         if errors:
+            for image in images:
+                image.close()
             raise forms.ValidationError(errors)
-        return cleaned
+        return images
 
 
 class HouseAdminForm(forms.ModelForm):
@@ -109,81 +102,24 @@ class HouseAdmin(admin.ModelAdmin):
     class Media:
         js = ["property/admin/direct_upload.js"]
 
-    def get_urls(self):
-        name = f"{self.opts.app_label}_{self.opts.model_name}"
-        return [
-            # Before the parent's URLs: they end with a catch-all `<object_id>/` redirect.
-            path(
-                "<path:object_id>/direct-upload/url/",
-                self.admin_site.admin_view(self.direct_upload_url_view),
-                name=f"{name}_direct_upload_url",
-            ),
-            path(
-                "<path:object_id>/direct-upload/complete/",
-                self.admin_site.admin_view(self.direct_upload_complete_view),
-                name=f"{name}_direct_upload_complete",
-            ),
-            *super().get_urls(),
-        ]
-
     @admin.display(description="Direct upload")
     def direct_upload(self, house: House) -> str:
         """Photos sent from the browser straight to the private bucket (presigned POST), then checked
         and stored by the server like any other upload: nothing large goes through this server."""
         if not house.pk:
             return "Save the house first: then photos can be sent straight to the private bucket."
-        name = f"admin:{self.opts.app_label}_{self.opts.model_name}"
         return format_html(
-            '<div class="direct-upload" data-upload-url="{}" data-complete-url="{}">'
+            '<div class="direct-upload" data-upload-url="{}" data-complete-url="{}" data-content-type="{}" '
+            'data-object-id="{}">'
             '<input type="file" class="direct-upload-files" multiple accept="image/jpeg,image/png" '
             'aria-label="Photos to send straight to the bucket"> '
             '<button type="button" class="button direct-upload-start">Send to the bucket</button>'
             '<ul class="direct-upload-status"></ul>'
             "</div>",
-            reverse(f"{name}_direct_upload_url", args=[house.pk]),
-            reverse(f"{name}_direct_upload_complete", args=[house.pk]),
-        )
-
-    def house_for_direct_upload(self, request: HttpRequest, object_id: str) -> House | JsonResponse:
-        """The house a direct-upload call is about, or the JSON answer that refuses the call."""
-        if request.method != "POST":
-            return JsonResponse({"error": "Use POST"}, status=405)
-        house = self.get_object(request, unquote(object_id))
-        if house is None:
-            return JsonResponse({"error": "There is no such house"}, status=404)
-        if not self.has_change_permission(request, house):
-            return JsonResponse({"error": "You do not have permission to change this house"}, status=403)
-        return house
-
-    def direct_upload_url_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
-        """The API's upload_url for the admin's session: a presigned POST for one staging key."""
-        house = self.house_for_direct_upload(request, object_id)
-        if isinstance(house, JsonResponse):
-            return house
-        try:
-            return JsonResponse(direct_upload_issue(user_id=request.user.pk))
-        except S3StorageError:
-            return JsonResponse(DIRECT_UPLOAD_UNAVAILABLE, status=503, headers=S3_UNAVAILABLE_HEADERS)
-
-    def direct_upload_complete_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
-        """The API's complete_upload for the admin's session: `{"key", "filename"}` → 201 with the image."""
-        house = self.house_for_direct_upload(request, object_id)
-        if isinstance(house, JsonResponse):
-            return house
-        try:
-            staged = StagedFileSerializer(data=json.loads(request.body))
-        except ValueError:
-            staged = None
-        if staged is None or not staged.is_valid():
-            return JsonResponse({"error": 'Send JSON: {"key": "...", "filename": "..."}'}, status=400)
-        try:
-            (image,) = direct_upload_complete(user_id=request.user.pk, house=house, **staged.validated_data)
-        except UPLOAD_FAILURES as error:
-            status_code, body = upload_failure(error)
-            return JsonResponse(body, status=status_code)
-        return JsonResponse(
-            {"id": image.pk, "original_filename": image.original_filename, "thumbnail_url": thumbnail_url(image)},
-            status=201,
+            reverse("property-image-upload-url"),
+            reverse("property-image-complete-upload"),
+            PROPERTY_KIND_BY_MODEL_NAME[self.opts.model_name],
+            house.pk,
         )
 
     def get_queryset(self, request):
@@ -196,19 +132,20 @@ class HouseAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        uploads = form.cleaned_data.get("upload_images") or []
-        if not uploads:
+        images = form.cleaned_data.get("upload_images") or []
+        if not images:
             return
         try:
-            stored = property_images_store(house=form.instance, files=uploads)
-        except (ImageRejected, TooManyImages) as rejection:
-            self.message_user(request, str(rejection), messages.ERROR)
-        except S3StorageError:
-            self.message_user(request, "The storage service is unavailable: no image was stored.", messages.ERROR)
+            stored = sanitized_images_store(house=form.instance, images=images)
         except PropertyNotFound:
             self.message_user(request, "The house was deleted meanwhile: no image was stored.", messages.ERROR)
+        except ApplicationError as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
         else:
             self.message_user(request, f"Stored {len(stored)} image(s) in the private bucket.", messages.SUCCESS)
+        finally:
+            for image in images:
+                image.close()
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not PropertyImage:

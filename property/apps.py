@@ -8,8 +8,4 @@ class PropertyConfig(AppConfig):
     name = "property"
 
     def ready(self) -> None:
-        from backend.memory import return_large_allocations_to_the_os
-
         from . import signals  # noqa: F401 - connects the object clean-up receivers
-
-        return_large_allocations_to_the_os()

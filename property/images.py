@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.files import File
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from backend.exceptions import ApplicationError
+
 # Only these decoders ever see an upload (Pillow's security guidance).
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 FORMAT_DETAILS = {
@@ -34,7 +36,7 @@ def human_size(size: int) -> str:
     return f"{size // megabyte} MB" if size % megabyte == 0 else f"{size:,} bytes"
 
 
-class ImageRejected(Exception):
+class ImageRejected(ApplicationError):
     """An upload that is not an acceptable image; the message names the file and the reason."""
 
     def __init__(self, filename: str, reason: str) -> None:

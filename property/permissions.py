@@ -1,6 +1,7 @@
 """Who may change what: a house and its images belong to the house's owner (and staff)."""
 
 from rest_framework import permissions
+from rest_framework.authentication import SessionAuthentication
 
 from .models import House, PropertyImage
 
@@ -19,3 +20,19 @@ class IsOwnerOrStaffOrReadOnly(permissions.BasePermission):
             return True
         house = obj.content_object if isinstance(obj, PropertyImage) else obj
         return house is not None and can_change_house(request.user, house)
+
+
+class AdminSessionMayChange(permissions.BasePermission):
+    """A request authenticated by a session (the admin's direct upload calling the API) may change a house only
+    as the admin would let it: staff with the change permission on that kind of house."""
+
+    message = "You do not have permission to change this house."
+
+    def has_permission(self, request, view) -> bool:
+        return not isinstance(request.successful_authenticator, SessionAuthentication) or request.user.is_staff
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if not isinstance(request.successful_authenticator, SessionAuthentication):
+            return True
+        house = obj.content_object if isinstance(obj, PropertyImage) else obj
+        return request.user.has_perm(f"{house._meta.app_label}.change_{house._meta.model_name}")

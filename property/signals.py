@@ -4,7 +4,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from .models import PropertyImage
-from .services import property_image_delete_objects_on_commit
+from .services.image_updates import property_image_delete_objects_on_commit
 
 
 @receiver(post_delete, sender=PropertyImage, dispatch_uid="property_image_delete_object")

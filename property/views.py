@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import IO
-
 from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
@@ -16,20 +13,21 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from backend.exceptions import S3_UNAVAILABLE_HEADERS, ErrorBodyException
-from backend.s3 import S3StorageError
+from backend.exceptions import ApplicationError
+from backend.schema import error_response
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
-from .images import ImageRejected
 from .models import House, HouseForRent, HouseForSale, PropertyImage, cover_images
-from .permissions import IsOwnerOrStaffOrReadOnly, can_change_house
+from .permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from .serializers import (
     BulkImageUploadSerializer,
     BulkUploadSerializer,
@@ -43,114 +41,34 @@ from .serializers import (
     PropertyImageSerializer,
     PropertyTargetSerializer,
 )
-from .services import (
-    NoImagesProvided,
-    PropertyNotFound,
-    TooManyImages,
-    UploadInProgress,
-    UploadKeyRejected,
-    UploadNotFound,
-    UploadUsedElsewhere,
-    direct_upload_complete,
-    direct_upload_issue,
-    property_image_set_main,
-    property_image_update,
-    property_images_store,
-)
+from .services.direct_uploads import direct_upload_complete, direct_upload_issue
+from .services.image_updates import property_image_set_main, property_image_update
+from .services.uploads import NoImagesProvided, property_images_store
 
 
-class SecureUrlUnavailable(ErrorBodyException):
+class SecureUrlUnavailable(ApplicationError):
     """The guide's `500 {"error": "Could not generate secure URL"}`: signing is impossible (no credentials)."""
 
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
-    default_detail = "Could not generate secure URL"
+    message = "Could not generate secure URL"
 
 
-NO_IMAGES_ERROR = {"error": "No images provided"}
-DIRECT_UPLOAD_UNAVAILABLE = {"error": "Could not prepare the upload: the storage service is unavailable, please retry"}
+def uploaded_files(request: Request, field: str) -> list:
+    """The files of a multipart upload; the guide's `No images provided` when there are none (before any other
+    field is read)."""
+    files = request.FILES.getlist(field)
+    if not files:
+        raise NoImagesProvided
+    return files
 
 
-def ensure_can_change(request: Request, house: House) -> None:
-    if not can_change_house(request.user, house):
-        raise PermissionDenied(IsOwnerOrStaffOrReadOnly.message)
+def created(images: list[PropertyImage] | PropertyImage) -> Response:
+    many = isinstance(images, list)
+    return Response(PropertyImageSerializer(images, many=many).data, status=status.HTTP_201_CREATED)
 
 
-UPLOAD_FAILURES = (
-    NoImagesProvided,
-    ImageRejected,
-    TooManyImages,
-    UploadKeyRejected,
-    UploadNotFound,
-    UploadInProgress,
-    UploadUsedElsewhere,
-    PropertyNotFound,
-    S3StorageError,
-)
-
-
-def upload_failure(error: Exception) -> tuple[int, dict]:
-    """The status and JSON body that tell a client why an upload service refused (or could not finish)
-    an upload: one of UPLOAD_FAILURES."""
-    if isinstance(error, NoImagesProvided):
-        return status.HTTP_400_BAD_REQUEST, NO_IMAGES_ERROR
-    if isinstance(error, ImageRejected | TooManyImages):
-        return status.HTTP_400_BAD_REQUEST, {"error": str(error)}
-    if isinstance(error, UploadKeyRejected):
-        return status.HTTP_403_FORBIDDEN, {"error": "This upload key was not issued to you"}
-    if isinstance(error, UploadNotFound):
-        return status.HTTP_404_NOT_FOUND, {
-            "error": "Nothing was uploaded under this key: post the file to the upload URL first"
-        }
-    if isinstance(error, UploadUsedElsewhere):
-        return status.HTTP_409_CONFLICT, {"error": "This upload was already completed for another property"}
-    if isinstance(error, UploadInProgress):
-        return status.HTTP_409_CONFLICT, {
-            "error": "Another request is completing this upload right now: send this one again in a moment"
-        }
-    if isinstance(error, PropertyNotFound):
-        return status.HTTP_404_NOT_FOUND, {"detail": "Not found."}  # the house was deleted meanwhile
-    if isinstance(error, S3StorageError):
-        return status.HTTP_503_SERVICE_UNAVAILABLE, {
-            "error": "Could not store the images: the storage service is unavailable, please retry"
-        }
-    raise TypeError(f"not an upload failure: {error!r}")
-
-
-def stored_images_response(store: Callable[[], list[PropertyImage]], *, single: bool = False) -> Response:
-    """Run an upload service and turn its outcome into the API's answer: 201 with the images (or, with
-    `single`, the one image), or why not."""
-    try:
-        images = store()
-    except UPLOAD_FAILURES as error:
-        status_code, body = upload_failure(error)
-        return Response(
-            body, status=status_code, headers=S3_UNAVAILABLE_HEADERS if isinstance(error, S3StorageError) else None
-        )
-    data = PropertyImageSerializer(images[0]).data if single else PropertyImageSerializer(images, many=True).data
-    return Response(data, status=status.HTTP_201_CREATED)
-
-
-def store_images_response(
-    *, request: Request, house: House, files: Sequence[IO[bytes]], options: dict, single: bool = False
-) -> Response:
-    """Store multipart files for `house` on behalf of the request's user."""
-    ensure_can_change(request, house)
-    return stored_images_response(
-        lambda: property_images_store(
-            house=house,
-            files=files,
-            caption=options.get("caption", ""),
-            is_main=options.get("is_main", False),
-            order=options.get("order"),
-        ),
-        single=single,
-    )
-
-
-def validated(serializer_class: type[serializers.Serializer], data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+# The admin's direct upload calls upload_url and complete_upload with its session (and CSRF token).
+WITH_ADMIN_SESSION = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, SessionAuthentication]
 
 
 class ListFilteredViewSet(viewsets.ModelViewSet):
@@ -207,11 +125,10 @@ class HouseViewSet(ListFilteredViewSet):
     def upload_images(self, request: Request, pk: str | None = None) -> Response:
         """Upload one or more JPEG/PNG files (`images`) to this house."""
         house = self.get_object()
-        files = request.FILES.getlist("images")
-        if not files:
-            return Response(NO_IMAGES_ERROR, status=status.HTTP_400_BAD_REQUEST)
-        options = validated(ImageUploadOptionsSerializer, request.data)
-        return store_images_response(request=request, house=house, files=files, options=options)
+        files = uploaded_files(request, "images")
+        options = ImageUploadOptionsSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        return created(property_images_store(house=house, files=files, **options.validated_data))
 
 
 def documented_as_json(serializer_class: type[serializers.Serializer], actions=("create", "update", "partial_update")):
@@ -241,6 +158,8 @@ EXPIRATION_PARAMETER = OpenApiParameter(
     {"type": "integer", "minimum": 1, "maximum": settings.PRESIGNED_URL_MAX_EXPIRATION},
     description="Seconds the URL stays valid (1 to 604800, default 3600).",
 )
+SECURE_URL_UNAVAILABLE = error_response("Could not generate secure URL")
+STORAGE_UNAVAILABLE = error_response("The storage service is unavailable: send the request again (Retry-After)")
 VARIANT_PARAMETER = OpenApiParameter(
     "variant",
     str,
@@ -255,24 +174,37 @@ class PropertyImageViewSet(ListFilteredViewSet):
     """Private property images: CRUD, presigned URLs, bulk upload and choosing the main image."""
 
     queryset = PropertyImage.objects.all()
-    permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
+    permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly, AdminSessionMayChange]
     filterset_class = PropertyImageFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
+    # What each action reads from the request body; the images themselves are PropertyImageSerializer's.
+    request_serializer_classes = {
+        "create": PropertyImageCreateSerializer,
+        "bulk_upload": BulkUploadSerializer,
+        "upload_url": PropertyTargetSerializer,
+        "complete_upload": CompleteUploadSerializer,
+    }
+
     def get_serializer_class(self):
-        if self.action == "create":
-            return PropertyImageCreateSerializer
-        if self.action == "bulk_upload":
-            return BulkUploadSerializer
-        return PropertyImageSerializer
+        return self.request_serializer_classes.get(self.action, PropertyImageSerializer)
+
+    def house_to_change(self, request: Request) -> tuple[House, dict]:
+        """The house the request body names, once the user may change it, and the body's other fields."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        options = dict(serializer.validated_data)
+        house = options.pop("house")
+        del options["content_type"], options["object_id"]
+        self.check_object_permissions(request, house)
+        return house, options
 
     @extend_schema(responses={201: PropertyImageSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Upload one file (`image`) for the house named by `content_type` and `object_id`."""
-        options = validated(PropertyImageCreateSerializer, request.data)
-        return store_images_response(
-            request=request, house=options["house"], files=[options["image"]], options=options, single=True
-        )
+        house, options = self.house_to_change(request)
+        (image,) = property_images_store(house=house, files=[options.pop("image")], **options)
+        return created(image)
 
     def perform_update(self, serializer: PropertyImageSerializer) -> None:
         serializer.instance = property_image_update(image=serializer.instance, **serializer.validated_data)
@@ -280,6 +212,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
     @extend_schema(
         parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
         responses={
+            500: SECURE_URL_UNAVAILABLE,
             200: inline_serializer(
                 "SecureUrl",
                 {
@@ -291,7 +224,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
                         help_text="With `variant`: the URL is the original's, standing in for a variant not made yet.",
                     ),
                 },
-            )
+            ),
         },
     )
     @action(detail=True, methods=["get"])
@@ -307,7 +240,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
 
     @extend_schema(
         parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
-        responses={302: OpenApiResponse(description="To the image")},
+        responses={302: OpenApiResponse(description="To the image"), 500: SECURE_URL_UNAVAILABLE},
     )
     @action(detail=True, methods=["get"])
     def redirect_to_image(self, request: Request, pk: str | None = None):
@@ -321,7 +254,9 @@ class PropertyImageViewSet(ListFilteredViewSet):
     def presigned_url_for(request: Request, image: PropertyImage) -> tuple[str, int, bool]:
         """Read `?expiration=` and `?variant=` and sign: (URL, expiration, whether it is the original's); 400, 404
         or the guide's 500 when that cannot be done."""
-        query = validated(ExpirationSerializer, request.query_params)
+        serializer = ExpirationSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        query = serializer.validated_data
         variant = query.get("variant")
         if variant and variant not in image.variants and not image.variants_stand_in:
             raise NotFound(f"This image has no {variant} variant yet (manage.py rebuild_variants makes it).")
@@ -343,11 +278,9 @@ class PropertyImageViewSet(ListFilteredViewSet):
     )
     def bulk_upload(self, request: Request) -> Response:
         """Upload several files (`images`) for the house named by `content_type` and `object_id`."""
-        files = request.FILES.getlist("images")
-        if not files:
-            return Response(NO_IMAGES_ERROR, status=status.HTTP_400_BAD_REQUEST)
-        options = validated(BulkUploadSerializer, request.data)
-        return store_images_response(request=request, house=options["house"], files=files, options=options)
+        files = uploaded_files(request, "images")
+        house, options = self.house_to_change(request)
+        return created(property_images_store(house=house, files=files, **options))
 
     @extend_schema(
         request=PropertyTargetSerializer,
@@ -361,38 +294,33 @@ class PropertyImageViewSet(ListFilteredViewSet):
                     "expires_in": serializers.IntegerField(),
                     "max_size": serializers.IntegerField(),
                 },
-            )
+            ),
+            503: STORAGE_UNAVAILABLE,
         },
     )
-    @action(detail=False, methods=["post"], pagination_class=None)
+    @action(detail=False, methods=["post"], pagination_class=None, authentication_classes=WITH_ADMIN_SESSION)
     def upload_url(self, request: Request) -> Response:
         """A presigned POST for uploading one photo straight to S3 (S3 enforces the size limit and image/*)."""
-        ensure_can_change(request, validated(PropertyTargetSerializer, request.data)["house"])
-        try:
-            return Response(direct_upload_issue(user_id=request.user.pk))
-        except S3StorageError:
-            return Response(
-                DIRECT_UPLOAD_UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=S3_UNAVAILABLE_HEADERS
-            )
+        self.house_to_change(request)
+        return Response(direct_upload_issue(user_id=request.user.pk))
 
-    @extend_schema(request=CompleteUploadSerializer, responses={201: PropertyImageSerializer})
-    @action(detail=False, methods=["post"], pagination_class=None)
+    @extend_schema(
+        request=CompleteUploadSerializer,
+        responses={
+            201: PropertyImageSerializer,
+            409: error_response(
+                "Another request is completing this upload right now: send it again in a moment (or it was "
+                "completed for another house)"
+            ),
+            503: STORAGE_UNAVAILABLE,
+        },
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, authentication_classes=WITH_ADMIN_SESSION)
     def complete_upload(self, request: Request) -> Response:
         """Check and store a photo posted to S3 through `upload_url`, like a multipart upload."""
-        options = validated(CompleteUploadSerializer, request.data)
-        ensure_can_change(request, options["house"])
-        return stored_images_response(
-            lambda: direct_upload_complete(
-                user_id=request.user.pk,
-                key=options["key"],
-                house=options["house"],
-                filename=options["filename"],
-                caption=options["caption"],
-                is_main=options["is_main"],
-                order=options.get("order"),
-            ),
-            single=True,
-        )
+        house, options = self.house_to_change(request)
+        (image,) = direct_upload_complete(user_id=request.user.pk, house=house, **options)
+        return created(image)
 
     @extend_schema(request=None, responses={200: PropertyImageSerializer})
     @action(detail=True, methods=["patch"])

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from backend.exceptions import api_exception_handler
 from property.models import PropertyImage
-from property.services import ImageNotFound
+from property.services.image_updates import ImageNotFound
 
 
 @pytest.mark.django_db

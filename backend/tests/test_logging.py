@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from backend.request_id import RequestIdFilter
 from conftest import jpeg_upload
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,15 @@ from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.presigner import S3QueryPresigner, day_signer, hmac_hexdigest, signing_key
-from backend.storage_backends import MAX_PRESIGNED_EXPIRY, PrivateMediaStorage, stable_signing_time
+from backend.presigner import (
+    MAX_PRESIGNED_EXPIRY,
+    S3QueryPresigner,
+    day_signer,
+    hmac_hexdigest,
+    signing_key,
+    stable_signing_time,
+)
+from backend.storage_backends import PrivateMediaStorage
 from conftest import TEST_BUCKET
 
 ENDPOINTS = [None, "http://127.0.0.1:8333", "https://s3.example.com", "http://localhost:9000", "https://minio.lan:443"]

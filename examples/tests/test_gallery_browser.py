@@ -18,7 +18,7 @@ from conftest import (
     static_site,
 )
 from property.models import PropertyImage
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,7 +27,9 @@ def run_environment(tmp_path):
     ports = S3Ports.free()
     api_port = free_port_with_grpc_twin({port for base in vars(ports).values() for port in (base, base + 10000)})
     environment = {
-        key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DATABASE_URL", "DJANGO_"))
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "DATABASE_URL", "DJANGO_", "MALLOC_"))
     }
     environment.update(
         PORT=str(api_port),
@@ -56,6 +59,29 @@ def start_run(environment: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes started by `pid`, by their children, and so on (from /proc: Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def process_environment(pid: int) -> tuple[str, dict[str, str]]:
+    """(command line, environment) of a running process."""
+    proc = Path(f"/proc/{pid}")
+    command = proc.joinpath("cmdline").read_bytes().replace(b"\0", b" ").decode()
+    variables = (item.partition("=") for item in proc.joinpath("environ").read_bytes().decode().split("\0") if item)
+    return command, {name: value for name, _, value in variables}
+
+
 def wait_until_served(environment: dict[str, str], run: subprocess.Popen, timeout: float = 120.0) -> None:
     """Wait until /health/ answers 200 (the bound is generous: a start takes ~20 s on a busy CI machine)."""
     started = time.monotonic()
@@ -65,7 +91,7 @@ def wait_until_served(environment: dict[str, str], run: subprocess.Popen, timeou
         try:
             if requests.get(f"http://127.0.0.1:{environment['PORT']}/health/", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its first answer is slow
             pass
         time.sleep(0.2)
     pytest.fail(f"make run did not serve within {timeout:.0f} s")
@@ -148,6 +174,13 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
         while requests.get(image_url, headers=headers, timeout=5).json()["variants_status"] != "ready":
             assert time.monotonic() < deadline, "make run's worker did not make the variants"
             time.sleep(0.2)
+        # The API server and the worker decode photos with glibc's allocator returning freed photos to the OS.
+        processes = [process_environment(pid) for pid in descendants(run.pid)]
+        photo_decoders = [
+            environment for command, environment in processes if "gunicorn" in command or "worker" in command
+        ]
+        assert len(photo_decoders) >= 3  # gunicorn's arbiter, its worker, the task worker
+        assert {environment.get("MALLOC_MMAP_THRESHOLD_") for environment in photo_decoders} == {"1048576"}
         swept = manage_beside(run_environment, "sweep_orphans")
         assert swept.returncode == 0, swept.stderr
         assert "Found 0 orphan objects and 0 orphan rows" in swept.stdout

@@ -3,12 +3,14 @@ inline."""
 
 import pytest
 import requests
+from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from conftest import image_bytes, jpeg_upload, object_keys, post_to_s3, run_queued_tasks
-from property import services
 from property.models import HouseForSale, PropertyImage
-from property.services import property_images_store
+from property.services import uploads
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +68,17 @@ def test_admin_upload_with_a_bad_file_shows_the_reason_and_stores_nothing(admin_
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
 
 
+def test_admin_upload_of_too_many_files_says_so_and_stores_nothing(admin_client, bucket_keys, settings):
+    settings.PROPERTY_IMAGE_MAX_FILES = 2
+    house = HouseForSaleFactory()
+    data = change_form_data(house)
+    data["upload_images"] = [jpeg_upload(f"{n}.jpg") for n in range(3)]
+    response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
+    assert response.status_code == 200
+    assert "At most 2 images can be uploaded in one request" in response.content.decode()
+    assert PropertyImage.objects.count() == 0 and bucket_keys() == []
+
+
 def test_admin_inline_moves_the_main_flag_and_deletes(admin_client, bucket_keys, django_capture_on_commit_callbacks):
     house = HouseForSaleFactory()
     first, second, third = property_images_store(house=house, files=[jpeg_upload() for _ in range(3)], is_main=True)
@@ -94,70 +107,89 @@ def test_admin_change_list_filters_by_price_range(admin_client):
     assert "Cheap flat" in admin_client.get("/admin/property/houseforsale/?q=cheap").content.decode()
 
 
-def direct_upload_url(house, step: str) -> str:
-    return f"/admin/property/houseforsale/{house.pk}/direct-upload/{step}/"
+def direct_upload(client, step: str, house, **body):
+    """The API's upload_url or complete_upload, as the admin's page calls it: with the admin's session."""
+    body = {"content_type": "house_for_sale", "object_id": house.pk, **body}
+    return client.post(f"/api/property-images/{step}/", body, content_type="application/json")
 
 
 def test_admin_direct_upload_goes_through_the_bucket_and_is_stored_like_any_upload(
     admin_client, admin_user, bucket_keys
 ):
     house = HouseForSaleFactory()
-    issued = admin_client.post(direct_upload_url(house, "url"))
+    issued = direct_upload(admin_client, "upload_url", house)
     assert issued.status_code == 200
     upload = issued.json()
     assert upload["key"].startswith(f"uploads/{admin_user.pk}/")
     assert post_to_s3(upload, image_bytes("JPEG", (400, 300)), filename="patio.jpg").status_code in (200, 201, 204)
 
-    completed = admin_client.post(
-        direct_upload_url(house, "complete"),
-        {"key": upload["key"], "filename": "patio.jpg"},
-        content_type="application/json",
-    )
+    completed = direct_upload(admin_client, "complete_upload", house, key=upload["key"], filename="patio.jpg")
     assert completed.status_code == 201
     (image,) = house.images.all()
     assert completed.json()["id"] == image.pk and image.original_filename == "patio.jpg"
-    assert requests.get(completed.json()["thumbnail_url"], timeout=10).status_code == 200
+    assert requests.get(completed.json()["secure_url"], timeout=10).status_code == 200
     run_queued_tasks()
     assert bucket_keys() == object_keys(image)  # the staging object is gone; the original is there
 
 
 def test_admin_direct_upload_of_something_never_posted_is_a_json_error_and_stores_nothing(admin_client, bucket_keys):
     house = HouseForSaleFactory()
-    upload = admin_client.post(direct_upload_url(house, "url")).json()
-    completed = admin_client.post(
-        direct_upload_url(house, "complete"), {"key": upload["key"]}, content_type="application/json"
-    )
+    upload = direct_upload(admin_client, "upload_url", house).json()
+    completed = direct_upload(admin_client, "complete_upload", house, key=upload["key"])
     assert completed.status_code == 404
     assert completed.json() == {"error": "Nothing was uploaded under this key: post the file to the upload URL first"}
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
 
 
 @pytest.mark.parametrize(
-    ("body", "status"), [(b"not json", 400), (b"{}", 400), (b'{"key": 1}', 400), (b'{"key": "x"}', 400)]
+    ("body", "field"),
+    [(b"not json", "detail"), (b"{}", "content_type"), (b'{"key": 1}', "key"), (b'{"key": "x"}', "key")],
 )
-def test_admin_direct_upload_complete_refuses_bad_bodies_in_json(admin_client, body, status):
-    house = HouseForSaleFactory()
-    response = admin_client.post(direct_upload_url(house, "complete"), body, content_type="application/json")
-    assert response.status_code == status and response.json()["error"]
+def test_admin_direct_upload_complete_refuses_bad_bodies_in_json(admin_client, body, field):
+    response = admin_client.post("/api/property-images/complete_upload/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()[field]
 
 
 def test_admin_direct_upload_needs_post_and_the_permission_to_change_the_house(client, make_user, bucket_keys):
     house = HouseForSaleFactory()
     staff = make_user("clerk", is_staff=True)  # staff, but without the change permission on houses
     client.force_login(staff)
-    assert client.get(direct_upload_url(house, "url")).status_code == 405
-    refused = client.post(direct_upload_url(house, "url"))
-    assert refused.status_code == 403 and refused.json() == {"error": "You do not have permission to change this house"}
-    missing = client.post(f"/admin/property/houseforsale/{house.pk + 1000}/direct-upload/url/")
-    assert missing.status_code == 404 and missing.json()["error"]
+    assert client.get("/api/property-images/upload_url/").status_code == 405
+    refused = direct_upload(client, "upload_url", house)
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "You do not have permission to change this house."}
+    missing = client.post(
+        "/api/property-images/upload_url/",
+        {"content_type": "house_for_sale", "object_id": house.pk + 1000},
+        content_type="application/json",
+    )
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not found."}
+    staff.user_permissions.add(Permission.objects.get(codename="change_houseforsale"))
+    client.force_login(User.objects.get(pk=staff.pk))  # a fresh user: permissions are cached per instance
+    assert direct_upload(client, "upload_url", house).status_code == 200
     assert bucket_keys() == []
 
 
-def test_the_admin_direct_upload_endpoints_are_for_logged_in_staff_only(client, owner):
+def test_the_admin_session_reaches_the_api_for_staff_only(client, owner):
     house = HouseForSaleFactory(owner=owner)
-    client.force_login(owner)  # the house's owner, but not staff: the admin is not for them
-    response = client.post(direct_upload_url(house, "url"))
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(owner)  # the house's owner, but not staff: the admin session is not for them
+    response = direct_upload(client, "upload_url", house)
+    assert response.status_code == 403
+    assert client.get(f"/api/houses-for-sale/{house.pk}/").status_code == 401  # the rest of the API wants a token
+
+
+def test_the_admin_session_must_send_its_csrf_token(admin_user, bucket_keys):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    house = HouseForSaleFactory()
+    refused = direct_upload(browser, "upload_url", house)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    token = browser.get("/admin/").cookies["csrftoken"].value
+    body = {"content_type": "house_for_sale", "object_id": house.pk}
+    issued = browser.post(
+        "/api/property-images/upload_url/", body, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert issued.status_code == 200
 
 
 def test_the_admin_index_shows_the_task_results_and_no_rq_dashboard_without_rq(admin_client):
@@ -169,14 +201,14 @@ def test_the_admin_index_shows_the_task_results_and_no_rq_dashboard_without_rq(a
 
 def test_admin_upload_to_a_house_deleted_meanwhile_says_so_and_stores_nothing(admin_client, bucket_keys, monkeypatch):
     house = HouseForSaleFactory()
-    create_rows = services._create_image_rows
+    create_rows = uploads._create_image_rows
 
     def deleted_by_another_request_first(**kwargs):
         # A concurrent request cannot be timed into the gap between the upload and the rows: it is put there.
         HouseForSale.objects.filter(pk=house.pk).delete()
         return create_rows(**kwargs)
 
-    monkeypatch.setattr(services, "_create_image_rows", deleted_by_another_request_first)
+    monkeypatch.setattr(uploads, "_create_image_rows", deleted_by_another_request_first)
     data = change_form_data(house)
     data["upload_images"] = [jpeg_upload("a.jpg")]
     response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data, follow=True)

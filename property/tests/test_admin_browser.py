@@ -16,7 +16,7 @@ from conftest import (
     object_keys,
     run_queued_tasks,
 )
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")

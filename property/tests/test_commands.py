@@ -1,10 +1,12 @@
 """Management commands against the real S3 server: ensure_bucket, make_images_private, sweep_orphans."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.utils import timezone
 
 from conftest import (
     TEST_BUCKET,
@@ -15,8 +17,8 @@ from conftest import (
     object_keys,
     s3_event_handler,
 )
-from property.models import PropertyImage
-from property.services import property_images_store
+from property.models import PropertyImage, StagedUploadClaim
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,17 @@ def test_sweep_orphans_removes_stale_direct_upload_staging_objects(bucket_keys, 
     assert bucket_keys("uploads/") == ["uploads/7/" + "b" * 32]
     assert "Deleted 1 orphan objects" in run("sweep_orphans", "--delete", "--staging-max-age", "0")
     assert bucket_keys("uploads/") == []
+
+
+def test_sweep_orphans_deletes_claims_of_direct_uploads_completed_over_a_day_ago(bucket_keys):
+    image, recent = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
+    old = StagedUploadClaim.objects.create(key="uploads/7/" + "a" * 32, image=image)
+    StagedUploadClaim.objects.filter(pk=old.pk).update(claimed_at=timezone.now() - timedelta(days=1, seconds=1))
+    kept = StagedUploadClaim.objects.create(key="uploads/7/" + "b" * 32, image=recent)
+    assert "Found 1 claims of direct uploads completed over a day ago" in run("sweep_orphans")
+    assert StagedUploadClaim.objects.count() == 2  # a dry run deletes nothing
+    assert "Deleted 1 claims of direct uploads completed over a day ago" in run("sweep_orphans", "--delete")
+    assert list(StagedUploadClaim.objects.all()) == [kept]
 
 
 @pytest.mark.parametrize("command", ["sweep_orphans", "ensure_bucket", "make_images_private"])

@@ -10,7 +10,7 @@ from django.db import connection, connections
 
 from conftest import image_bytes, jpeg_upload, jwt_client, object_keys, post_to_s3, run_queued_tasks
 from property.models import PropertyImage, StagedUploadClaim
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from conftest import BASE_DIR, jpeg_upload
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

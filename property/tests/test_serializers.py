@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from conftest import jpeg_upload
 from property.serializers import PropertyImageSerializer
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from PIL import Image
 from conftest import TEST_BUCKET, jpeg_upload, object_keys, object_writer, s3_event_handler, storage_on
 from localdev.s3server import LocalS3Server
 from property.models import PropertyImage, VariantsStatus
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tasks import objects_delete_later, waiting_task_count
 from property.tests.factories import HouseForSaleFactory
 

@@ -22,7 +22,7 @@ from conftest import (
 )
 from property.images import ImageRejected
 from property.models import PropertyImage, VariantsStatus
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tasks import make_image_variants
 from property.tests.factories import HouseForSaleFactory
 

@@ -1,4 +1,5 @@
-"""`manage.py sweep_orphans`: find objects without a row and rows without an object; --delete removes them."""
+"""`manage.py sweep_orphans`: find objects without a row and rows without an object; --delete removes them. It also
+reports (and deletes) the claims of direct uploads completed over a day ago."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,7 +8,9 @@ from tqdm import tqdm
 from backend.s3 import S3ImageService
 from property.management.base import ServiceCommand
 from property.models import IMAGES_PREFIX, PropertyImage
-from property.services import STAGING_PREFIX  # direct uploads post there first; complete_upload moves them
+
+# Direct uploads post there first; complete_upload moves them.
+from property.services.direct_uploads import STAGING_PREFIX, staged_upload_claims_expired
 
 
 class Command(ServiceCommand):
@@ -15,7 +18,8 @@ class Command(ServiceCommand):
         "Report objects under properties/ that no image row names, image rows whose object is missing, "
         "and direct-upload staging objects under uploads/ older than a day. "
         "Dry run unless --delete is given. Objects younger than --min-age may belong to an upload in flight "
-        "and are left alone."
+        "and are left alone. Claims of direct uploads completed over a day ago (kept so that a client that "
+        "retries completing one gets its image back) are reported and deleted the same way."
     )
 
     def add_arguments(self, parser) -> None:
@@ -53,10 +57,15 @@ class Command(ServiceCommand):
             for key in tqdm(orphan_objects, desc="deleting objects", disable=None):
                 s3.delete(key=key)
             deleted_rows, _ = rows_without_object.delete()
+            deleted_claims, _ = staged_upload_claims_expired().delete()
+            self.stdout.write(f"Deleted {deleted_claims} claims of direct uploads completed over a day ago.")
             self.stdout.write(
                 self.style.SUCCESS(f"Deleted {len(orphan_objects)} orphan objects and {deleted_rows} orphan rows.")
             )
         else:
+            self.stdout.write(
+                f"Found {staged_upload_claims_expired().count()} claims of direct uploads completed over a day ago."
+            )
             self.stdout.write(
                 f"Found {len(orphan_objects)} orphan objects and {rows_without_object.count()} orphan rows "
                 "(dry run; --delete to remove them)."

@@ -1,7 +1,8 @@
 "use strict";
 // Direct uploads in the house admin: each photo goes from the browser straight to the private bucket
-// through a presigned POST, then the server fetches it, checks and re-encodes it, and stores it with its
-// size variants like any other upload. Nothing here is trusted: the bucket enforces the size limit and
+// through a presigned POST (the API's upload_url), then the server fetches it, checks and re-encodes it, and
+// stores it with its size variants like any other upload (the API's complete_upload). Both are called with the
+// admin's session and its CSRF token. Nothing here is trusted: the bucket enforces the size limit and
 // image/* and the server checks the pixels; the checks below only give a clearer message sooner.
 (function () {
     function csrfToken(widget) {
@@ -23,18 +24,21 @@
             answer = {};
         }
         if (!response.ok) {
-            throw new Error(answer.error || `the server answered ${response.status}`);
+            // The API says why as {"error": ...}, {"detail": ...} or {"<field>": ["..."]}.
+            const fieldError = Object.values(answer).flat().find((reason) => typeof reason === "string");
+            throw new Error(answer.error || answer.detail || fieldError || `the server answered ${response.status}`);
         }
         return answer;
     }
 
     async function sendOne(widget, file, report) {
         const token = csrfToken(widget);
+        const house = {content_type: widget.dataset.contentType, object_id: Number(widget.dataset.objectId)};
         if (!file.type.startsWith("image/")) {
             throw new Error("not an image (JPEG or PNG)");
         }
         report("asking for an upload URL");
-        const upload = await postJson(widget.dataset.uploadUrl, token);
+        const upload = await postJson(widget.dataset.uploadUrl, token, house);
         if (file.size > upload.max_size) {
             const megabytes = upload.max_size / 1048576;
             const limit = Number.isInteger(megabytes) ? `${megabytes} MB` : `${upload.max_size} bytes`;
@@ -61,7 +65,7 @@
             throw new Error(`the bucket refused it: ${message ? message[1] : `HTTP ${answer.status}`}`);
         }
         report("checking");
-        return postJson(widget.dataset.completeUrl, token, {key: upload.key, filename: file.name});
+        return postJson(widget.dataset.completeUrl, token, {...house, key: upload.key, filename: file.name});
     }
 
     function statusLine(list, file) {
@@ -84,7 +88,7 @@
                 preview.className = "direct-upload-thumbnail";
                 preview.alt = image.original_filename;
                 preview.style.maxHeight = "48px";
-                preview.src = image.thumbnail_url;
+                preview.src = image.secure_url;
                 line.append(preview);
             },
             failed(error) {

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conftest import image_bytes, post_to_s3, run_queued_tasks
 from property.models import PropertyImage, StagedUploadClaim
-from property.services import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
+from property.services.direct_uploads import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db

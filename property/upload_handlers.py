@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 
-from backend.exceptions import ErrorBodyException
+from backend.exceptions import ApplicationError
 
 from .images import clean_original_filename, human_size
 
@@ -14,9 +14,8 @@ MEGABYTE = 1024 * 1024
 MULTIPART_OVERHEAD = MEGABYTE
 
 
-class UploadTooLarge(ErrorBodyException):
+class UploadTooLarge(ApplicationError):
     status_code = 413
-    default_code = "upload_too_large"
 
 
 class UploadSizeLimitHandler(FileUploadHandler):

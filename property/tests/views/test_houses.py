@@ -4,7 +4,7 @@ import pytest
 
 from conftest import jpeg_upload
 from property.models import HouseForRent, HouseForSale
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,27 +1,23 @@
-"""The image services, called directly: what reaches the bucket and the database, and what is cleaned up."""
+"""property.services.uploads, called directly: what reaches the bucket and the database, and what is cleaned up."""
 
 import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.test import override_settings
 from PIL import Image
 
+from backend.exceptions import StorageUnavailable
 from backend.s3 import S3StorageError
 from conftest import TEST_BUCKET, image_bytes, object_keys, run_queued_tasks
-from property import services
 from property.images import ImageRejected
 from property.models import HouseForSale, PropertyImage
-from property.services import (
-    ImageNotFound,
-    NoImagesProvided,
+from property.services import uploads
+from property.services.image_updates import (
     PropertyNotFound,
-    TooManyImages,
-    property_image_set_main,
-    property_image_update,
-    property_images_store,
 )
+from property.services.uploads import NoImagesProvided, TooManyImages, property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +123,7 @@ def test_database_failure_after_upload_deletes_the_objects(bucket_keys, monkeypa
     def failing_rows(**kwargs):
         raise IntegrityError("simulated database failure")
 
-    monkeypatch.setattr(services, "_create_image_rows", failing_rows)
+    monkeypatch.setattr(uploads, "_create_image_rows", failing_rows)
     with pytest.raises(IntegrityError):
         property_images_store(house=HouseForSaleFactory(), files=[jpeg(), jpeg()])
     assert PropertyImage.objects.count() == 0
@@ -146,97 +142,10 @@ def test_a_house_deleted_during_the_upload_gets_no_image_and_keeps_no_object(buc
     assert bucket_keys() == []
 
 
-def test_updating_an_image_deleted_meanwhile_does_not_bring_its_row_back(bucket_keys):
-    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
-    PropertyImage.objects.filter(pk=image.pk).delete()  # by another request, after this one found the image
-    with pytest.raises(ImageNotFound):
-        property_image_update(image=image, caption="Terrace")
-    assert not PropertyImage.objects.exists()
-
-
 def test_unreachable_s3_raises_storage_error_and_creates_no_row(bucket_keys, settings):
     with override_settings(STORAGES={**settings.STORAGES}, AWS_S3_ENDPOINT_URL="http://127.0.0.1:9"):
-        with pytest.raises(S3StorageError):
+        with pytest.raises(StorageUnavailable) as unavailable:
             property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
+    assert isinstance(unavailable.value.__cause__, S3StorageError)
+    assert unavailable.value.status_code == 503 and unavailable.value.headers == {"Retry-After": "10"}
     assert PropertyImage.objects.count() == 0
-
-
-def test_deleting_an_image_removes_its_object_after_commit(bucket_keys, django_capture_on_commit_callbacks):
-    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        image.delete()
-    assert bucket_keys() == object_keys(image)  # still there until the transaction commits
-    for callback in callbacks:
-        callback()
-    assert bucket_keys() == object_keys(image)  # ... and then until a worker deletes them
-    assert run_queued_tasks() == 1
-    assert bucket_keys() == []
-
-
-def test_rolled_back_delete_keeps_the_object(bucket_keys, django_capture_on_commit_callbacks):
-    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
-    image_pk, keys = image.pk, object_keys(image)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            image.delete()
-            raise RuntimeError("roll back")
-    assert callbacks == []
-    assert PropertyImage.objects.filter(pk=image_pk).exists()
-    assert bucket_keys() == keys
-
-
-def test_deleting_a_house_removes_its_images_and_objects(bucket_keys, django_capture_on_commit_callbacks):
-    house = HouseForSaleFactory()
-    other = HouseForSaleFactory()
-    property_images_store(house=house, files=[jpeg(), jpeg()])
-    (kept,) = property_images_store(house=other, files=[jpeg()])
-    with django_capture_on_commit_callbacks(execute=True):
-        house.delete()
-    run_queued_tasks()
-    assert list(PropertyImage.objects.all()) == [kept]
-    assert bucket_keys() == object_keys(kept)
-
-
-def test_set_main_leaves_exactly_one_main_image(bucket_keys):
-    house = HouseForSaleFactory()
-    _first, _second, third = property_images_store(house=house, files=[jpeg(), jpeg(), jpeg()], is_main=True)
-    property_image_set_main(image=third)
-    assert list(house.images.filter(is_main=True)) == [third]
-    property_image_set_main(image=third)
-    assert list(house.images.filter(is_main=True)) == [third]
-
-
-def test_update_changes_caption_order_and_main(bucket_keys):
-    house = HouseForSaleFactory()
-    first, second = property_images_store(house=house, files=[jpeg(), jpeg()], is_main=True)
-    property_image_update(image=second, caption="Kitchen", order=7, is_main=True)
-    second.refresh_from_db()
-    first.refresh_from_db()
-    assert (second.caption, second.order, second.is_main, first.is_main) == ("Kitchen", 7, True, False)
-
-
-def test_main_images_of_different_houses_are_independent(bucket_keys):
-    sale, rent = HouseForSaleFactory(), HouseForRentFactory()
-    (sale_image,) = property_images_store(house=sale, files=[jpeg()], is_main=True)
-    (rent_image,) = property_images_store(house=rent, files=[jpeg()], is_main=True)
-    sale_image.refresh_from_db()
-    assert sale_image.is_main and rent_image.is_main
-
-
-def test_the_schema_refuses_two_main_images_for_one_house(bucket_keys):
-    house = HouseForSaleFactory()
-    _first, second = property_images_store(house=house, files=[jpeg(), jpeg()], is_main=True)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        PropertyImage.objects.filter(pk=second.pk).update(is_main=True)
-
-
-def test_updating_an_image_keeps_variants_a_rebuild_stored_meanwhile(bucket_keys):
-    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
-    rebuilt = {"thumbnail": {"key": "properties/rebuilt_320w.webp", "width": 320, "height": 240}}
-    # rebuild_variants replaces the row's variants (and deletes the replaced objects) after this request read it.
-    PropertyImage.objects.filter(pk=image.pk).update(variants=rebuilt)
-    updated_before = image.updated_at
-    property_image_update(image=image, caption="Terrace", order=3, is_main=True)
-    image.refresh_from_db()
-    assert (image.caption, image.order, image.is_main, image.variants) == ("Terrace", 3, True, rebuilt)
-    assert image.updated_at > updated_before

@@ -5,7 +5,7 @@ import requests
 
 from conftest import jpeg_upload, object_keys, presigned_url_lifetime, run_queued_tasks
 from property.models import PropertyImage
-from property.services import property_images_store
+from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db

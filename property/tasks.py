@@ -97,13 +97,19 @@ def enqueue_after(task_to_run, delay: float, *args) -> None:
     timed.enqueue(*args)
 
 
-def objects_delete_later(keys: list[str]) -> None:
+def objects_delete_later(keys: list[str], *, again_after_s3_failed: bool = False) -> None:
     """Leave the deletion of the objects to a worker, which retries until S3 answers: a request never waits for
-    it. If the queue itself cannot be reached, they are deleted here and now instead (what fails is logged)."""
+    it. If the queue itself cannot be reached, they are deleted here and now instead (what fails is logged).
+
+    With `again_after_s3_failed` (S3 did not answer a write), they are deleted once more after the first of
+    S3_TASK_RETRY_DELAYS: a write S3 held unanswered may be applied when S3 answers again, after the first delete.
+    """
     if not keys:
         return
     try:
         delete_objects.enqueue(keys)
+        if again_after_s3_failed:
+            enqueue_after(delete_objects, next_try_delay(1) or 0, keys)
     except (DatabaseError, RedisError) as error:
         logger.warning("Could not enqueue the deletion of %s objects (%s): deleting now", len(keys), error)
         S3ImageService().delete_quietly(keys)

@@ -112,7 +112,7 @@ def sanitized_images_store(
             order=order,
         )
     except S3StorageError as error:
-        objects_delete_later(keys)  # those that were stored, and any a hung S3 may still store
+        objects_delete_later(keys, again_after_s3_failed=True)  # those stored, and any a hung S3 may still store
         raise StorageUnavailable(IMAGES_NOT_STORED) from error
     except BaseException:
         objects_delete_later(keys)

@@ -149,3 +149,24 @@ def test_unreachable_s3_raises_storage_error_and_creates_no_row(bucket_keys, set
     assert isinstance(unavailable.value.__cause__, S3StorageError)
     assert unavailable.value.status_code == 503 and unavailable.value.headers == {"Retry-After": "10"}
     assert PropertyImage.objects.count() == 0
+
+
+def test_a_write_that_s3_applies_after_the_first_delete_is_deleted_again_later(bucket_keys, settings, s3_client):
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    with override_settings(STORAGES={**settings.STORAGES}, AWS_S3_ENDPOINT_URL="http://127.0.0.1:9"):
+        with pytest.raises(StorageUnavailable):
+            property_images_store(house=HouseForSaleFactory(), files=[jpeg()])
+    # django-tasks-db gives a task to run at once the largest date: the delayed one comes first.
+    later, now = DBTaskResult.objects.filter(task_path="property.tasks.delete_objects").order_by("run_after")
+    (key,) = keys = now.args_kwargs["args"][0]
+    assert later.args_kwargs["args"][0] == keys
+    assert (later.run_after - timezone.now()).total_seconds() >= settings.S3_TASK_RETRY_DELAYS[0] - 2
+    assert run_queued_tasks() == 1  # the first delete: nothing is there yet
+    # A hung S3 applies the write it held only when it answers again, after that first delete.
+    s3_client.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"stored late")
+    assert bucket_keys() == [key]
+    DBTaskResult.objects.filter(pk=later.pk).update(run_after=timezone.now())  # its time has come
+    assert run_queued_tasks() == 1
+    assert bucket_keys() == []

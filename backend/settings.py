@@ -10,6 +10,8 @@ from botocore.config import Config
 from corsheaders.defaults import default_headers as corsheaders_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from backend.env import pem_setting, s3_budget_timeouts
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -146,23 +148,6 @@ if AWS_S3_ADDRESSING_STYLE not in ("path", "virtual", "auto"):
 S3_REQUEST_BUDGET = env.float("S3_REQUEST_BUDGET", default=15.0)
 
 
-def s3_budget_timeouts(budget: float, *, connect_timeout: float, max_attempts: int) -> dict:
-    """botocore Config options under which every S3 call ends within `budget` seconds."""
-    backoff = 2 ** (max_attempts - 1) - 1
-    read_timeout = (budget - backoff) / max_attempts - connect_timeout
-    if max_attempts < 1 or connect_timeout <= 0 or read_timeout < 0.5:
-        raise ImproperlyConfigured(
-            "S3_REQUEST_BUDGET leaves each of AWS_S3_MAX_ATTEMPTS tries too little time to wait for S3's answer "
-            "after AWS_S3_CONNECT_TIMEOUT: raise the budget or lower the others"
-        )
-    return {
-        "connect_timeout": connect_timeout,
-        "read_timeout": read_timeout,
-        # botocore's own `max_attempts` counts retries, not tries: `total_max_attempts` counts them all.
-        "retries": {"mode": "standard", "total_max_attempts": max_attempts},
-    }
-
-
 AWS_S3_CLIENT_CONFIG = Config(
     signature_version=AWS_S3_SIGNATURE_VERSION,
     s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
@@ -184,7 +169,20 @@ AWS_QUERYSTRING_AUTH = True
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)  # 1 hour
 # Photos are at most 10 MB: one PUT each, streamed from the calling thread, no multipart parts in memory.
 AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=64 * 1024 * 1024, use_threads=False)
-AWS_S3_CUSTOM_DOMAIN = None
+# CloudFront in front of the private bucket (README, "Photos through CloudFront"): with the distribution's domain
+# and a key pair of its key group, image URLs are CloudFront signed URLs; without either, S3 presigned URLs
+# (PrivateMediaStorage never hands out an unsigned URL). The private key in PEM, or the path of a file holding it.
+AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None
+AWS_CLOUDFRONT_KEY_ID = env.str("AWS_CLOUDFRONT_KEY_ID", default="") or None
+AWS_CLOUDFRONT_KEY = pem_setting(env, "AWS_CLOUDFRONT_KEY")
+# Key rotation: the key group's other key pair, and which of the two signs (default: AWS_CLOUDFRONT_KEY_ID's).
+AWS_CLOUDFRONT_SECOND_KEY_ID = env.str("AWS_CLOUDFRONT_SECOND_KEY_ID", default="") or None
+AWS_CLOUDFRONT_SECOND_KEY = pem_setting(env, "AWS_CLOUDFRONT_SECOND_KEY")
+AWS_CLOUDFRONT_ACTIVE_KEY_ID = env.str("AWS_CLOUDFRONT_ACTIVE_KEY_ID", default="") or AWS_CLOUDFRONT_KEY_ID
+# Signed cookies for a whole gallery (GET /api/houses-for-*/{id}/media_cookies/): how long they last, and the
+# domain their Set-Cookie names (one the API's and the distribution's hosts share, e.g. ".example.com").
+AWS_CLOUDFRONT_COOKIE_EXPIRE = env.int("AWS_CLOUDFRONT_COOKIE_EXPIRE", default=3600)
+AWS_CLOUDFRONT_COOKIE_DOMAIN = env.str("AWS_CLOUDFRONT_COOKIE_DOMAIN", default="") or None
 # Within this many seconds the same image and expiry give the same URL, so browsers and CDNs cache it.
 AWS_PRESIGNED_URL_STABLE_WINDOW = env.int("AWS_PRESIGNED_URL_STABLE_WINDOW", default=600)
 

@@ -1,5 +1,6 @@
-"""The private S3 storage for property images: django-storages' S3Storage with the fast presigner, private
-writes, and the original file name as the download name. The other S3 operations are in backend/s3.py."""
+"""The private S3 storage for property images: django-storages' S3Storage with the fast presigner (or CloudFront
+signed URLs), private writes, and the original file name as the download name. The other S3 operations are in
+backend/s3.py."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.utils import determine_content_length
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from .buckets import s3_error_code
+from .cloudfront import CloudFrontSigner
 from .presigner import S3QueryPresigner, frozen_credentials_source, stable_signing_time
 
 logger = logging.getLogger(__name__)
@@ -31,7 +34,8 @@ NORMAL_KEY = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]*(?:/[A-Za-z0-9_~-][A-Za-
 
 
 class PrivateMediaStorage(S3Storage):
-    """S3 storage whose objects are always private and whose URLs are always presigned.
+    """S3 storage whose objects are always private and whose URLs are always signed: S3 presigned URLs, or
+    CloudFront signed URLs on AWS_S3_CUSTOM_DOMAIN when a CloudFront key pair is configured too.
 
     These class attributes win over the AWS_* settings (django-storages applies a
     setting only where the class has no value), so no setting can make a file public.
@@ -39,35 +43,82 @@ class PrivateMediaStorage(S3Storage):
 
     default_acl = "private"
     querystring_auth = True
-    custom_domain = None  # a custom domain would hand out unsigned URLs
     file_overwrite = False
     # Set once the bucket has refused an ACL (Object Ownership "bucket owner enforced"): from then on
     # objects are written without one, which on such a bucket is the only way they are written at all.
     bucket_refuses_acls = False
 
+    def __init__(self, **settings) -> None:
+        super().__init__(**settings)
+        if not self.cloudfront_keys:
+            self.custom_domain = None  # without CloudFront signing a custom domain would hand out unsigned URLs
+        elif self.cloudfront_active_key_id not in self.cloudfront_keys:
+            raise ImproperlyConfigured(
+                f"AWS_CLOUDFRONT_ACTIVE_KEY_ID {self.cloudfront_active_key_id!r} names neither AWS_CLOUDFRONT_KEY_ID "
+                "nor AWS_CLOUDFRONT_SECOND_KEY_ID"
+            )
+        self.use_active_cloudfront_key()
+
+    def use_active_cloudfront_key(self) -> None:
+        """django-storages' own signer (for the URLs url() leaves to it) signs with the active key too."""
+        if self.custom_domain:
+            key_id = self.cloudfront_active_key_id
+            self.cloudfront_signer = self.get_cloudfront_signer(key_id, self.cloudfront_keys[key_id])
+
     def get_default_settings(self) -> dict:
+        defaults = super().get_default_settings()
+        pairs = [
+            (defaults["cloudfront_key_id"], defaults["cloudfront_key"]),
+            (
+                getattr(settings, "AWS_CLOUDFRONT_SECOND_KEY_ID", None),
+                getattr(settings, "AWS_CLOUDFRONT_SECOND_KEY", None),
+            ),
+        ]
         return {
-            **super().get_default_settings(),
+            **defaults,
             "presigned_url_stable_window": getattr(settings, "AWS_PRESIGNED_URL_STABLE_WINDOW", 600),
+            # The key pairs of the distribution's key group, and the one that signs (key rotation: README).
+            "cloudfront_keys": {key_id: key for key_id, key in pairs if key_id and key},
+            "cloudfront_active_key_id": getattr(settings, "AWS_CLOUDFRONT_ACTIVE_KEY_ID", None)
+            or defaults["cloudfront_key_id"],
         }
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
-        # Both hold credentials or connections: rebuilt on first use.
-        state.pop("fast_presigner", None)
-        state.pop("quick_client", None)
+        # They hold credentials, keys or connections: rebuilt on first use.
+        for cached in ("fast_presigner", "quick_client", "cdn", "cloudfront_signer"):
+            state.pop(cached, None)
         return state
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__({"cloudfront_signer": None, **state})
+        self.use_active_cloudfront_key()
+
     def url(self, name: str, parameters: dict | None = None, expire: int | None = None, http_method=None) -> str:
-        """A presigned GET URL, stable within AWS_PRESIGNED_URL_STABLE_WINDOW; botocore for anything unusual."""
-        presigner = self.fast_presigner if not parameters and http_method in (None, "GET") else None
-        if presigner is None:
+        """A presigned GET URL (S3's or CloudFront's), stable within AWS_PRESIGNED_URL_STABLE_WINDOW; botocore
+        for anything unusual."""
+        signer = (self.cdn or self.fast_presigner) if not parameters and http_method in (None, "GET") else None
+        if signer is None:
             return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
         expires_in = self.querystring_expire if expire is None else int(expire)
         signed_at, url_expires_in = stable_signing_time(int(time.time()), expires_in, self.presigned_url_stable_window)
         # Keys this app writes are already normal; only others pay for django-storages' normalisation.
         key = name if not self.location and NORMAL_KEY.fullmatch(name) else self._normalize_name(clean_name(name))
-        return presigner.presign_get(key, signed_at=signed_at, expires_in=url_expires_in)
+        if signer is self.cdn:
+            return signer.url(key, signed_at=signed_at, expires_in=url_expires_in)
+        return signer.presign_get(key, signed_at=signed_at, expires_in=url_expires_in)
+
+    @cached_property
+    def cdn(self) -> CloudFrontSigner | None:
+        """CloudFront's signer when the images are served through a distribution (AWS_S3_CUSTOM_DOMAIN)."""
+        if not self.custom_domain:
+            return None
+        return CloudFrontSigner(
+            domain=self.custom_domain,
+            keys=self.cloudfront_keys,
+            active_key_id=self.cloudfront_active_key_id,
+            protocol=self.url_protocol,
+        )
 
     @cached_property
     def fast_presigner(self) -> S3QueryPresigner | None:
@@ -77,7 +128,6 @@ class PrivateMediaStorage(S3Storage):
         unsupported = (
             config.signature_version not in ("s3v4", "v4")
             or not self.region_name
-            or self.cloudfront_signer
             or any(s3_options.get(option) for option in ("use_accelerate_endpoint", "use_dualstack_endpoint"))
             or ":" in (self.bucket_name or "")  # access points and other ARNs
         )

@@ -81,14 +81,13 @@ def bench_presigner() -> dict:
     return {"project_us": project_us, "boto3_us": boto3_us, "ratio": boto3_us / project_us}
 
 
-def bench_list(images: int = 100, seconds: float = 4.0) -> dict:
+def image_list(images: int):
+    """A house with `images` photos: (an API client of its owner, the path of its image list in one page)."""
     from django.contrib.auth import get_user_model
     from django.core.files.uploadedfile import SimpleUploadedFile
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
-    from storages.backends.s3 import S3Storage
 
-    from backend.storage_backends import PrivateMediaStorage
     from bench.photos import photo_jpeg
     from property.models import HouseForSale
     from property.services.uploads import property_images_store
@@ -102,22 +101,88 @@ def bench_list(images: int = 100, seconds: float = 4.0) -> dict:
         )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(owner).access_token}")
-    path = f"/api/property-images/?content_type=house_for_sale&object_id={house.pk}&page_size=100"
+    return client, f"/api/property-images/?content_type=house_for_sale&object_id={house.pk}&page_size=100"
 
-    def requests_per_second() -> float:
-        for _ in range(3):
-            response = client.get(path)
-            assert response.status_code == 200 and len(response.json()["results"]) == images
-        served, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds:
-            client.get(path)
-            served += 1
-        return served / (time.perf_counter() - started)
 
-    project_rps = requests_per_second()
+def requests_per_second(client, path: str, images: int, seconds: float) -> float:
+    """In-process requests per second of a list answering `images` images, after 3 to warm up."""
+    for _ in range(3):
+        response = client.get(path)
+        assert response.status_code == 200 and len(response.json()["results"]) == images
+    served, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        client.get(path)
+        served += 1
+    return served / (time.perf_counter() - started)
+
+
+def bench_list(images: int = 100, seconds: float = 4.0) -> dict:
+    from storages.backends.s3 import S3Storage
+
+    from backend.storage_backends import PrivateMediaStorage
+
+    client, path = image_list(images)
+    project_rps = requests_per_second(client, path, images, seconds)
     with mock.patch.object(PrivateMediaStorage, "url", S3Storage.url):
-        plain_rps = requests_per_second()
+        plain_rps = requests_per_second(client, path, images, seconds)
     return {"project_rps": project_rps, "plain_rps": plain_rps, "ratio": project_rps / plain_rps, "images": images}
+
+
+def bench_cloudfront(images: int = 100, repeats: int = 20, seconds: float = 3.0) -> dict:
+    """CloudFront signed URLs: a list's URLs signed `repeats` times by the project's storage and by django-storages'
+    own S3Storage on the same keys; then the list endpoint with CloudFront on against S3 presigned URLs."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from django.conf import settings
+    from django.test import override_settings
+    from storages.backends.s3 import S3Storage
+
+    from backend.storage_backends import PrivateMediaStorage
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    cloudfront = override_settings(
+        STORAGES={**settings.STORAGES},
+        AWS_S3_CUSTOM_DOMAIN="d111111abcdef8.cloudfront.net",
+        AWS_CLOUDFRONT_KEY_ID="KBENCH",
+        AWS_CLOUDFRONT_KEY=pem,
+        AWS_CLOUDFRONT_ACTIVE_KEY_ID="KBENCH",
+    )
+    keys = [f"properties/houseforsale/1/20250112_143022_{index:08x}.jpg" for index in range(images)]
+
+    def sign_all(storage) -> float:
+        started = time.perf_counter()
+        for _ in range(repeats):
+            for key in keys:
+                storage.url(key, expire=3600)
+        return time.perf_counter() - started
+
+    with cloudfront:
+        project = PrivateMediaStorage()
+        theirs = S3Storage(custom_domain="d111111abcdef8.cloudfront.net", querystring_expire=3600)
+        assert project.url(keys[0]).split("?")[0] == theirs.url(keys[0]).split("?")[0]
+        project_s, storages_s = sign_all(project), sign_all(theirs)
+
+    client, path = image_list(images)
+    presigned_rps = [requests_per_second(client, path, images, seconds)]
+    cloudfront_rps = []
+    for _ in range(2):  # interleaved, best of each
+        with cloudfront:
+            cloudfront_rps.append(requests_per_second(client, path, images, seconds))
+        presigned_rps.append(requests_per_second(client, path, images, seconds))
+    return {
+        "images": images,
+        "repeats": repeats,
+        "project_ms": project_s * 1000,
+        "storages_ms": storages_s * 1000,
+        "signing_ratio": storages_s / project_s,
+        "presigned_rps": max(presigned_rps),
+        "cloudfront_rps": max(cloudfront_rps),
+        "list_ratio": max(presigned_rps) / max(cloudfront_rps),
+    }
 
 
 def machine() -> str:
@@ -431,8 +496,37 @@ def s3_budget_section(budget: dict) -> str:
     )
 
 
+def cloudfront_section(cdn: dict) -> str:
+    return "\n".join(
+        [
+            "## 8. CloudFront signed URLs (`AWS_S3_CUSTOM_DOMAIN` + `AWS_CLOUDFRONT_KEY`, RSA 2048)",
+            "",
+            f"The URLs of a {cdn['images']}-image list signed {cdn['repeats']} times in a row (the same keys, "
+            "one stable window), and the list endpoint of section 2 with CloudFront on and off.",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| project (`PrivateMediaStorage.url`, one signature per key and window) | {cdn['project_ms']:.1f} ms |",
+            f"| django-storages' own CloudFront `url()` (a signature per call) | {cdn['storages_ms']:.1f} ms |",
+            f"| speed-up | **{cdn['signing_ratio']:.1f}x** (goal ≥ 10x: {verdict(cdn['signing_ratio'] >= 10)}) |",
+            f"| list, S3 presigned URLs | {cdn['presigned_rps']:.1f} requests/s |",
+            f"| list, CloudFront signed URLs | {cdn['cloudfront_rps']:.1f} requests/s |",
+            f"| S3 / CloudFront time per request | **{cdn['list_ratio']:.2f}** (goal ≤ 1.25: "
+            f"{verdict(cdn['list_ratio'] <= 1.25)}) |",
+            "",
+        ]
+    )
+
+
 def report(
-    presign: dict, listing: dict, upload: dict, load: list[dict], variant_cost: dict, serving: dict, budget: dict
+    presign: dict,
+    listing: dict,
+    upload: dict,
+    load: list[dict],
+    variant_cost: dict,
+    serving: dict,
+    budget: dict,
+    cdn: dict,
 ) -> str:
     return f"""# Benchmark results
 
@@ -461,7 +555,8 @@ In-process Django test client, one thread, no network between client and view.
 {load_section(load)}
 {variants_section(upload, variant_cost)}
 {serving_section(serving)}
-{s3_budget_section(budget)}"""
+{s3_budget_section(budget)}
+{cloudfront_section(cdn)}"""
 
 
 def main() -> None:
@@ -472,26 +567,28 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/7 presigning ...", flush=True)
+            print("1/8 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/7 list endpoint ...", flush=True)
+            print("2/8 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/7 bulk upload ...", flush=True)
+            print("3/8 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/7 load test ...", flush=True)
+            print("4/8 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/7 variant cost ...", flush=True)
+            print("5/8 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/7 served side by side with the reference build ...", flush=True)
+            print("6/8 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
-            print("7/7 S3 under the time budget ...", flush=True)
+            print("7/8 S3 under the time budget ...", flush=True)
             budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
+            print("8/8 CloudFront signed URLs ...", flush=True)
+            cdn = bench_cloudfront() if not only or "cloudfront" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost, serving, budget)
+                print(presign, listing, upload, load, variant_cost, serving, budget, cdn)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost, serving, budget)
+    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn)
     RESULTS.write_text(text)
     print(text)
 

@@ -17,10 +17,16 @@ from backend.s3 import S3ImageService
 IMAGES_PREFIX = "properties/"
 
 
+def property_images_folder(*, model_name: str, property_id: int) -> str:
+    """`properties/{houseforsale|houseforrent}/{property_id}/`: where a house's photos and their variants are."""
+    return f"{IMAGES_PREFIX}{model_name}/{property_id}/"
+
+
 def property_image_key(*, model_name: str, property_id: int, extension: str) -> str:
     """`properties/{houseforsale|houseforrent}/{property_id}/{YYYYMMDD_HHMMSS}_{8 hex}.{ext}`."""
     stamp = timezone.now().strftime("%Y%m%d_%H%M%S")
-    return f"{IMAGES_PREFIX}{model_name}/{property_id}/{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
+    folder = property_images_folder(model_name=model_name, property_id=property_id)
+    return f"{folder}{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
 
 
 # The largest order PositiveIntegerField holds on every database (PostgreSQL's integer).

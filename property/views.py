@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -28,6 +28,17 @@ from backend.schema import error_response
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
 from .models import House, HouseForRent, HouseForSale, PropertyImage, cover_images
 from .permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
+from .schema import (
+    DIRECT_UPLOAD,
+    EXPIRATION_PARAMETER,
+    MEDIA_COOKIES,
+    SECURE_URL,
+    SECURE_URL_UNAVAILABLE,
+    STORAGE_UNAVAILABLE,
+    UPLOAD_CONFLICT,
+    VARIANT_PARAMETER,
+    documented_as_json,
+)
 from .serializers import (
     BulkImageUploadSerializer,
     BulkUploadSerializer,
@@ -43,6 +54,7 @@ from .serializers import (
 )
 from .services.direct_uploads import direct_upload_complete, direct_upload_issue
 from .services.image_updates import property_image_set_main, property_image_update
+from .services.media_cookies import CdnNotConfigured, media_cookies_issue
 from .services.uploads import NoImagesProvided, property_images_store
 
 
@@ -130,13 +142,31 @@ class HouseViewSet(ListFilteredViewSet):
         options.is_valid(raise_exception=True)
         return created(property_images_store(house=house, files=files, **options.validated_data))
 
-
-def documented_as_json(serializer_class: type[serializers.Serializer], actions=("create", "update", "partial_update")):
-    """Document these actions' request body as JSON only: DRF also parses forms, which can say neither null nor
-    a typed number or boolean, so a schema of their fields would promise what a form cannot send."""
-    return extend_schema_view(
-        **{action: extend_schema(request={"application/json": serializer_class}) for action in actions}
+    @extend_schema(
+        responses={
+            200: MEDIA_COOKIES,
+            404: error_response(CdnNotConfigured.message),
+        },
     )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def media_cookies(self, request: Request, pk: str | None = None) -> Response:
+        """CloudFront signed cookies for every photo of this house (its folder on the distribution), as JSON and,
+        with AWS_CLOUDFRONT_COOKIE_DOMAIN set, as Set-Cookie: a gallery then loads them with plain CDN URLs."""
+        issued = media_cookies_issue(house=self.get_object())
+        response = Response(issued, headers={"Cache-Control": "private, no-store"})
+        if settings.AWS_CLOUDFRONT_COOKIE_DOMAIN:
+            for name, value in issued["cookies"].items():
+                response.set_cookie(
+                    name,
+                    value,
+                    max_age=issued["expires"] - int(time.time()),
+                    domain=settings.AWS_CLOUDFRONT_COOKIE_DOMAIN,
+                    path=issued["path"],
+                    secure=True,
+                    httponly=True,
+                    samesite="Lax",
+                )
+        return response
 
 
 @documented_as_json(HouseForSaleSerializer)
@@ -151,21 +181,6 @@ class HouseForRentViewSet(HouseViewSet):
     model = HouseForRent
     serializer_class = HouseForRentSerializer
     filterset_class = HouseForRentFilter
-
-
-EXPIRATION_PARAMETER = OpenApiParameter(
-    "expiration",
-    {"type": "integer", "minimum": 1, "maximum": settings.PRESIGNED_URL_MAX_EXPIRATION},
-    description="Seconds the URL stays valid (1 to 604800, default 3600).",
-)
-SECURE_URL_UNAVAILABLE = error_response("Could not generate secure URL")
-STORAGE_UNAVAILABLE = error_response("The storage service is unavailable: send the request again (Retry-After)")
-VARIANT_PARAMETER = OpenApiParameter(
-    "variant",
-    str,
-    enum=list(settings.PROPERTY_IMAGE_VARIANT_WIDTHS),
-    description="A smaller copy instead of the original.",
-)
 
 
 @documented_as_json(PropertyImageSerializer, actions=("update", "partial_update"))
@@ -213,18 +228,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
         parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
         responses={
             500: SECURE_URL_UNAVAILABLE,
-            200: inline_serializer(
-                "SecureUrl",
-                {
-                    "secure_url": serializers.URLField(),
-                    "expires_in": serializers.IntegerField(),
-                    "image_id": serializers.IntegerField(),
-                    "is_original": serializers.BooleanField(
-                        required=False,
-                        help_text="With `variant`: the URL is the original's, standing in for a variant not made yet.",
-                    ),
-                },
-            ),
+            200: SECURE_URL,
         },
     )
     @action(detail=True, methods=["get"])
@@ -285,16 +289,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
     @extend_schema(
         request=PropertyTargetSerializer,
         responses={
-            200: inline_serializer(
-                "DirectUpload",
-                {
-                    "url": serializers.URLField(),
-                    "fields": serializers.DictField(child=serializers.CharField()),
-                    "key": serializers.CharField(),
-                    "expires_in": serializers.IntegerField(),
-                    "max_size": serializers.IntegerField(),
-                },
-            ),
+            200: DIRECT_UPLOAD,
             503: STORAGE_UNAVAILABLE,
         },
     )
@@ -308,10 +303,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
         request=CompleteUploadSerializer,
         responses={
             201: PropertyImageSerializer,
-            409: error_response(
-                "Another request is completing this upload right now: send it again in a moment (or it was "
-                "completed for another house)"
-            ),
+            409: UPLOAD_CONFLICT,
             503: STORAGE_UNAVAILABLE,
         },
     )

@@ -7,12 +7,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.test import override_settings
 
 from backend.s3 import S3ImageService, S3StorageError
 from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage
-from conftest import TEST_BUCKET, acls_refused, s3_event_handler
+from conftest import (
+    TEST_BUCKET,
+    acls_refused,
+    cloudfront_settings,
+    cloudfront_url_policy,
+    cloudfront_verified,
+    s3_event_handler,
+)
 from property.models import PropertyImage
 
 KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
@@ -174,3 +182,76 @@ def test_storage_still_pickles_after_its_caches_are_built():
     assert storage.quick_client is not None
     restored = pickle.loads(pickle.dumps(storage))  # noqa: S301 - our own bytes
     assert restored.url(KEY) == presigned_url
+
+
+def test_with_cloudfront_configured_urls_are_cloudfront_signed_urls_on_its_domain(cloudfront_keys, settings):
+    key_id, pem = next(iter(cloudfront_keys.items()))
+    with cloudfront_settings(cloudfront_keys):
+        storage = PrivateMediaStorage()
+        before = time.time()
+        url = storage.url(KEY, expire=3600)
+        again = storage.url(KEY, expire=3600)
+    assert url.startswith(f"https://d111111abcdef8.cloudfront.net/{KEY}?Expires=") and again == url
+    policy, query = cloudfront_url_policy(url)
+    assert query["Key-Pair-Id"] == key_id and cloudfront_verified(policy, query["Signature"], pem)
+    # Alive from the asked expiry to the asked expiry plus the stable window.
+    lifetime = int(query["Expires"]) - before
+    assert 3600 - 2 <= lifetime <= 3600 + settings.AWS_PRESIGNED_URL_STABLE_WINDOW + 2
+
+
+def test_cloudfront_urls_never_live_past_seven_days(cloudfront_keys):
+    with cloudfront_settings(cloudfront_keys):
+        url = PrivateMediaStorage().url(KEY, expire=604800)
+    _policy, query = cloudfront_url_policy(url)
+    assert int(query["Expires"]) <= time.time() + 604800 + 1
+
+
+def test_switching_the_active_cloudfront_key_is_a_setting(cloudfront_keys):
+    old_id, new_id = cloudfront_keys
+    with cloudfront_settings(cloudfront_keys, active=new_id):
+        url = PrivateMediaStorage().url(KEY)
+    policy, query = cloudfront_url_policy(url)
+    assert query["Key-Pair-Id"] == new_id
+    assert cloudfront_verified(policy, query["Signature"], cloudfront_keys[new_id])
+    assert not cloudfront_verified(policy, query["Signature"], cloudfront_keys[old_id])
+
+
+def test_an_active_cloudfront_key_id_that_names_no_configured_key_stops_the_start(cloudfront_keys):
+    with cloudfront_settings(cloudfront_keys, active="KUNKNOWN"), pytest.raises(ImproperlyConfigured, match="KUNKNOWN"):
+        PrivateMediaStorage()
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        {"AWS_S3_CUSTOM_DOMAIN": None},
+        {"AWS_CLOUDFRONT_KEY_ID": None, "AWS_CLOUDFRONT_KEY": None, "AWS_CLOUDFRONT_ACTIVE_KEY_ID": None},
+    ],
+)
+def test_without_the_cdn_domain_or_a_key_urls_are_s3_presigned_urls(cloudfront_keys, missing):
+    no_second_key = {"AWS_CLOUDFRONT_SECOND_KEY_ID": None, "AWS_CLOUDFRONT_SECOND_KEY": None}
+    with cloudfront_settings(cloudfront_keys, **no_second_key, **missing):
+        storage = PrivateMediaStorage()
+        url = storage.url(KEY)
+    assert storage.custom_domain is None
+    assert "cloudfront" not in url and "X-Amz-Signature=" in url
+
+
+def test_urls_left_to_django_storages_are_signed_with_the_active_key_too(cloudfront_keys):
+    _old_id, new_id = cloudfront_keys
+    with cloudfront_settings(cloudfront_keys, active=new_id, AWS_CLOUDFRONT_KEY_ID=None, AWS_CLOUDFRONT_KEY=None):
+        storage = PrivateMediaStorage()
+        url = storage.url(KEY, parameters={"response-content-type": "image/jpeg"})
+    assert url.startswith(f"https://d111111abcdef8.cloudfront.net/{KEY}?response-content-type=image%2Fjpeg&Expires=")
+    assert f"&Key-Pair-Id={new_id}" in url and "&Signature=" in url
+
+
+def test_a_storage_with_cloudfront_still_pickles(cloudfront_keys):
+    import pickle
+
+    with cloudfront_settings(cloudfront_keys):
+        storage = PrivateMediaStorage()
+        url = storage.url(KEY)
+        restored = pickle.loads(pickle.dumps(storage))  # noqa: S301 - our own bytes
+        assert restored.url(KEY) == url
+        assert restored.url(KEY, parameters={"a": "b"}).split("&Key-Pair-Id=")[1] == next(iter(cloudfront_keys))

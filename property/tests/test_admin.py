@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from conftest import image_bytes, jpeg_upload, object_keys, post_to_s3, run_queued_tasks
+from conftest import cloudfront_settings, image_bytes, jpeg_upload, object_keys, post_to_s3, run_queued_tasks
 from property.models import HouseForSale, PropertyImage
 from property.services import uploads
 from property.services.uploads import property_images_store
@@ -77,6 +77,17 @@ def test_admin_upload_of_too_many_files_says_so_and_stores_nothing(admin_client,
     assert response.status_code == 200
     assert "At most 2 images can be uploaded in one request" in response.content.decode()
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
+
+
+def test_admin_thumbnails_are_cloudfront_signed_urls_when_cloudfront_is_on(admin_client, bucket_keys, cloudfront_keys):
+    house = HouseForSaleFactory()
+    property_images_store(house=house, files=[jpeg_upload("a.jpg")], is_main=True)
+    with cloudfront_settings(cloudfront_keys):
+        page = admin_client.get(f"/admin/property/houseforsale/{house.pk}/change/").content.decode()
+        listing = admin_client.get("/admin/property/houseforsale/").content.decode()
+    for html in (page, listing):
+        assert f'src="https://d111111abcdef8.cloudfront.net/properties/houseforsale/{house.pk}/' in html
+        assert "X-Amz-Signature" not in html
 
 
 def test_admin_inline_moves_the_main_flag_and_deletes(admin_client, bucket_keys, django_capture_on_commit_callbacks):

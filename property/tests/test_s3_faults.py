@@ -18,8 +18,8 @@ from botocore.config import Config
 from django.conf import settings
 from django.core.management import call_command
 
+from backend.env import s3_budget_timeouts
 from backend.s3 import S3ImageService, S3StorageError
-from backend.settings import s3_budget_timeouts
 from bench.latency_proxy import LatencyProxy
 from conftest import (
     image_bytes,

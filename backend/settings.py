@@ -182,6 +182,8 @@ AWS_CLOUDFRONT_ACTIVE_KEY_ID = env.str("AWS_CLOUDFRONT_ACTIVE_KEY_ID", default="
 # Signed cookies for a whole gallery (GET /api/houses-for-*/{id}/media_cookies/): how long they last, and the
 # domain their Set-Cookie names (one the API's and the distribution's hosts share, e.g. ".example.com").
 AWS_CLOUDFRONT_COOKIE_EXPIRE = env.int("AWS_CLOUDFRONT_COOKIE_EXPIRE", default=3600)
+if not 1 <= AWS_CLOUDFRONT_COOKIE_EXPIRE <= 604800:
+    raise ImproperlyConfigured("AWS_CLOUDFRONT_COOKIE_EXPIRE must be 1 to 604800 seconds (7 days, as signed URLs)")
 AWS_CLOUDFRONT_COOKIE_DOMAIN = env.str("AWS_CLOUDFRONT_COOKIE_DOMAIN", default="") or None
 # Within this many seconds the same image and expiry give the same URL, so browsers and CDNs cache it.
 AWS_PRESIGNED_URL_STABLE_WINDOW = env.int("AWS_PRESIGNED_URL_STABLE_WINDOW", default=600)

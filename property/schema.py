@@ -7,11 +7,14 @@ from rest_framework import serializers
 
 from backend.schema import error_response
 
+from .services.media_cookies import CdnNotConfigured
+
 EXPIRATION_PARAMETER = OpenApiParameter(
     "expiration",
     {"type": "integer", "minimum": 1, "maximum": settings.PRESIGNED_URL_MAX_EXPIRATION},
     description="Seconds the URL stays valid (1 to 604800, default 3600).",
 )
+CDN_NOT_CONFIGURED = error_response(CdnNotConfigured.message)
 SECURE_URL_UNAVAILABLE = error_response("Could not generate secure URL")
 STORAGE_UNAVAILABLE = error_response("The storage service is unavailable: send the request again (Retry-After)")
 UPLOAD_CONFLICT = error_response(

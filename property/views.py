@@ -23,12 +23,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from backend.exceptions import ApplicationError
-from backend.schema import error_response
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
 from .models import House, HouseForRent, HouseForSale, PropertyImage, cover_images
 from .permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from .schema import (
+    CDN_NOT_CONFIGURED,
     DIRECT_UPLOAD,
     EXPIRATION_PARAMETER,
     MEDIA_COOKIES,
@@ -54,7 +54,7 @@ from .serializers import (
 )
 from .services.direct_uploads import direct_upload_complete, direct_upload_issue
 from .services.image_updates import property_image_set_main, property_image_update
-from .services.media_cookies import CdnNotConfigured, media_cookies_issue
+from .services.media_cookies import media_cookies_issue
 from .services.uploads import NoImagesProvided, property_images_store
 
 
@@ -143,10 +143,7 @@ class HouseViewSet(ListFilteredViewSet):
         return created(property_images_store(house=house, files=files, **options.validated_data))
 
     @extend_schema(
-        responses={
-            200: MEDIA_COOKIES,
-            404: error_response(CdnNotConfigured.message),
-        },
+        responses={200: MEDIA_COOKIES, 404: CDN_NOT_CONFIGURED},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def media_cookies(self, request: Request, pk: str | None = None) -> Response:

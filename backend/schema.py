@@ -94,6 +94,18 @@ class ApiAutoSchema(AutoSchema):
         return operation
 
 
+def available_operations(endpoints: list[tuple]) -> list[tuple]:
+    """Leave out the operations that this configuration does not offer: an action with an `available_when`
+    callable that answers False (a drf-spectacular preprocessing hook). The schema states what the server does."""
+    kept = []
+    for path, path_regex, method, callback in endpoints:
+        action = getattr(callback, "actions", {}).get(method.lower())
+        available_when = getattr(getattr(getattr(callback, "cls", None), action or "", None), "available_when", None)
+        if available_when is None or available_when():
+            kept.append((path, path_regex, method, callback))
+    return kept
+
+
 def link_created_resources(result: dict, generator, request, public) -> dict:
     """OpenAPI links from each operation that answers 201 with a resource (or a list of them) to the operations
     that take that resource's `id`, so that client generators and stateful testing can chain them.

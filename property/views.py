@@ -54,7 +54,7 @@ from .serializers import (
 )
 from .services.direct_uploads import direct_upload_complete, direct_upload_issue
 from .services.image_updates import property_image_set_main, property_image_update
-from .services.media_cookies import media_cookies_issue
+from .services.media_cookies import cloudfront_is_on, media_cookies_issue
 from .services.uploads import NoImagesProvided, property_images_store
 
 
@@ -164,6 +164,8 @@ class HouseViewSet(ListFilteredViewSet):
                     samesite="Lax",
                 )
         return response
+
+    media_cookies.available_when = cloudfront_is_on  # in the schema only with CloudFront on
 
 
 @documented_as_json(HouseForSaleSerializer)

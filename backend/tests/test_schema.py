@@ -3,6 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+from conftest import cloudfront_settings
+
 pytestmark = pytest.mark.django_db
 
 
@@ -109,3 +111,14 @@ def test_house_lists_may_leave_out_the_gallery_and_say_how_to_ask_for_it():
     assert house["properties"]["main_image"]["nullable"] is True
     (include,) = [p for p in schema["paths"]["/api/houses-for-sale/"]["get"]["parameters"] if p["name"] == "include"]
     assert include["schema"]["enum"] == ["images"]
+
+
+def test_media_cookies_are_in_the_schema_only_with_cloudfront_on(cloudfront_keys):
+    def paths() -> set[str]:
+        return set(APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"])
+
+    cookie_paths = {"/api/houses-for-sale/{id}/media_cookies/", "/api/houses-for-rent/{id}/media_cookies/"}
+    without = paths()
+    assert not cookie_paths & without and "/api/houses-for-sale/{id}/" in without
+    with cloudfront_settings(cloudfront_keys):
+        assert cookie_paths <= paths()

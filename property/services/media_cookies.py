@@ -22,6 +22,11 @@ class CdnNotConfigured(ApplicationError):
     )
 
 
+def cloudfront_is_on() -> bool:
+    """Whether the storage serves images through CloudFront (AWS_S3_CUSTOM_DOMAIN with a key pair)."""
+    return getattr(storages[DEFAULT_STORAGE_ALIAS], "cdn", None) is not None
+
+
 def media_cookies_issue(*, house: House) -> dict:
     """The three CloudFront cookie values for every object under the house's folder, with where they apply
     (`resource`, and the cookie `path` on the distribution) and until when (`expires`, epoch seconds).

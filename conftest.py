@@ -203,12 +203,14 @@ def presigned_url_lifetime(url: str) -> float:
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Throttle counters live in the cache: each test starts with none."""
-    from django.core.cache import cache
+    """Throttle counters and token users live in caches: each test starts with none."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 def make_variants_now(*images) -> None:

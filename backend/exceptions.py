@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from psycopg_pool import PoolTimeout
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -75,17 +76,21 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def database_is_busy(exc: BaseException) -> bool:
-    """Whether `exc` is SQLite's "database is locked": a writer that waited SQLITE_BUSY_TIMEOUT for the lock."""
+    """Whether `exc` is SQLite's "database is locked" (a writer that waited SQLITE_BUSY_TIMEOUT for the lock), or
+    PostgreSQL's pool giving no connection within DATABASE_POOL_TIMEOUT (all in use, or the server not answering)."""
     cause = exc.__cause__
-    return (
-        isinstance(exc, OperationalError)
-        and isinstance(cause, sqlite3.OperationalError)
-        and cause.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return isinstance(exc, OperationalError) and (
+        isinstance(cause, PoolTimeout)
+        or (
+            isinstance(cause, sqlite3.OperationalError)
+            and cause.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        )
     )
 
 
 class DatabaseBusyMiddleware:
-    """A request that could not get SQLite's write lock in time answers 503 with Retry-After, not 500.
+    """A request that could not get SQLite's write lock, or a pooled PostgreSQL connection, in time answers 503 with
+    Retry-After, not 500.
 
     Last in MIDDLEWARE, so it sees what the API's views (DRF re-raises what its handler leaves) and the
     admin raise.
@@ -100,9 +105,7 @@ class DatabaseBusyMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not database_is_busy(exception):
             return None
-        logger.warning("Database busy: the write lock was not free in time")
-        response = JsonResponse(
-            {"error": "The database is busy with other changes: send the request again in a moment"}, status=503
-        )
+        logger.warning("Database busy: %s", exception.__cause__)
+        response = JsonResponse({"error": "The database is busy: send the request again in a moment"}, status=503)
         response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
         return response

@@ -3,6 +3,7 @@ every operation of a kind (a body: 400; a path id: 404; ...) are added here; an 
 (`error_response`)."""
 
 from django.core.validators import RegexValidator
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme, TokenRefreshSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
@@ -24,6 +25,18 @@ ERROR_DESCRIPTIONS = {
     "429": "Too many requests",
     "503": "The storage service is unavailable",
 }
+
+
+class CachedUserJWTScheme(SimpleJWTScheme):
+    """The API's bearer tokens, as drf-spectacular states simplejwt's (`jwtAuth`)."""
+
+    target_class = "backend.authentication.CachedUserJWTAuthentication"
+
+
+class RefreshSerializerScheme(TokenRefreshSerializerExtension):
+    """`POST /api/token/refresh/`'s body, as drf-spectacular states simplejwt's."""
+
+    target_class = "backend.auth.TokenRefreshSerializer"
 
 
 def error_response(description: str) -> OpenApiResponse:

@@ -103,6 +103,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         **DATABASES["default"].get("OPTIONS", {}),
     }
+# Connections outlive the request, so a request pays no connect (on PostgreSQL a TCP connect, authentication and a
+# server process; on SQLite the PRAGMAs above). Each is checked before a request uses it (CONN_HEALTH_CHECKS), so
+# a database restart costs no request an error. PostgreSQL: Django's psycopg pool, one per process, at most
+# DATABASE_POOL_MAX_SIZE connections (one per gunicorn thread) and DATABASE_POOL_MIN_SIZE kept open when idle.
+# Behind PgBouncer, DATABASE_POOL=False keeps one connection per thread instead (README, "Production"). SQLite, and
+# PostgreSQL without the pool: one connection per thread, opened again after DATABASE_CONN_MAX_AGE seconds.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=env.int("GUNICORN_THREADS", default=4)),
+        # A thread waits this long for a free connection, then its request answers 503.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=600))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -224,7 +241,8 @@ FILE_UPLOAD_HANDLERS = [
 
 # REST framework
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's, with the user row kept a moment in memory (AUTH_USER_CACHE_SECONDS) instead of read per request.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["backend.authentication.CachedUserJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "backend.renderers.FastJSONRenderer",
@@ -250,7 +268,15 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # Tokens carry a hash of the password they were issued under: a new password refuses the old tokens.
+    "CHECK_REVOKE_TOKEN": True,
 }
+# How long a process may answer from the user row it read for a token (backend.authentication): a user deactivated or
+# with a new password loses access within this time in every process (at once in the one that saved it). At most the
+# access token's lifetime.
+AUTH_USER_CACHE_SECONDS = env.int("AUTH_USER_CACHE_SECONDS", default=60)
+if not 0 <= AUTH_USER_CACHE_SECONDS <= SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds():
+    raise ImproperlyConfigured("AUTH_USER_CACHE_SECONDS must be 0 to the access token's lifetime in seconds")
 
 # Background tasks (size variants): Django's Tasks API. The database is the queue by default (`manage.py db_worker`;
 # any number of workers share it); TASKS_BACKEND=rq puts it on Redis (`manage.py rqworker`) to scale out.
@@ -275,7 +301,17 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 # Cache: throttling counters. Per process by default; in production share them (CACHE_URL=redis://127.0.0.1:6379/0).
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Token users (backend.authentication): this process's memory, whatever CACHE_URL says (a shared cache would cost
+    # a round trip per request, the query it saves).
+    "users": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "users",
+        "TIMEOUT": AUTH_USER_CACHE_SECONDS,
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
+}
 
 # Security headers and HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True

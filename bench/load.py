@@ -44,15 +44,16 @@ MIX = [
 ]
 
 
-def database_url(database: str, workdir: Path) -> str:
+def database_url(database: str, workdir: Path, name: str = "alca_load") -> str:
+    """A new, empty database: a SQLite file in `workdir`, or PostgreSQL's `name` on 127.0.0.1:5432 (dropped first)."""
     if database == "sqlite":
-        return f"sqlite:///{workdir / 'load.sqlite3'}"
+        return f"sqlite:///{workdir / name}.sqlite3"
     import psycopg
 
     with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS alca_load")
-        admin.execute("CREATE DATABASE alca_load")
-    return "postgres://postgres@127.0.0.1:5432/alca_load"
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
 def manage(environment: dict[str, str], *args: str, stdin: bytes = b"") -> str:
@@ -184,6 +185,30 @@ class LoadClient(threading.Thread):
             self.errors.append("complete_upload sent again: a second image")
 
 
+class ConnectionCounter(threading.Thread):
+    """The most connections PostgreSQL held to the load's database at once, sampled every 0.2 s while it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.most = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
+            while not self.stopped.wait(0.2):
+                (held,) = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = 'alca_load'").fetchone()
+                self.most = max(self.most, held)
+
+
+def connection_bound() -> int:
+    """What `make run`'s processes may hold: gunicorn's processes (gunicorn.conf.py) times its threads, and the
+    worker's one."""
+    processes = int(os.environ.get("WEB_CONCURRENCY", max(2, os.cpu_count() or 1)))
+    return processes * int(os.environ.get("GUNICORN_THREADS", 4)) + 1
+
+
 def percentile(values: list[float], fraction: float) -> float:
     return statistics.quantiles(values, n=100)[int(fraction * 100) - 1] * 1000 if len(values) > 1 else 0.0
 
@@ -239,12 +264,16 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
                 LoadClient(base_url, setup["token"], setup["house"], photo, deadline, max_requests=20000)
                 for _ in range(clients)
             ]
+            connections = ConnectionCounter()
+            if database == "postgresql":
+                connections.start()
             started = time.monotonic()
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(seconds + 60)
             elapsed = time.monotonic() - started
+            connections.stopped.set()
             # Let the worker finish its task, then make what is left in the queue, before counting objects.
             worker.terminate()
             worker.wait(timeout=120)
@@ -273,6 +302,8 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "pending_at_end": pending,
+        "most_connections": connections.most if database == "postgresql" else None,
+        "connection_bound": connection_bound(),
         **counts,
     }
 

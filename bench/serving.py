@@ -1,17 +1,19 @@
 """What `make run` serves against the guide-faithful django-storages build (bench/reference), side by side.
 
-Both run under the same gunicorn settings (gunicorn.conf.py) on loopback, each on its own SQLite file, signing
-for the same SeaweedFS. One client keeps one connection alive, as browsers and HTTP clients do, and the two
-servers take turns: `secure_url` latency, and requests per second for a page of 50 images. Then the project's
-house list, a page of 20 houses of 30 photos, as an index page asks for it and with `?include=images`.
-Prints JSON.
+The project as `make run` starts it (gunicorn with gunicorn.conf.py, the background worker beside it) on its default
+SQLite and, when PostgreSQL answers on 127.0.0.1:5432, on PostgreSQL; the reference under the same gunicorn settings
+on its own SQLite file, signing for the same SeaweedFS. The client is curl: one process per run of requests, one
+keep-alive connection (checked: a run opens one connection), each request's time as curl measures it
+(`%{time_total}`); the CPU curl itself spends per request is measured and reported. The servers take turns:
+`secure_url` latency, and the latency of a page of 50 images. Then the project's house list, a page of 20 houses of
+30 photos, as an index page asks for it and with `?include=images`. Prints JSON.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
+import resource
 import secrets
 import statistics
 import subprocess
@@ -19,15 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import manage
+import requests
+
+from bench.load import database_url, manage
 from bench.photos import photo_jpeg
-from localdev.run import api_server_command
+from localdev.run import api_server_command, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BUCKET = "alca-serving"
 IMAGES = 50
 ROUNDS = 3
+SECURE_URL_REQUESTS, LIST_REQUESTS = 300, 40  # per server and round
 # The house list's page: 20 of 25 houses with 30 photos each.
 HOUSES, PHOTOS_PER_HOUSE, HOUSE_PAGE = 25, 30, 20
 HOUSE_LISTS = {
@@ -85,61 +90,100 @@ print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "prope
 """
 
 
-class Served:
-    """One API under gunicorn (the `make run` command line), with a keep-alive connection to it."""
+def curl_version() -> str:
+    return subprocess.run(["curl", "--version"], check=True, capture_output=True, text=True).stdout.split("\n")[0]
 
-    def __init__(self, name: str, command: list[str], environment: dict[str, str], seed: dict) -> None:
+
+class Client:
+    """curl on one keep-alive connection: each request's time as curl measures it, and curl's own CPU."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.cpu_seconds = 0.0
+
+    def times_ms(self, url: str, token: str, count: int) -> list[float]:
+        config = f'header = "Authorization: Bearer {token}"\n' + f'url = "{url}"\noutput = "/dev/null"\n' * count
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = subprocess.run(
+            [
+                "curl",
+                "--silent",
+                "--show-error",
+                "--config",
+                "-",
+                "--write-out",
+                "%{http_code} %{time_total} %{num_connects}\\n",
+            ],
+            input=config,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        answers = [line.split() for line in result.stdout.splitlines()]
+        if len(answers) != count or any(status != "200" for status, _, _ in answers):
+            raise RuntimeError(f"{url}: {sorted({status for status, _, _ in answers})} {result.stderr[-300:]}")
+        if sum(int(connects) for _, _, connects in answers) > 1:
+            raise RuntimeError(f"{url}: curl opened more than one connection")
+        self.requests += count
+        self.cpu_seconds += (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return [float(seconds) * 1000 for _, seconds, _ in answers]
+
+
+class Served:
+    """One API under gunicorn (the `make run` command line), with the background worker beside it if asked."""
+
+    def __init__(self, name: str, command: list[str], environment: dict[str, str], seed: dict, *, worker: bool):
         self.name, self.seed = name, seed
         self.port = free_port_with_grpc_twin(set())
+        self.base_url = f"http://127.0.0.1:{self.port}"
         command = [part.replace("PORT", str(self.port)) for part in command]
-        self.process = subprocess.Popen(
-            command, cwd=BASE_DIR, env={**environment, "GUNICORN_ACCESS_LOG": ""}, stdout=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 30
+        environment = {**environment, "GUNICORN_ACCESS_LOG": ""}
+        self.processes = [subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL)]
+        if worker:
+            self.processes.append(subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment))
+        deadline = time.monotonic() + 60
         while True:
             try:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 self.get("/api/property-images/")
                 break
-            except OSError:
+            except requests.RequestException:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.2)
 
-    def get(self, path: str) -> bytes:
-        try:
-            self.connection.request("GET", path, headers={"Authorization": f"Bearer {self.seed['token']}"})
-            response = self.connection.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionResetError):
-            # The server closed the connection while it sat idle (the other API's turn): open another, as
-            # a browser does.
-            self.connection.close()
-            self.connection.request("GET", path, headers={"Authorization": f"Bearer {self.seed['token']}"})
-            response = self.connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{self.name} {path}: HTTP {response.status} {body[:200]!r}")
-        return body
+    def get(self, path: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.seed['token']}"}
+        response = requests.get(self.base_url + path, headers=headers, timeout=30)
+        response.raise_for_status()
+        return response
 
-    def latencies_ms(self, path: str, requests: int) -> list[float]:
-        latencies = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            self.get(path)
-            latencies.append((time.perf_counter() - started) * 1000)
-        return latencies
-
-    def requests_per_second(self, path: str, seconds: float) -> float:
-        served, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds:
-            self.get(path)
-            served += 1
-        return served / (time.perf_counter() - started)
+    def wait_for_variants(self, path: str, timeout: float = 300.0) -> None:
+        """Until the worker has made every variant of the list's images: then it only waits for tasks, as `make run`'s
+        worker does once it has caught up."""
+        deadline = time.monotonic() + timeout
+        while any(image.get("variants_status") == "pending" for image in self.get(path).json()["results"]):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: variants still pending after {timeout:.0f} s")
+            time.sleep(0.5)
 
     def stop(self) -> None:
-        self.connection.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+def postgresql_answers() -> bool:
+    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
+
+
+def seeded_project(name: str, database: str, s3: dict[str, str], workdir: Path) -> Served:
+    environment = {**os.environ, **s3, "DATABASE_URL": database_url(database, workdir, f"alca_serving_{database}")}
+    manage(environment, "migrate", "--noinput")
+    seed = SEED_PROJECT.format(images=IMAGES, houses=HOUSES, photos=PHOTOS_PER_HOUSE)
+    seeded = json.loads(manage(environment, "shell", "-c", seed, stdin=photo_jpeg(320, 240)).strip().splitlines()[-1])
+    return Served(name, api_server_command("PORT", dev=False), environment, seeded, worker=True)
 
 
 def main() -> dict:
@@ -157,12 +201,9 @@ def main() -> dict:
                 "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
                 "DJANGO_LOG_LEVEL": "WARNING",
             }
-            # The project as `make run` serves it: its settings' SQLite, gunicorn.conf.py.
-            project_env = {**os.environ, **s3, "DATABASE_URL": f"sqlite:///{workdir}/project.sqlite3"}
-            manage(project_env, "migrate", "--noinput")
-            seed = SEED_PROJECT.format(images=IMAGES, houses=HOUSES, photos=PHOTOS_PER_HOUSE)
-            seeded = manage(project_env, "shell", "-c", seed, stdin=photo_jpeg(320, 240))
-            project_seed = json.loads(seeded.strip().splitlines()[-1])
+            databases = ["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"]
+            for database in databases:
+                served.append(seeded_project(f"project_{database}", database, s3, Path(workdir)))
             reference_env = {
                 **os.environ,
                 **s3,
@@ -170,52 +211,58 @@ def main() -> dict:
                 "REFERENCE_DATABASE_URL": f"sqlite:///{workdir}/reference.sqlite3",
             }
             manage(reference_env, "migrate", "--run-syncdb", "--noinput")
-            keys = json.dumps(project_seed["keys"]).encode()
-            seeded = manage(reference_env, "shell", "-c", SEED_REFERENCE, stdin=keys)
-            reference_seed = json.loads(seeded.strip().splitlines()[-1])
-            project = Served("project", api_server_command("PORT", dev=False), project_env, project_seed)
-            served.append(project)
+            keys = json.dumps(served[0].seed["keys"]).encode()
+            reference_seed = json.loads(
+                manage(reference_env, "shell", "-c", SEED_REFERENCE, stdin=keys).strip().splitlines()[-1]
+            )
             reference_command = [*api_server_command("PORT", dev=False), "bench.reference.wsgi"]
-            reference = Served("reference", reference_command, reference_env, reference_seed)
-            served.append(reference)
+            served.append(Served("reference", reference_command, reference_env, reference_seed, worker=False))
             paths = {
-                project: (
-                    f"/api/property-images/{project_seed['image']}/secure_url/",
-                    f"/api/property-images/?content_type=house_for_sale&object_id={project_seed['property']}"
-                    f"&page_size={IMAGES}",
-                ),
-                reference: (
-                    f"/api/property-images/{reference_seed['image']}/secure_url/",
-                    f"/api/property-images/?object_id=1&page_size={IMAGES}",
-                ),
+                api: (
+                    f"/api/property-images/{api.seed['image']}/secure_url/",
+                    f"/api/property-images/?object_id={api.seed['property']}&page_size={IMAGES}"
+                    + ("" if api.name == "reference" else "&content_type=house_for_sale"),
+                )
+                for api in served
             }
-            for api in served:  # the same answers, warm: connections, caches, the URL memo
+            client = Client()
+            for api in served:  # the same answers, warm: connections, caches, the URL memo; the worker caught up
                 secure_url, listing = paths[api]
-                assert len(json.loads(api.get(listing))["results"]) == IMAGES
-                api.latencies_ms(secure_url, 50)
-                api.requests_per_second(listing, 1.0)
-            house_list_bytes = {name: len(project.get(path)) for name, path in HOUSE_LISTS.items()}
+                assert len(api.get(listing).json()["results"]) == IMAGES
+                api.wait_for_variants(listing)
+                client.times_ms(api.base_url + secure_url, api.seed["token"], 50)
+                client.times_ms(api.base_url + listing, api.seed["token"], 10)
+            project = served[0]
+            house_list_bytes = {name: len(project.get(path).content) for name, path in HOUSE_LISTS.items()}
             house_list_ms: dict[str, list[float]] = {name: [] for name in HOUSE_LISTS}
-            latencies: dict[str, list[float]] = {api.name: [] for api in served}
-            throughput: dict[str, list[float]] = {api.name: [] for api in served}
-            for _ in range(ROUNDS):  # taking turns, so that both meet the same machine
+            secure_url_ms: dict[str, list[float]] = {api.name: [] for api in served}
+            list_ms: dict[str, list[float]] = {api.name: [] for api in served}
+            for _ in range(ROUNDS):  # taking turns, so that all meet the same machine
                 for api in served:
                     secure_url, listing = paths[api]
-                    api.get(secure_url)  # a connection closed while idle is opened again outside the timing
-                    latencies[api.name] += api.latencies_ms(secure_url, 300)
-                    throughput[api.name].append(api.requests_per_second(listing, 3.0))
+                    secure_url_ms[api.name] += client.times_ms(
+                        api.base_url + secure_url, api.seed["token"], SECURE_URL_REQUESTS
+                    )
+                    list_ms[api.name] += client.times_ms(api.base_url + listing, api.seed["token"], LIST_REQUESTS)
                 for name, path in HOUSE_LISTS.items():  # the project's house list, with and without ?include=images
-                    project.get(path)
-                    house_list_ms[name] += project.latencies_ms(path, 30)
+                    house_list_ms[name] += client.times_ms(project.base_url + path, project.seed["token"], 30)
         finally:
             for api in served:
                 api.stop()
             server.stop()
+
+    def p95(values: list[float]) -> float:
+        return statistics.quantiles(values, n=20)[18]
+
     return {
         "images": IMAGES,
-        **{f"{name}_secure_url_p50_ms": statistics.median(values) for name, values in latencies.items()},
-        **{f"{name}_secure_url_p95_ms": statistics.quantiles(values, n=20)[18] for name, values in latencies.items()},
-        **{f"{name}_list_rps": statistics.median(values) for name, values in throughput.items()},
+        "servers": [api.name for api in served],
+        "client": curl_version(),
+        "client_cpu_us_per_request": client.cpu_seconds / client.requests * 1e6,
+        **{f"{name}_secure_url_p50_ms": statistics.median(values) for name, values in secure_url_ms.items()},
+        **{f"{name}_secure_url_p95_ms": p95(values) for name, values in secure_url_ms.items()},
+        **{f"{name}_list_p50_ms": statistics.median(values) for name, values in list_ms.items()},
+        **{f"{name}_list_p95_ms": p95(values) for name, values in list_ms.items()},
         "house_page": {"houses": HOUSE_PAGE, "photos": PHOTOS_PER_HOUSE},
         **{f"house_list_{name}_bytes": size for name, size in house_list_bytes.items()},
         **{f"house_list_{name}_p50_ms": statistics.median(values) for name, values in house_list_ms.items()},

@@ -1,5 +1,7 @@
 """Filters for the image and house lists: each refuses what its schema does not allow, with a 400."""
 
+from typing import ClassVar
+
 import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
@@ -42,11 +44,24 @@ class FilterForm(forms.Form):
         return super().clean()
 
 
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet, whose form class is built once per filter set instead of on every request: the
+    fields of these filters depend on their declarations alone (no choices or querysets read per request)."""
+
+    form_classes: ClassVar[dict[type, type[forms.Form]]] = {}
+
+    def get_form_class(self) -> type[forms.Form]:
+        form_class = FilterSet.form_classes.get(type(self))
+        if form_class is None:
+            form_class = FilterSet.form_classes.setdefault(type(self), super().get_form_class())
+        return form_class
+
+
 def string_choices(*values: str) -> dict:
     return {"type": "string", "enum": list(values)}
 
 
-class PropertyImageFilter(django_filters.FilterSet):
+class PropertyImageFilter(FilterSet):
     """`?content_type=house_for_sale|house_for_rent&object_id=N&is_main=true|false`."""
 
     content_type = extend_schema_field(string_choices(*HOUSE_MODELS))(
@@ -69,7 +84,7 @@ class PropertyImageFilter(django_filters.FilterSet):
         return queryset.filter(content_type=ContentType.objects.get_for_model(HOUSE_MODELS[value]))
 
 
-class HouseFilter(django_filters.FilterSet):
+class HouseFilter(FilterSet):
     """`?city=`, `?owner=` (a user id: one without houses gives an empty list), `?bedrooms=` and, through
     subclasses, a price range; `?include=images` for every image of each house."""
 

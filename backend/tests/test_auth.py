@@ -69,3 +69,24 @@ def test_bad_tokens_and_schemes_are_refused(header):
     response = client.get("/api/houses-for-sale/")
     assert response.status_code == 401
     assert response.json()["detail"]
+
+
+def login(client: APIClient) -> dict:
+    return client.post("/api/token/", {"username": "owner", "password": "correct-horse-battery"}).json()
+
+
+@pytest.mark.parametrize("change", ["deactivated", "new password", "deleted"])
+def test_refresh_is_refused_once_the_user_is_deactivated_deleted_or_has_a_new_password(owner, change):
+    client = APIClient()
+    refresh = login(client)["refresh"]
+    if change == "deactivated":
+        owner.is_active = False
+        owner.save()
+    elif change == "new password":
+        owner.set_password("a-new-horse-battery")
+        owner.save()
+    else:
+        owner.delete()
+    response = client.post("/api/token/refresh/", {"refresh": refresh})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "No active account found for the given token.", "code": "no_active_account"}

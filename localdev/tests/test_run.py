@@ -133,6 +133,21 @@ def an_owner(environment: dict[str, str]) -> tuple[dict[str, str], int]:
     return {"Authorization": f"Bearer {token}"}, int(house)
 
 
+def upload_and_wait_for_variants(environment: dict[str, str], headers: dict[str, str], house: int) -> None:
+    """Upload a photo to make run's API and wait until its worker has made the photo's variants."""
+    api = f"http://127.0.0.1:{environment['PORT']}"
+    photo = [("images", ("photo.jpg", image_bytes("JPEG", (1200, 800)), "image/jpeg"))]
+    uploaded = requests.post(
+        f"{api}/api/houses-for-sale/{house}/upload_images/", headers=headers, files=photo, timeout=30
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    image_url = f"{api}/api/property-images/{uploaded.json()[0]['id']}/"
+    deadline = time.monotonic() + 60
+    while requests.get(image_url, headers=headers, timeout=5).json()["variants_status"] != "ready":
+        assert time.monotonic() < deadline, "make run's worker did not make the variants"
+        time.sleep(0.2)
+
+
 def manage_beside(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """A management command in a second terminal, as the README shows it: no S3 variables of its own."""
     return subprocess.run(
@@ -165,15 +180,7 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
         static = requests.get(f"{api}/static/admin/css/base.css", timeout=5)
         assert static.status_code == 200 and static.headers["Content-Type"].startswith("text/css")
         headers, house = an_owner(run_environment)
-        photo = [("images", ("photo.jpg", image_bytes("JPEG", (1200, 800)), "image/jpeg"))]
-        upload_url = f"{api}/api/houses-for-sale/{house}/upload_images/"
-        uploaded = requests.post(upload_url, headers=headers, files=photo, timeout=30)
-        assert uploaded.status_code == 201, uploaded.text
-        image_url = f"{api}/api/property-images/{uploaded.json()[0]['id']}/"
-        deadline = time.monotonic() + 60
-        while requests.get(image_url, headers=headers, timeout=5).json()["variants_status"] != "ready":
-            assert time.monotonic() < deadline, "make run's worker did not make the variants"
-            time.sleep(0.2)
+        upload_and_wait_for_variants(run_environment, headers, house)
         # The API server and the worker decode photos with glibc's allocator returning freed photos to the OS.
         processes = [process_environment(pid) for pid in descendants(run.pid)]
         photo_decoders = [

@@ -145,7 +145,8 @@ AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
 # With no S3 configured, outside production: the local S3 server of `make run` (localdev/run.py writes where it
 # answers), so that manage.py commands and the shell run beside it reach the same bucket.
-LOCAL_S3_SERVER_FILE = Path(env.str("LOCAL_DATA_DIR", default=str(BASE_DIR / ".localdata"))) / "s3" / "server.json"
+LOCAL_DATA_DIR = Path(env.str("LOCAL_DATA_DIR", default=str(BASE_DIR / ".localdata")))
+LOCAL_S3_SERVER_FILE = LOCAL_DATA_DIR / "s3" / "server.json"
 if not PRODUCTION and not (AWS_ACCESS_KEY_ID or AWS_S3_ENDPOINT_URL) and LOCAL_S3_SERVER_FILE.exists():
     local_s3 = json.loads(LOCAL_S3_SERVER_FILE.read_text())
     AWS_ACCESS_KEY_ID = local_s3["AWS_ACCESS_KEY_ID"]
@@ -284,10 +285,15 @@ TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 if TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASKS_BACKEND == "rq":
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "backend.task_backends.PriorityRQBackend", "QUEUES": ["default"]}}
 else:
     raise ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'rq'")
 RQ_QUEUES = {"default": {"URL": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")}}
+# Finished tasks' results on the database queue are forgotten this many days after they finished (`manage.py
+# housekeeping`, every minute under `make run`); RQ forgets a finished job's result after 500 s by itself.
+TASK_RESULTS_MAX_AGE_DAYS = env.int("TASK_RESULTS_MAX_AGE_DAYS", default=1)
+if TASK_RESULTS_MAX_AGE_DAYS < 1:
+    raise ImproperlyConfigured("TASK_RESULTS_MAX_AGE_DAYS must be a whole number of days, at least 1")
 # The admin's RQ dashboard only where there is an RQ queue to show (it would fail without Redis).
 RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
 
@@ -300,9 +306,19 @@ CORS_ALLOW_HEADERS = [*corsheaders_default_headers, "x-request-id"]
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
-# Cache: throttling counters. Per process by default; in production share them (CACHE_URL=redis://127.0.0.1:6379/0).
+# Cache: the throttle counters, which every process must share or each would allow the whole rate. Without CACHE_URL,
+# files under LOCAL_DATA_DIR (every process of `make run` on this machine); in production CACHE_URL (Redis, shared by
+# every host) is required.
+CACHE_URL = env.str("CACHE_URL", default="")
+if PRODUCTION and not CACHE_URL:
+    raise ImproperlyConfigured(
+        "DJANGO_ENV=production needs CACHE_URL (e.g. redis://cache.internal:6379/0): the throttle counters every "
+        "process shares"
+    )
 CACHES = {
-    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    "default": environ.Env.cache_url_config(CACHE_URL)
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(LOCAL_DATA_DIR / "cache")},
     # Token users (backend.authentication): this process's memory, whatever CACHE_URL says (a shared cache would cost
     # a round trip per request, the query it saves).
     "users": {

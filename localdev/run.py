@@ -35,8 +35,8 @@ API_SERVER_GRACE = 15.0
 WORKER_GRACE = 30.0
 # Seconds between the database worker's looks for new tasks.
 WORKER_POLL_INTERVAL = 0.5
-# Seconds between two looks for images whose variants task was lost (a worker killed mid-task).
-LOST_TASKS_INTERVAL = 60.0
+# Seconds between two runs of `manage.py housekeeping` (lost variants tasks, old task results).
+HOUSEKEEPING_INTERVAL = 60.0
 # glibc's allocator for the API server and the worker, which decode photos: allocations of 1 MB and more come from
 # mmap, so freeing a decoded photo returns its memory. glibc otherwise raises its mmap threshold after the first
 # large free and keeps later pixel buffers in per-thread heaps, and a process grows with every thread that has
@@ -133,11 +133,9 @@ def worker_command() -> list[str]:
     return [sys.executable, "manage.py", "db_worker", "--interval", str(WORKER_POLL_INTERVAL)]
 
 
-def enqueue_lost_tasks() -> None:
-    """Enqueue again the variants of images whose task a worker lost (enqueue_pending_variants)."""
-    subprocess.run(
-        [sys.executable, "manage.py", "enqueue_pending_variants"], check=False, cwd=BASE_DIR, stdout=subprocess.DEVNULL
-    )
+def housekeeping() -> None:
+    """Enqueue again the variants of images whose task a worker lost; forget old task results."""
+    subprocess.run([sys.executable, "manage.py", "housekeeping"], check=False, cwd=BASE_DIR, stdout=subprocess.DEVNULL)
 
 
 def stop_on_signal(signum, frame) -> None:
@@ -174,9 +172,9 @@ def main() -> None:
         print("Starting the background worker (size variants) ...", flush=True)
         worker = start_child(worker_command(), cwd=BASE_DIR)
         while True:
-            enqueue_lost_tasks()
+            housekeeping()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                sys.exit(api_server.wait(timeout=LOST_TASKS_INTERVAL))
+                sys.exit(api_server.wait(timeout=HOUSEKEEPING_INTERVAL))
             if worker.poll() is not None:
                 print(f"The background worker exited with {worker.returncode}: starting another", flush=True)
                 worker = start_child(worker_command(), cwd=BASE_DIR)

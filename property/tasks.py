@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import TASK_MAX_PRIORITY
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 from django_tasks_rq import RQBackend
@@ -63,7 +64,10 @@ def make_image_variants(image_id: int, attempt: int = 1) -> str:
     return "made"
 
 
-@task()
+# Ahead of every waiting variants task (the database queue takes the highest priority first; RQ puts a task of the
+# highest at the front of its queue): a deleted photo stays reachable through the URLs already handed out until its
+# objects are gone, however long a rebuild's backlog.
+@task(priority=TASK_MAX_PRIORITY)
 def delete_objects(keys: list[str], attempt: int = 1) -> str:
     """Delete the objects a failed or deleted upload left in the bucket.
 

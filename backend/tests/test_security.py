@@ -90,6 +90,7 @@ def test_the_admin_keeps_same_origin_referrers_so_its_csrf_check_works(client):
 
 PRODUCTION = {
     "DJANGO_ENV": "production",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
 }
@@ -107,9 +108,10 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         ({"DJANGO_DEBUG": "True"}, "DJANGO_DEBUG=True is refused with DJANGO_ENV=production"),
         ({"DJANGO_SECRET_KEY": "django-insecure-" + "x" * 60}, "needs a random DJANGO_SECRET_KEY"),
         ({"DJANGO_SECRET_KEY": "short"}, "needs a random DJANGO_SECRET_KEY"),
+        ({"CACHE_URL": ""}, "DJANGO_ENV=production needs CACHE_URL (e.g. redis://cache.internal:6379/0)"),
     ],
 )
-def test_production_refuses_to_start_with_debug_or_a_weak_key(overrides, message):
+def test_production_refuses_to_start_with_debug_a_weak_key_or_no_shared_cache(overrides, message):
     result = manage_command("check", **{**PRODUCTION, **overrides})
     assert result.returncode != 0
     assert message in result.stderr

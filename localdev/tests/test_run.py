@@ -197,6 +197,30 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
     assert wait_until_released(run_environment) == []
 
 
+def test_make_runs_login_throttle_holds_across_its_gunicorn_processes(run_environment):
+    """The token throttle's counters are shared by every gunicorn process (a file cache under LOCAL_DATA_DIR): 50
+    wrong passwords in a minute, each on a new connection so that both processes answer, meet the stated 20/min."""
+    environment = {**run_environment, "WEB_CONCURRENCY": "2"}
+    run = start_run(environment)
+    try:
+        wait_until_served(environment, run)
+        an_owner(environment)
+        url = f"http://127.0.0.1:{environment['PORT']}/api/token/"
+        answers = [requests.post(url, json={"username": "agent", "password": "wrong"}, timeout=10) for _ in range(50)]
+        assert len(gunicorn_workers(run)) == 2
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+    assert [answer.status_code for answer in answers] == [401] * 20 + [429] * 30
+    assert all(int(answer.headers["Retry-After"]) > 0 and answer.json()["detail"] for answer in answers[20:])
+
+
+def gunicorn_workers(run: subprocess.Popen) -> list[int]:
+    """gunicorn's worker processes under make run (its arbiter's children)."""
+    gunicorns = [pid for pid in descendants(run.pid) if "gunicorn" in process_environment(pid)[0]]
+    return [pid for pid in gunicorns if any(pid in descendants(other) for other in gunicorns)]
+
+
 def test_with_its_s3_server_hung_make_run_answers_uploads_503_in_time_serves_reads_and_recovers(run_environment):
     api = f"http://127.0.0.1:{run_environment['PORT']}"
     run = start_run(run_environment)

@@ -168,3 +168,24 @@ def test_ensure_bucket_lets_the_allowed_front_ends_post_photos_to_the_bucket(s3_
     rules = s3_client.get_bucket_cors(Bucket=TEST_BUCKET)["CORSRules"]
     assert {origin for rule in rules for origin in rule["AllowedOrigins"]} == {"https://www.example.com"}
     s3_client.delete_bucket_cors(Bucket=TEST_BUCKET)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_housekeeping_forgets_task_results_finished_over_a_day_ago_and_enqueues_lost_variants(owner, bucket_keys):
+    from django_tasks_db.models import DBTaskResult
+
+    lost, _ = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(), jpeg_upload()])
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    PropertyImage.objects.filter(pk=lost.pk).update(
+        variants_status="pending", variants_requested_at=timezone.now() - timedelta(hours=1)
+    )
+    old, recent = DBTaskResult.objects.order_by("enqueued_at")
+    DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=1, minutes=1))
+
+    output = run("housekeeping")
+
+    assert "Enqueued again the variants of 1 images" in output
+    assert "Forgot the task results finished over 1 days ago." in output
+    remaining = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert old.pk not in remaining and recent.pk in remaining  # and the lost image's new task waits
+    assert DBTaskResult.objects.ready().count() == 1

@@ -84,7 +84,7 @@ def queue(request, settings):
             if os.environ.get("CI"):
                 pytest.fail("CI runs the task tests on Redis: start it on 127.0.0.1:6379")
             pytest.skip("no Redis on 127.0.0.1:6379")
-        settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+        settings.TASKS = {"default": {"BACKEND": "backend.task_backends.PriorityRQBackend", "QUEUES": ["default"]}}
         settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
         connection = redis.Redis.from_url(REDIS_URL)
         connection.flushdb()
@@ -291,9 +291,24 @@ def test_a_deletion_s3_does_not_answer_is_tried_again_and_done_once_it_is_back(q
             restarted.stop()
 
 
+def test_a_deleted_images_objects_go_before_a_backlog_of_500_variant_tasks(queue, owner, owner_client, bucket_keys):
+    from property.tasks import make_image_variants
+
+    (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    queue.run_worker()  # its variants: four objects
+    assert len(bucket_keys()) == 4
+    for number in range(500):  # a rebuild's backlog, enqueued before the deletion
+        make_image_variants.enqueue(10**9 + number)
+    assert owner_client.delete(f"/api/property-images/{image.pk}/").status_code == 204
+    assert waiting_task_count() == 501
+    queue.run_worker(max_tasks=1)  # the first task a worker takes
+    assert bucket_keys() == []
+    assert waiting_task_count() == 500
+
+
 def test_a_queue_that_cannot_be_reached_deletes_the_objects_at_once(owner, settings, bucket_keys):
     (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.TASKS = {"default": {"BACKEND": "backend.task_backends.PriorityRQBackend", "QUEUES": ["default"]}}
     settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:9/0"}}  # nothing listens there
     objects_delete_later(list(image.object_keys))
     assert bucket_keys() == []

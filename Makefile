@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 # `make run` is the service (gunicorn); `make dev` the same with Django's autoreloading development server.
-.PHONY: run dev test lint bench install sample-images gallery clean-local
+.PHONY: run dev test lint bench soak install sample-images gallery clean-local
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,10 @@ lint: install
 
 bench: install .env
 	$(BIN)/python -m bench.run
+
+# 20 minutes of mixed traffic against `make run` itself, with a rebuild of every variant midway: bench/SOAK.md.
+soak: install .env
+	$(BIN)/python -m bench.soak
 
 # image1.jpg and image2.jpg for the README's curl examples.
 sample-images: install

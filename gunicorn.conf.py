@@ -6,6 +6,8 @@ overridden on the command line or through the environment variables named here.
 """
 
 import os
+import shutil
+import tempfile
 
 wsgi_app = "backend.wsgi"
 worker_class = "gthread"
@@ -22,3 +24,23 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-req
 # load balancers; a longer one is answered 414 (the schema says so).
 limit_request_line = 8190
 control_socket_disable = True  # unused; two servers would share its default path
+
+# /metrics adds up the samples of every process (prometheus_client's multiprocess mode, backend/metrics.py): each
+# writes them to files in PROMETHEUS_MULTIPROC_DIR, which must be empty when they start. Whoever sets the variable
+# empties the directory first (make run does, for gunicorn and its worker); without it, gunicorn uses a new directory
+# of its own. Workers read the variable when they start, after this file has run in the arbiter.
+metrics_directory_is_ours = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if metrics_directory_is_ours:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="alca-metrics-")
+
+
+def child_exit(server, worker) -> None:
+    """A worker that exits leaves its counters to the sum, and its gauges out of it."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if metrics_directory_is_ours:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

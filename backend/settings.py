@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "backend.metrics.RequestMetricsMiddleware",  # first: it times the others too
     "backend.request_id.RequestIdMiddleware",
     # Before anything that can answer: a CORS preflight is answered here, without a token.
     "corsheaders.middleware.CorsMiddleware",
@@ -328,6 +329,11 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 10000},
     },
 }
+
+# Metrics: GET /metrics (backend.metrics) from these client addresses, or from anywhere with METRICS_TOKEN as a bearer
+# token (none by default).
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Security headers and HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True

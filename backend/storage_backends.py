@@ -21,6 +21,7 @@ from storages.utils import clean_name
 
 from .buckets import s3_error_code
 from .cloudfront import CloudFrontSigner
+from .metrics import count_s3_calls
 from .presigner import S3QueryPresigner, frozen_credentials_source, stable_signing_time
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class PrivateMediaStorage(S3Storage):
         session = super()._create_session()
         # Where botocore's own handler adds the header (every S3 call), and after it.
         session.events.register_last("before-call.s3", send_small_bodies_without_waiting)
+        count_s3_calls(session)
         return session
 
     def _save(self, name: str, content) -> str:

@@ -7,9 +7,11 @@ from rest_framework.permissions import AllowAny
 
 from .auth import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
 from .health import health
+from .metrics import metrics
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("api/token/refresh/", ThrottledTokenRefreshView.as_view(), name="token_refresh"),

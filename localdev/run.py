@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,8 @@ from .s3server import GRPC_PORT_OFFSET, LocalS3Server, S3Ports, port_is_free
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The local S3 server's objects, keys and pid file (LOCAL_DATA_DIR moves them, as the tests do).
 LOCAL_S3_DIR = Path(os.environ.get("LOCAL_DATA_DIR", BASE_DIR / ".localdata")) / "s3"
+# The metrics samples of gunicorn's processes and of the worker (backend/metrics.py), emptied at each start.
+METRICS_DIR = LOCAL_S3_DIR.parent / "metrics"
 # Where the server answers and with which keys, as backend.settings reads it.
 LOCAL_S3_SERVER_FILE = LOCAL_S3_DIR / "server.json"
 # How long the API server and the worker may take to finish what they are doing when asked to stop.
@@ -153,6 +156,10 @@ def main() -> None:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     for name, value in ALLOCATOR_ENVIRONMENT.items():  # for the children: glibc reads it when a process starts
         os.environ.setdefault(name, value)
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics: every child writes its samples there
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)
+        METRICS_DIR.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
     port = os.environ.get("PORT", "8000")
     # An API server whose `make run` was just killed may still be letting go of the port.
     if ports_still_busy([int(port)], wait=5):

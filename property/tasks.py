@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 import django_rq
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import TASK_MAX_PRIORITY
@@ -158,9 +159,19 @@ def stale_pending_images():
 
 def waiting_task_count() -> int:
     """Tasks in the queue that a worker could start now."""
+    return oldest_waiting_task()[0]
+
+
+def oldest_waiting_task() -> tuple[int, datetime | None]:
+    """How many tasks a worker could start now, and when the one that has waited longest was enqueued."""
     backend = make_image_variants.get_backend()
     if isinstance(backend, DatabaseBackend):
-        return DBTaskResult.objects.ready().filter(backend_name=backend.alias).count()
+        waiting = DBTaskResult.objects.ready().filter(backend_name=backend.alias)
+        found = waiting.aggregate(count=Count("pk"), oldest=Min("enqueued_at"))
+        return found["count"], found["oldest"]
     if isinstance(backend, RQBackend):
-        return sum(django_rq.get_queue(name).count for name in backend.queues)
-    return 0  # the immediate backend runs each task as it is enqueued
+        queues = [django_rq.get_queue(name) for name in backend.queues]
+        firsts = [queue.fetch_job(ids[0]) for queue in queues if (ids := queue.get_job_ids(0, 1))]
+        oldest = min((job.enqueued_at for job in firsts if job and job.enqueued_at), default=None)
+        return sum(queue.count for queue in queues), oldest
+    return 0, None  # the immediate backend runs each task as it is enqueued

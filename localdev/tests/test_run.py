@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import image_bytes
 from localdev.processes import is_running, start_child, stop_stale
@@ -213,6 +216,48 @@ def test_make_runs_login_throttle_holds_across_its_gunicorn_processes(run_enviro
         run.wait(timeout=60)
     assert [answer.status_code for answer in answers] == [401] * 20 + [429] * 30
     assert all(int(answer.headers["Retry-After"]) > 0 and answer.json()["detail"] for answer in answers[20:])
+
+
+def test_make_runs_metrics_add_up_every_request_of_both_gunicorn_processes(run_environment):
+    samples_directory = Path(run_environment["LOCAL_DATA_DIR"]) / "metrics"
+    environment = {**run_environment, "WEB_CONCURRENCY": "2"}
+    api = f"http://127.0.0.1:{environment['PORT']}"
+    run = start_run(environment)
+    try:
+        wait_until_served(environment, run)
+        headers, house = an_owner(environment)
+        upload_and_wait_for_variants(environment, headers, house)
+        with ThreadPoolExecutor(4) as pool:  # new connections, several at once: both processes answer
+            statuses = list(
+                pool.map(
+                    lambda _: requests.get(f"{api}/api/houses-for-sale/{house}/", headers=headers, timeout=10),
+                    range(40),
+                )
+            )
+        assert [answer.status_code for answer in statuses] == [200] * 40
+        writers = {path.stem.removeprefix("histogram_") for path in samples_directory.glob("histogram_*.db")}
+        assert {str(pid) for pid in gunicorn_workers(run)} <= writers
+        scraped = requests.get(f"{api}/metrics", timeout=10)
+        from_elsewhere = http.client.HTTPConnection(
+            "127.0.0.1", int(environment["PORT"]), source_address=("127.0.0.2", 0)
+        )
+        from_elsewhere.request("GET", "/metrics")
+        refused = from_elsewhere.getresponse()
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+    assert scraped.status_code == 200
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+    }
+    detail = (("method", "GET"), ("status", "200"), ("view", "house-for-sale-detail"))
+    assert samples[("alca_http_request_duration_seconds_count", detail)] == 40
+    assert samples[("alca_s3_call_duration_seconds_count", (("operation", "PutObject"), ("outcome", "ok")))] >= 1
+    assert samples[("alca_images", (("variants_status", "ready"),))] == 1
+    assert samples[("alca_tasks_waiting", ())] == 0
+    assert refused.status == 403
 
 
 def gunicorn_workers(run: subprocess.Popen) -> list[int]:

@@ -60,6 +60,8 @@ def make_run_environment(workdir: Path) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "soak-" + "k" * 60,
         "DJANGO_LOG_LEVEL": "ERROR",
         "GUNICORN_ACCESS_LOG": "",
+        # The clients keep one access token for the whole run (a front end would refresh it every 15 minutes).
+        "JWT_ACCESS_TOKEN_MINUTES": "120",
     }
 
 
@@ -98,6 +100,18 @@ def resident_memory(run: subprocess.Popen) -> dict[int, tuple[str, float]]:
     return memory
 
 
+def rebuild_every_variant(environment: dict[str, str]) -> subprocess.CompletedProcess:
+    """`manage.py rebuild_variants --all --no-wait` beside make run, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "rebuild_variants", "--all", "--no-wait"],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def main(seconds: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="alca-soak-") as workdir:
         environment = make_run_environment(Path(workdir))
@@ -134,9 +148,10 @@ def main(seconds: float) -> dict:
                 client.start()
             time.sleep(min(WARM_UP, seconds / 2))
             after_warm_up = resident_memory(run)
+            rebuilt: list[subprocess.CompletedProcess] = []
             rebuild = threading.Timer(
                 max(0.0, seconds / 2 - (time.monotonic() - started)),
-                lambda: manage(environment, "rebuild_variants", "--all", "--no-wait"),
+                lambda: rebuilt.append(rebuild_every_variant(environment)),
             )
             rebuild.start()
             for client in clients:
@@ -187,6 +202,7 @@ def main(seconds: float) -> dict:
         "warm_up_seconds": round(min(WARM_UP, seconds / 2)),
         "task_results": task_results,
         "sweep": swept.strip().splitlines()[-1],
+        "rebuild": (rebuilt[0].stdout + rebuilt[0].stderr).strip().splitlines()[-1] if rebuilt else "not run",
         **counts,
     }
 
@@ -215,6 +231,7 @@ def report(soak: dict) -> str:
             f"- Errors (5xx, other unexpected answers, dropped connections): **{soak['errors']}** "
             f"(goal 0: {verdict(soak['errors'] == 0)}) {soak['error_samples'] or ''}",
             f"- Task results in the table at the end: {soak['task_results']} (all of this run's: none is a day old).",
+            f"- `rebuild_variants --all --no-wait` midway: {soak['rebuild']}",
             f"- `sweep_orphans --min-age 0`: {soak['sweep']}",
             f"- Image rows {soak['rows']}, their objects {soak['expected_objects']}, objects in the bucket "
             f"{soak['objects']} (equal: {verdict(equal)}); staging objects left {soak['staging_objects']}.",

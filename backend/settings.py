@@ -107,14 +107,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Connections outlive the request, so a request pays no connect (on PostgreSQL a TCP connect, authentication and a
 # server process; on SQLite the PRAGMAs above). Each is checked before a request uses it (CONN_HEALTH_CHECKS), so
 # a database restart costs no request an error. PostgreSQL: Django's psycopg pool, one per process, at most
-# DATABASE_POOL_MAX_SIZE connections (one per gunicorn thread) and DATABASE_POOL_MIN_SIZE kept open when idle.
+# DATABASE_POOL_MAX_SIZE connections (one per gunicorn thread), opened as threads need them and closed after 10 idle
+# minutes down to DATABASE_POOL_MIN_SIZE (none: a pool that opens one at once opens a second for its first request,
+# so a one-thread process such as the worker would hold two).
 # Behind PgBouncer, DATABASE_POOL=False keeps one connection per thread instead (README, "Production"). SQLite, and
 # PostgreSQL without the pool: one connection per thread, opened again after DATABASE_CONN_MAX_AGE seconds.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=0),
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=env.int("GUNICORN_THREADS", default=4)),
         # A thread waits this long for a free connection, then its request answers 503.
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),

@@ -19,7 +19,6 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -124,10 +123,11 @@ def may_read_metrics(request: HttpRequest) -> bool:
     return BaseThrottle().get_ident(request) in settings.METRICS_ALLOWED_ADDRESSES
 
 
-@require_GET
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     """GET /metrics: every process's samples and the database's state, in Prometheus' text format."""
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405, headers={"Allow": "GET"})
     if not may_read_metrics(request):
         return JsonResponse(
             {"detail": "Metrics are read from an address in METRICS_ALLOWED_ADDRESSES or with METRICS_TOKEN."},
@@ -136,7 +136,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    else:  # one process (make dev, the tests): its own samples
+    else:  # one process (outside gunicorn and make run: the tests, a bare runserver): its own samples
         registry = CollectorRegistry()
         registry.register(ThisProcess())
     registry.register(StateCollector())

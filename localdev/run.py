@@ -156,14 +156,15 @@ def main() -> None:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     for name, value in ALLOCATOR_ENVIRONMENT.items():  # for the children: glibc reads it when a process starts
         os.environ.setdefault(name, value)
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics: every child writes its samples there
-        shutil.rmtree(METRICS_DIR, ignore_errors=True)
-        METRICS_DIR.mkdir(parents=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
     port = os.environ.get("PORT", "8000")
     # An API server whose `make run` was just killed may still be letting go of the port.
     if ports_still_busy([int(port)], wait=5):
         sys.exit(f"Port {port} on 127.0.0.1 is in use: is another `make run` running? Set PORT.")
+    # Only once no other make run is serving: it would be that one's.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics: every child writes its samples there
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)
+        METRICS_DIR.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
     external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
     s3_server = None
     api_server = worker = None

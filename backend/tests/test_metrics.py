@@ -101,3 +101,12 @@ def test_an_s3_call_that_gets_no_answer_is_counted_unreachable(client, settings,
         after = scrape(client)
     unreachable = ("alca_s3_call_duration_seconds_count", (("operation", "HeadBucket"), ("outcome", "unreachable")))
     assert after[unreachable] - before.get(unreachable, 0) == 1
+
+
+def test_metrics_take_only_get(client):
+    response = client.post("/metrics", REMOTE_ADDR="127.0.0.1")
+    assert (response.status_code, response.json(), response["Allow"]) == (
+        405,
+        {"detail": 'Method "POST" not allowed.'},
+        "GET",
+    )

@@ -25,6 +25,7 @@ import requests
 
 from bench.load import COUNT_SCRIPT, SETUP_SCRIPT, LoadClient, manage, percentile
 from bench.photos import photo_jpeg
+from localdev.processes import descendants
 from localdev.s3server import S3Ports, free_port_with_grpc_twin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,22 +64,6 @@ def make_run_environment(workdir: Path) -> dict[str, str]:
         # The clients keep one access token for the whole run (a front end would refresh it every 15 minutes).
         "JWT_ACCESS_TOKEN_MINUTES": "120",
     }
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            continue
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def resident_memory(run: subprocess.Popen) -> dict[int, tuple[str, float]]:

@@ -12,9 +12,9 @@ import pytest
 import requests
 from django.conf import settings
 
+from localdev.processes import descendants
 from localdev.tests.test_run import (  # noqa: F401 - run_environment is a fixture
     an_owner,
-    descendants,
     run_environment,
     start_run,
     upload_and_wait_for_variants,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
 import signal
@@ -18,7 +17,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import image_bytes
-from localdev.processes import is_running, start_child, stop_stale
+from localdev.processes import descendants, is_running, start_child, stop_stale
 from localdev.s3server import LocalS3Server, S3Ports, free_port_with_grpc_twin, port_is_free
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -60,21 +59,6 @@ def start_run(environment: dict[str, str]) -> subprocess.Popen:
         text=True,
         start_new_session=True,
     )
-
-
-def descendants(pid: int) -> list[int]:
-    """The processes started by `pid`, by their children, and so on (from /proc: Linux)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):  # a process that ended meanwhile
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(stat.parent.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def process_environment(pid: int) -> tuple[str, dict[str, str]]:

@@ -125,8 +125,8 @@ def image_variants_enqueue(image_ids: Iterable[int], *, delay: float = 0, attemp
     image_ids = list(image_ids)
     # A pending image not done some time after it is due is taken for lost (enqueue_pending_variants).
     due = timezone.now() + timedelta(seconds=delay)
-    # One transaction: on the database queue one write lock for the batch, not one per task, which on SQLite under
-    # load could wait past SQLITE_BUSY_TIMEOUT (make soak's rebuild of 1,400 images did).
+    # One transaction: on the database queue one write lock for the batch, not one per task. (It did not cure make
+    # soak's "database is locked" from rebuild_variants --all on SQLite under load: that is still open.)
     with transaction.atomic():
         PropertyImage.objects.filter(pk__in=image_ids).update(
             variants_status=VariantsStatus.PENDING, variants_requested_at=due

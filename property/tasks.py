@@ -123,10 +123,11 @@ def objects_delete_later(keys: list[str], *, again_after_s3_failed: bool = False
 def image_variants_enqueue(image_ids: Iterable[int], *, delay: float = 0, attempt: int = 1) -> None:
     """Mark the images' variants pending and enqueue the task of each, to run `delay` seconds from now."""
     image_ids = list(image_ids)
+    if not image_ids:
+        return  # on SQLite even an empty transaction would wait for the write lock
     # A pending image not done some time after it is due is taken for lost (enqueue_pending_variants).
     due = timezone.now() + timedelta(seconds=delay)
-    # One transaction: on the database queue one write lock for the batch, not one per task. (It did not cure make
-    # soak's "database is locked" from rebuild_variants --all on SQLite under load: that is still open.)
+    # One transaction: on the database queue one write lock for the batch, not one per task.
     with transaction.atomic():
         PropertyImage.objects.filter(pk__in=image_ids).update(
             variants_status=VariantsStatus.PENDING, variants_requested_at=due

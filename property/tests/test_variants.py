@@ -2,11 +2,13 @@
 the image. The task runs here as a function (conftest.make_variants_now); test_tasks runs it through the queues."""
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connections
 from PIL import Image
 
 from backend.s3 import S3StorageError
@@ -21,6 +23,7 @@ from conftest import (
     run_queued_tasks,
 )
 from property.images import ImageRejected
+from property.management.commands import rebuild_variants
 from property.models import PropertyImage, VariantsStatus
 from property.services.uploads import property_images_store
 from property.tasks import make_image_variants
@@ -140,6 +143,33 @@ def test_rebuild_variants_enqueues_the_missing_ones_and_is_resumable(bucket_keys
     again = io.StringIO()
     call_command("rebuild_variants", "--no-wait", stdout=again, stderr=io.StringIO())
     assert "Enqueued the variants of 0 images; 2 already up to date" in again.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rebuild_variants_goes_on_while_other_connections_write_between_its_batches(bucket_keys, monkeypatch):
+    """make soak: `rebuild_variants --all` beside live traffic failed on SQLite with "database is locked" when it
+    wrote a batch while its read of the next one was still open (a stale read snapshot cannot become a write)."""
+    images = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload() for _ in range(5)])
+    monkeypatch.setattr(rebuild_variants, "BATCH", 2)
+    enqueue = rebuild_variants.image_variants_enqueue
+    enqueued: list[list[int]] = []
+
+    def enqueue_after_another_connection_writes(image_ids):
+        # A request served meanwhile: another connection commits a write between the command's read and its write.
+        with ThreadPoolExecutor(max_workers=1) as other:
+            other.submit(lambda: (HouseForSaleFactory(), connections.close_all())).result()
+        enqueued.append(list(image_ids))
+        enqueue(image_ids)
+
+    monkeypatch.setattr(rebuild_variants, "image_variants_enqueue", enqueue_after_another_connection_writes)
+    out = io.StringIO()
+    call_command("rebuild_variants", "--all", "--no-wait", stdout=out, stderr=io.StringIO())
+    assert "Enqueued the variants of 5 images; 0 already up to date" in out.getvalue()
+    ids = [image.pk for image in images]
+    assert enqueued == [ids[0:2], ids[2:4], ids[4:5]]
+    assert set(PropertyImage.objects.values_list("variants_status", flat=True)) == {VariantsStatus.PENDING}
+    run_queued_tasks()
+    assert bucket_keys() == object_keys(*PropertyImage.objects.all())
 
 
 def test_variants_made_with_other_settings_are_remade_and_the_old_ones_deleted(bucket_keys, settings):

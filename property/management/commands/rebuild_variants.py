@@ -1,8 +1,10 @@
 """`manage.py rebuild_variants`: enqueue the making of missing, outdated or failed size variants, for the workers."""
 
 import time
+from collections.abc import Iterator
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -11,8 +13,21 @@ from property.models import PropertyImage, VariantsStatus
 from property.tasks import image_variants_enqueue
 from property.variants import variants_up_to_date
 
-# Images enqueued in one go: one UPDATE marks them pending.
+# Images read and enqueued in one go: one SELECT reads them, one UPDATE marks them pending.
 BATCH = 500
+
+
+def pages_of(images: QuerySet[PropertyImage], size: int) -> Iterator[list[PropertyImage]]:
+    """The images `size` at a time, by primary key, each page read to its end before it is handed out.
+
+    Not `QuerySet.iterator()`: its cursor stays open while the batch is written, and on SQLite a connection whose
+    read began before another connection's commit cannot turn that read into a write ("database is locked" at
+    once, whatever the busy timeout). make soak's rebuild beside live traffic failed so.
+    """
+    last_pk = 0
+    while page := list(images.filter(pk__gt=last_pk)[:size]):
+        yield page
+        last_pk = page[-1].pk
 
 
 class Command(ServiceCommand):
@@ -41,22 +56,18 @@ class Command(ServiceCommand):
         started_at = timezone.now()
         images = PropertyImage.objects.order_by("pk")
         enqueued = up_to_date = 0
-        batch: list[int] = []
         progress = tqdm(total=images.count(), desc="images checked", unit=" img", disable=None)
-        # In chunks: the table may be far larger than memory wants to hold at once.
-        for image in images.iterator(chunk_size=BATCH):
-            progress.update()
-            if every_image or image.variants_status == VariantsStatus.FAILED or not variants_up_to_date(image):
-                batch.append(image.pk)
-            else:
-                up_to_date += 1
-            if len(batch) == BATCH:
-                image_variants_enqueue(batch)
-                enqueued += len(batch)
-                batch = []
-            progress.set_postfix(enqueued=enqueued + len(batch))
-        image_variants_enqueue(batch)
-        enqueued += len(batch)
+        for page in pages_of(images, BATCH):
+            batch = []
+            for image in page:
+                if every_image or image.variants_status == VariantsStatus.FAILED or not variants_up_to_date(image):
+                    batch.append(image.pk)
+                else:
+                    up_to_date += 1
+            image_variants_enqueue(batch)
+            enqueued += len(batch)
+            progress.update(len(page))
+            progress.set_postfix(enqueued=enqueued)
         progress.close()
         self.stdout.write(f"Enqueued the variants of {enqueued} images; {up_to_date} already up to date.")
         if wait and enqueued:

@@ -27,8 +27,14 @@ run: install .env
 dev: install .env
 	PORT=$(PORT) $(BIN)/python -m localdev.run --dev
 
-test: install .env
+test: install node_modules/.installed .env
 	$(BIN)/pytest
+
+# openapi-typescript and tsc, pinned by package-lock.json: the suite checks the gallery page's calls against the
+# types of the live schema. Only the tests need Node; `make run` does not.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,12 +9,47 @@ from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": 'JSON error: {"error": "..."}, {"detail": "..."} or {"<field>": ["..."]}',
-    "additionalProperties": True,
+# The three shapes of an error body (backend/exceptions.py), each a named component that every operation refers to:
+# a client generator makes one type of each, not one per operation and status.
+ERROR_COMPONENTS = {
+    "Error": {
+        "type": "object",
+        "description": "The API's own refusals (the guide's shape): a rejected upload, a conflict, a service that "
+        "is unavailable.",
+        "properties": {"error": {"type": "string"}},
+        "required": ["error"],
+    },
+    "Detail": {
+        "type": "object",
+        "description": "DRF's refusals: authentication, permission, not found, unsupported media type, a body that "
+        "is not JSON, throttling. Token errors add a `code` and `messages`.",
+        "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+        "required": ["detail"],
+    },
+    "ValidationError": {
+        "type": "object",
+        "description": "Invalid fields or query parameters: each with its messages (non_field_errors for the body "
+        "as a whole); a list field's by the index of the invalid item.",
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            ],
+        },
+    },
 }
-ERROR_BODY = {"application/json": {"schema": ERROR_SCHEMA}}
+
+
+def error_ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# The body of each error status: a 400 is invalid fields, the API's own refusal or a body DRF cannot parse.
+ERROR_BODIES = {
+    "400": {"oneOf": [error_ref("ValidationError"), error_ref("Error"), error_ref("Detail")]},
+    **{code: error_ref("Detail") for code in ("401", "403", "404", "405", "415", "429")},
+    **{code: error_ref("Error") for code in ("409", "413", "500", "503")},
+}
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input; the body says what is wrong",
     "401": "Missing, invalid or expired token",
@@ -39,9 +74,19 @@ class RefreshSerializerScheme(TokenRefreshSerializerExtension):
     target_class = "backend.auth.TokenRefreshSerializer"
 
 
-def error_response(description: str) -> OpenApiResponse:
-    """An error answer that an action documents in its @extend_schema(responses=...)."""
-    return OpenApiResponse(response=ERROR_SCHEMA, description=description)
+def error_response(description: str, *, or_detail: bool = False) -> OpenApiResponse:
+    """An `{"error": "..."}` answer (an ApplicationError) that an action documents in its
+    @extend_schema(responses=...); `or_detail` where the same status also answers DRF's `{"detail": "..."}` (a
+    404 for an unknown id, a 403 for a stranger)."""
+    schema = {"oneOf": [error_ref("Error"), error_ref("Detail")]} if or_detail else error_ref("Error")
+    return OpenApiResponse(response=schema, description=description)
+
+
+def add_error_components(result: dict, generator, request, public) -> dict:
+    """Put the error bodies' components into the schema (a drf-spectacular postprocessing hook)."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_COMPONENTS)
+    result["components"]["schemas"] = dict(sorted(result["components"]["schemas"].items()))
+    return result
 
 
 # A query string can make the request line longer than the HTTP server takes (gunicorn's limit_request_line,
@@ -100,7 +145,13 @@ class ApiAutoSchema(AutoSchema):
         ):
             codes.update({"401", "403"})
         for code in sorted(codes):
-            operation["responses"].setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": ERROR_BODY})
+            operation["responses"].setdefault(
+                code,
+                {
+                    "description": ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": ERROR_BODIES[code]}},
+                },
+            )
         if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
             operation["responses"]["414"] = URI_TOO_LONG
         operation["responses"] = dict(sorted(operation["responses"].items()))

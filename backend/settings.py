@@ -252,6 +252,10 @@ REST_FRAMEWORK = {
         "backend.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # JSON bodies only: a form can say neither null nor a typed number or boolean, and a body stated once is what
+    # client generators handle. The upload actions take multipart instead (their own parser_classes).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "property.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "backend.schema.ApiAutoSchema",
@@ -368,6 +372,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.schema.link_created_resources",
         "backend.schema.declare_image_encodings",
+        "backend.schema.add_error_components",
     ],
     # Swagger UI's files come from the sidecar package: no CDN needed.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -2,11 +2,12 @@
 these in its @extend_schema)."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
 from backend.schema import error_response
 
+from .services.direct_uploads import UploadKeyRejected, UploadNotFound
 from .services.media_cookies import CdnNotConfigured
 
 EXPIRATION_PARAMETER = OpenApiParameter(
@@ -14,9 +15,13 @@ EXPIRATION_PARAMETER = OpenApiParameter(
     {"type": "integer", "minimum": 1, "maximum": settings.PRESIGNED_URL_MAX_EXPIRATION},
     description="Seconds the URL stays valid (1 to 604800, default 3600).",
 )
-CDN_NOT_CONFIGURED = error_response(CdnNotConfigured.message)
+CDN_NOT_CONFIGURED = error_response(f"No such house, or: {CdnNotConfigured.message}", or_detail=True)
 SECURE_URL_UNAVAILABLE = error_response("Could not generate secure URL")
 STORAGE_UNAVAILABLE = error_response("The storage service is unavailable: send the request again (Retry-After)")
+UPLOAD_KEY_REFUSED = error_response(
+    f"Only the house's owner or staff may add its images, and: {UploadKeyRejected.message}", or_detail=True
+)
+UPLOAD_NOT_FOUND = error_response(f"No such house, or: {UploadNotFound.message}", or_detail=True)
 UPLOAD_CONFLICT = error_response(
     "Another request is completing this upload right now: send it again in a moment (or it was "
     "completed for another house)"
@@ -64,11 +69,3 @@ MEDIA_COOKIES = inline_serializer(
         "expires": serializers.IntegerField(help_text="When the policy ends (epoch seconds)."),
     },
 )
-
-
-def documented_as_json(serializer_class: type[serializers.Serializer], actions=("create", "update", "partial_update")):
-    """Document these actions' request body as JSON only: DRF also parses forms, which can say neither null nor
-    a typed number or boolean, so a schema of their fields would promise what a form cannot send."""
-    return extend_schema_view(
-        **{action: extend_schema(request={"application/json": serializer_class}) for action in actions}
-    )

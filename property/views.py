@@ -10,13 +10,12 @@ from django.http import HttpResponseRedirect
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
 from rest_framework import status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,8 +35,9 @@ from .schema import (
     SECURE_URL_UNAVAILABLE,
     STORAGE_UNAVAILABLE,
     UPLOAD_CONFLICT,
+    UPLOAD_KEY_REFUSED,
+    UPLOAD_NOT_FOUND,
     VARIANT_PARAMETER,
-    documented_as_json,
 )
 from .serializers import (
     BulkImageUploadSerializer,
@@ -130,7 +130,7 @@ class HouseViewSet(ListFilteredViewSet):
     @action(
         detail=True,
         methods=["post"],
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[MultiPartParser],
         pagination_class=None,
         filter_backends=[],
     )
@@ -168,29 +168,24 @@ class HouseViewSet(ListFilteredViewSet):
     media_cookies.available_when = cloudfront_is_on  # in the schema only with CloudFront on
 
 
-@documented_as_json(HouseForSaleSerializer)
 class HouseForSaleViewSet(HouseViewSet):
     model = HouseForSale
     serializer_class = HouseForSaleSerializer
     filterset_class = HouseForSaleFilter
 
 
-@documented_as_json(HouseForRentSerializer)
 class HouseForRentViewSet(HouseViewSet):
     model = HouseForRent
     serializer_class = HouseForRentSerializer
     filterset_class = HouseForRentFilter
 
 
-@documented_as_json(PropertyImageSerializer, actions=("update", "partial_update"))
-@extend_schema_view(create=extend_schema(request={"multipart/form-data": PropertyImageCreateSerializer}))
 class PropertyImageViewSet(ListFilteredViewSet):
     """Private property images: CRUD, presigned URLs, bulk upload and choosing the main image."""
 
     queryset = PropertyImage.objects.all()
     permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly, AdminSessionMayChange]
     filterset_class = PropertyImageFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     # What each action reads from the request body; the images themselves are PropertyImageSerializer's.
     request_serializer_classes = {
@@ -202,6 +197,12 @@ class PropertyImageViewSet(ListFilteredViewSet):
 
     def get_serializer_class(self):
         return self.request_serializer_classes.get(self.action, PropertyImageSerializer)
+
+    def get_parsers(self):
+        """`create` takes a multipart upload; every other action JSON (REST_FRAMEWORK's parsers). DRF builds the
+        parsers before it sets `self.action`, so the action is found from the request's method."""
+        action = getattr(self, "action", None) or self.action_map.get(self.request.method.lower())
+        return [MultiPartParser()] if action == "create" else super().get_parsers()
 
     def house_to_change(self, request: Request) -> tuple[House, dict]:
         """The house the request body names, once the user may change it, and the body's other fields."""
@@ -275,7 +276,7 @@ class PropertyImageViewSet(ListFilteredViewSet):
     @action(
         detail=False,
         methods=["post"],
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[MultiPartParser],
         pagination_class=None,
         filter_backends=[],
     )
@@ -302,6 +303,8 @@ class PropertyImageViewSet(ListFilteredViewSet):
         request=CompleteUploadSerializer,
         responses={
             201: PropertyImageSerializer,
+            403: UPLOAD_KEY_REFUSED,
+            404: UPLOAD_NOT_FOUND,
             409: UPLOAD_CONFLICT,
             503: STORAGE_UNAVAILABLE,
         },

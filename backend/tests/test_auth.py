@@ -16,6 +16,14 @@ def test_token_pair_for_valid_credentials_works_as_bearer(owner):
     assert client.get("/api/houses-for-sale/").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/api/token/", "/api/token/refresh/", "/api/token/blacklist/"])
+def test_token_endpoints_take_json_only(owner, path):
+    body = "username=owner&password=correct-horse-battery&refresh=x"
+    response = APIClient().post(path, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json() == {"detail": 'Unsupported media type "application/x-www-form-urlencoded" in request.'}
+
+
 def test_refresh_gives_a_new_access_token(owner):
     client = APIClient()
     refresh = client.post("/api/token/", {"username": "owner", "password": "correct-horse-battery"}).json()["refresh"]

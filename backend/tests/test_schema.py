@@ -122,3 +122,46 @@ def test_media_cookies_are_in_the_schema_only_with_cloudfront_on(cloudfront_keys
     assert not cookie_paths & without and "/api/houses-for-sale/{id}/" in without
     with cloudfront_settings(cloudfront_keys):
         assert cookie_paths <= paths()
+
+
+def schema() -> dict:
+    return APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def test_request_bodies_are_json_and_uploads_multipart_only():
+    uploads = {
+        ("post", "/api/houses-for-sale/{id}/upload_images/"),
+        ("post", "/api/houses-for-rent/{id}/upload_images/"),
+        ("post", "/api/property-images/"),
+        ("post", "/api/property-images/bulk_upload/"),
+    }
+    bodies = {
+        (method, path): list(operation["requestBody"]["content"])
+        for path, operations in schema()["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    assert {("post", "/api/token/"), ("post", "/api/property-images/complete_upload/")} <= set(bodies)
+    assert uploads <= set(bodies)
+    for operation, media_types in bodies.items():
+        assert media_types == (["multipart/form-data"] if operation in uploads else ["application/json"]), operation
+
+
+def test_every_error_answer_is_one_of_three_named_bodies():
+    document = schema()
+    components = document["components"]["schemas"]
+    assert components["Error"]["required"] == ["error"] and components["Detail"]["required"] == ["detail"]
+    refs = {f"#/components/schemas/{name}" for name in ("Error", "Detail", "ValidationError")}
+    errors = 0
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for code, response in operation["responses"].items():
+                if int(code) < 400 or code == "414":  # 414: the HTTP server's own page
+                    continue
+                errors += 1
+                schema_ = response["content"]["application/json"]["schema"]
+                used = {option["$ref"] for option in schema_.get("oneOf", [schema_])}
+                assert used <= refs, (code, schema_)
+                if code == "400":
+                    assert used == refs
+    assert errors > 100

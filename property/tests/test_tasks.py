@@ -103,7 +103,9 @@ def test_an_upload_is_pending_with_loading_urls_until_a_worker_makes_its_webp_va
 ):
     house = HouseForSaleFactory(owner=owner)
     response = owner_client.post(
-        f"/api/houses-for-sale/{house.pk}/upload_images/", {"images": [jpeg_upload("big.jpg", (2600, 1300))]}
+        f"/api/houses-for-sale/{house.pk}/upload_images/",
+        {"images": [jpeg_upload("big.jpg", (2600, 1300))]},
+        format="multipart",
     )
     assert response.status_code == 201
     (pending,) = response.json()

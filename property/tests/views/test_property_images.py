@@ -108,6 +108,18 @@ def test_owner_patches_caption_and_order(owner_client, images):
     assert (images[1].caption, images[1].order) == ("Garden", 5)
 
 
+@pytest.mark.parametrize("body_format", ["multipart", "form"])
+def test_a_change_sent_as_a_form_is_415_and_changes_nothing(owner_client, images, body_format):
+    url = f"/api/property-images/{images[0].pk}/"
+    if body_format == "form":
+        response = owner_client.patch(url, "caption=Garden", content_type="application/x-www-form-urlencoded")
+    else:
+        response = owner_client.patch(url, {"caption": "Garden"}, format="multipart")
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith("Unsupported media type")
+    assert PropertyImage.objects.get(pk=images[0].pk).caption == ""
+
+
 def test_put_replaces_the_editable_fields_and_ignores_read_only_ones(owner_client, images):
     response = owner_client.put(
         f"/api/property-images/{images[1].pk}/",

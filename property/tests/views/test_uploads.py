@@ -20,6 +20,17 @@ def upload_images(client, house, **fields):
     return client.post(f"/api/houses-for-sale/{house.pk}/upload_images/", fields, format="multipart")
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/houses-for-sale/{id}/upload_images/", "/api/property-images/", "/api/property-images/bulk_upload/"]
+)
+def test_an_upload_sent_as_json_is_415_and_stores_nothing(owner_client, house, bucket_keys, path):
+    body = {"content_type": "house_for_sale", "object_id": house.pk, "caption": "Pool"}
+    response = owner_client.post(path.format(id=house.pk), body, format="json")
+    assert response.status_code == 415
+    assert response.json() == {"detail": 'Unsupported media type "application/json" in request.'}
+    assert (PropertyImage.objects.count(), bucket_keys()) == (0, [])
+
+
 def test_upload_images_answers_201_with_the_created_images(owner_client, house, bucket_keys):
     response = upload_images(
         owner_client,

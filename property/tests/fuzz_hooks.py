@@ -14,7 +14,6 @@ import zlib
 
 import schemathesis
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.generation.meta import TestPhase
 from schemathesis.transport.serialization import Binary
 
 from property.tests.photos import PHOTOS
@@ -34,10 +33,9 @@ def photo_for(generated) -> Binary:
 
 
 def judge_again_with_text_for_photos(case, body: dict) -> None:
-    """A stateful link may fill in the very field a negative body broke (an `object_id` of 0 becomes the id of the
-    house just created), and Schemathesis would then call the server's 201 an accepted invalid request
-    (schemathesis#2983). It judges a body a link changed again, but calls every body holding bytes invalid: judge it
-    with text standing for each photo, as the schema's `format: binary` strings."""
+    """Judge a multipart body again: Schemathesis calls every body holding bytes invalid, so judge it with text
+    standing for each photo, as the schema's `format: binary` strings. (A stateful link that fills in the very field
+    a negative body broke, an `object_id` of 0 becoming the id of the house just created: schemathesis#2983.)"""
     case.body = {
         name: (["photo"] * len(value) if isinstance(value, list) else "photo") if name in FILE_FIELDS else value
         for name, value in body.items()
@@ -65,10 +63,11 @@ def before_call(context, case, **kwargs):
     if case.media_type != "multipart/form-data" or not isinstance(body, dict) or meta is None:
         return
     if meta.is_negative_at(ParameterLocation.BODY):
-        as_sent = as_multipart_sends_it(body)
-        if as_sent != body or meta.phase.name == TestPhase.STATEFUL:
-            judge_again_with_text_for_photos(case, as_sent)
-            body = case.body = as_sent
+        # Schemathesis does not check that a multipart body it made to be invalid is (it cannot judge one holding
+        # bytes): a caption of "0" made to break the blank branch of `oneOf` still matches the other branch, and
+        # a stateful link may fill in the very field the body broke. Judge it, as it is sent.
+        body = case.body = as_multipart_sends_it(body)
+        judge_again_with_text_for_photos(case, body)
     if meta.is_negative_at(ParameterLocation.BODY):
         return
     # A new body: Schemathesis shares one generated body between the cases its coverage phase derives from it.

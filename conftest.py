@@ -172,6 +172,12 @@ def other_client(other_user) -> APIClient:
     return jwt_client(other_user)
 
 
+def colour_near(color: str, rgb: tuple[int, int, int], tolerance: int = 3) -> bool:
+    """Whether a `#rrggbb` colour is within `tolerance` of `rgb` on each channel (JPEG shifts flat colours a little)."""
+    channels = [int(color[index : index + 2], 16) for index in (1, 3, 5)]
+    return len(color) == 7 and all(abs(got - want) <= tolerance for got, want in zip(channels, rgb, strict=True))
+
+
 def jpeg_upload(name: str = "photo.jpg", size: tuple[int, int] = (64, 48)):
     """A real JPEG as a multipart upload."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -439,3 +445,40 @@ def cloudfront_url_policy(url: str) -> tuple[str, dict[str, str]]:
     resource = f"{parts.scheme}://{parts.netloc}{parts.path}"
     statement = {"Resource": resource, "Condition": {"DateLessThan": {"AWS:EpochTime": int(query["Expires"])}}}
     return json.dumps({"Statement": [statement]}, separators=(",", ":")), query
+
+
+# The reference ThumbHash implementation (Evan Wallace's thumbhash.js, from npm: `make test` installs it), run by
+# Node: encodes {"encode": [width, height, rgba base64]} and decodes {"decode": hash base64} to the width, height
+# and mean RGBA of the placeholder it paints.
+_THUMBHASH_REFERENCE = """
+import {readFileSync} from "node:fs";
+import {rgbaToThumbHash, thumbHashToRGBA} from "THUMBHASH_JS";
+const answers = JSON.parse(readFileSync(0, "utf8")).map((request) => {
+  if (request.encode) {
+    const [w, h, rgba] = request.encode;
+    return Buffer.from(rgbaToThumbHash(w, h, Buffer.from(rgba, "base64"))).toString("base64");
+  }
+  const {w, h, rgba} = thumbHashToRGBA(Buffer.from(request.decode, "base64"));
+  const mean = [0, 0, 0, 0];
+  for (let i = 0; i < rgba.length; i++) mean[i % 4] += rgba[i] / (w * h);
+  return {w, h, mean};
+});
+process.stdout.write(JSON.stringify(answers));
+"""
+
+
+def thumbhash_reference(requests_: list[dict]) -> list:
+    """Ask the reference ThumbHash implementation, in one Node run, for each request's answer."""
+    import json
+
+    module = BASE_DIR / "node_modules" / "thumbhash" / "thumbhash.js"
+    assert module.exists(), "make test installs the reference thumbhash (npm ci)"
+    run = subprocess.run(
+        ["node", "--input-type=module", "-e", _THUMBHASH_REFERENCE.replace("THUMBHASH_JS", module.as_posix())],
+        input=json.dumps(requests_),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)

@@ -61,6 +61,10 @@ class PropertyImage(models.Model):
     height = models.PositiveIntegerField(default=0)
     size = models.PositiveBigIntegerField(default=0, help_text="Size of the stored object in bytes")
     mime_type = models.CharField(max_length=50, default="image/jpeg")
+    # What a page paints before the photo arrives (property.images.image_placeholder): its ThumbHash in base64 and
+    # its average colour, #rrggbb. Blank for an image stored before they were made, until its variants task runs.
+    thumbhash = models.CharField(max_length=64, blank=True, default="")
+    color = models.CharField(max_length=7, blank=True, default="")
     # {"thumbnail": {"key": ..., "width": 320, "height": 240}, "medium": ..., "large": ...}
     variants = models.JSONField(default=dict, blank=True)
     # Where the background task that makes the variants stands (property.tasks.make_image_variants).

@@ -43,6 +43,14 @@ class PropertyImageSerializer(StrictModelSerializer):
         "`failed`), each is the original (`is_original`: true), so every URL loads."
     )
     order = StrictIntegerField(min_value=0, max_value=MAX_ORDER, required=False)
+    thumbhash = serializers.SerializerMethodField(
+        help_text="The photo's ThumbHash (https://evanw.github.io/thumbhash/), base64: a placeholder to paint before "
+        "the photo arrives, with its aspect ratio. Null for an image stored before placeholders were made, until "
+        "`manage.py rebuild_variants` has run."
+    )
+    color = serializers.SerializerMethodField(
+        help_text="The photo's average colour, `#rrggbb`: the plainest placeholder. Null like `thumbhash`."
+    )
 
     class Meta:
         model = PropertyImage
@@ -58,6 +66,8 @@ class PropertyImageSerializer(StrictModelSerializer):
             "height",
             "size",
             "mime_type",
+            "thumbhash",
+            "color",
             "secure_url",
             "image_url",
             "variants",
@@ -95,6 +105,8 @@ class PropertyImageSerializer(StrictModelSerializer):
             "height": instance.height,
             "size": instance.size,
             "mime_type": instance.mime_type,
+            "thumbhash": instance.thumbhash or None,
+            "color": instance.color or None,
             "secure_url": presigned_url,
             "image_url": presigned_url,
             "variants": self.get_variants(instance),
@@ -107,6 +119,14 @@ class PropertyImageSerializer(StrictModelSerializer):
     def current_timezone(self):
         """Looked up once per serializer, not once per image of a list."""
         return timezone.get_current_timezone()
+
+    @extend_schema_field({"type": "string", "format": "byte", "maxLength": 64, "nullable": True})
+    def get_thumbhash(self, instance: PropertyImage) -> str | None:
+        return instance.thumbhash or None
+
+    @extend_schema_field({"type": "string", "pattern": "^#[0-9a-f]{6}$", "nullable": True})
+    def get_color(self, instance: PropertyImage) -> str | None:
+        return instance.color or None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_secure_url(self, instance: PropertyImage) -> str | None:

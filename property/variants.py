@@ -7,12 +7,15 @@ from PIL import Image
 
 from backend.s3 import S3ImageService
 
-from .images import ACCEPTED_FORMATS, configured_variant_keys, make_variants, stored_file
+from .images import ACCEPTED_FORMATS, configured_variant_keys, image_placeholder, make_variants, stored_file
 from .models import PropertyImage, VariantsStatus
 
 
 def variants_up_to_date(image: PropertyImage) -> bool:
-    """Whether the image has every variant the settings ask for, in their format and width."""
+    """Whether the image has every variant the settings ask for, in their format and width, and its placeholder
+    (which the variants task makes too)."""
+    if not image.thumbhash:
+        return False
     stored = {name: variant.get("key") for name, variant in image.variants.items()}
     return all(stored.get(name) == key for name, key in configured_variant_keys(image.image.name).items())
 
@@ -32,6 +35,8 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
         # The stored original is already upright and stripped: only its pixels are read here.
         with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
             decoded.load()
+            # Uploads store their placeholder at once; this fills it in for images stored before there was one.
+            placeholder = image_placeholder(decoded)
             variants = make_variants(decoded)
     finally:
         original.close()
@@ -43,7 +48,12 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
             made[variant.name] = {"key": key, "width": variant.width, "height": variant.height}
             download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
             s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
-        stored = PropertyImage.objects.filter(pk=image.pk).update(variants=made, variants_status=VariantsStatus.READY)
+        stored = PropertyImage.objects.filter(pk=image.pk).update(
+            variants=made,
+            variants_status=VariantsStatus.READY,
+            thumbhash=placeholder.thumbhash,
+            color=placeholder.color,
+        )
         if not stored:
             raise PropertyImage.DoesNotExist(f"image {image.pk} was deleted while its variants were made")
     except BaseException:
@@ -57,4 +67,5 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
             variant.content.close()
     superseded = sorted(set(image.object_keys) - {image.image.name} - {variant["key"] for variant in made.values()})
     image.variants, image.variants_status = made, VariantsStatus.READY
+    image.thumbhash, image.color = placeholder.thumbhash, placeholder.color
     s3.delete_quietly(superseded)

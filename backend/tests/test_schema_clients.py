@@ -249,6 +249,7 @@ def test_the_gallery_pages_calls_type_check_against_the_live_schema(live_server,
     assert (NODE_BIN / "tsc").exists(), "make test installs openapi-typescript and tsc (npm ci)"
     for name in ("gallery.js", "tsconfig.json"):
         shutil.copy(GALLERY / name, tmp_path / name)
+    shutil.copytree(GALLERY / "vendor", tmp_path / "vendor")
     generated = subprocess.run(
         [
             NODE_BIN / "openapi-typescript",

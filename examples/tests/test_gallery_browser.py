@@ -2,13 +2,17 @@
 it logs in, lists houses, renders every photo from its signed URLs, uploads a photo straight to the bucket in
 normal CORS mode and completes it; from an origin the API does not allow, the browser refuses it."""
 
+import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from backend.buckets import cors_rules
 from conftest import (
     ARTIFACTS,
+    BASE_DIR,
     CHROMIUM_MISSING,
     TEST_BUCKET,
     chromium_page,
@@ -97,6 +101,59 @@ def test_the_gallery_lists_shows_and_uploads_straight_to_the_bucket_from_its_own
     assert (uploaded.object_id, uploaded.original_filename, uploaded.width) == (house.pk, "living-room.jpg", 640)
     run_queued_tasks()  # the worker's part: the variants, and deleting the staging object the API took
     assert bucket_keys("uploads/") == []
+
+
+def test_the_gallery_paints_each_photos_placeholder_before_the_photo_arrives(
+    live_server, django_user_model, bucket_keys, front_ends
+):
+    allowed, _ = front_ends
+    agent = django_user_model.objects.create_user("agent", password=PASSWORD)
+    house = HouseForSaleFactory(owner=agent)
+    # The house list shows the main photo (so the browser has it already); the placeholder is looked at on the
+    # other one.
+    property_images_store(house=house, files=[jpeg_upload("pool.jpg")], is_main=True)
+    # A photo the house list does not show (so the browser has not cached it): blue sky over a green lawn.
+    scene = Image.new("RGB", (800, 600), (60, 120, 220))
+    scene.paste((40, 160, 60), (0, 400, 800, 600))
+    buffer = io.BytesIO()
+    scene.save(buffer, format="JPEG", quality=90)
+    (garden,) = property_images_store(house=house, files=[SimpleUploadedFile("garden.jpg", buffer.getvalue())])
+
+    with chromium_page() as page:
+        log_in(page, allowed, live_server.url)
+        page.wait_for_selector(f"#houses button[data-house='{house.pk}']")
+        page.wait_for_function("[...document.images].every((img) => img.complete)")
+        held = []  # the photos' requests to the bucket, held until the placeholders have been looked at
+        page.route(f"**/{garden.image.name}?*", lambda route: held.append(route))
+        page.click(f"#houses button[data-house='{house.pk}']")
+        photo = page.locator(f"figure[data-image='{garden.pk}'] img")
+        photo.wait_for()
+        for _ in range(100):  # route handlers run while Playwright waits
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert held, "the photo was not requested from the bucket"
+        assert photo.evaluate("(img) => img.complete") is False
+        assert photo.evaluate("(img) => img.style.backgroundImage").startswith('url("data:image/png;base64,')
+        # What is on the screen: not a flat colour but the picture, blue sky above a green lawn (ThumbHash keeps
+        # the colours only roughly: which channel leads, not its value).
+        painted = Image.open(io.BytesIO(photo.screenshot())).convert("RGB")
+        red, green, blue = painted.getpixel((painted.width // 2, painted.height // 8))
+        assert blue > green > red, (red, green, blue)
+        red, green, blue = painted.getpixel((painted.width // 2, painted.height - painted.height // 16))
+        assert green > max(red, blue) + 60, (red, green, blue)
+
+        for route in held:
+            route.continue_()
+        page.wait_for_function(f"document.querySelector(\"figure[data-image='{garden.pk}'] img\").complete")
+        assert photo.evaluate("(img) => img.naturalWidth > 0 && img.style.backgroundImage === ''")
+
+
+def test_the_vendored_thumbhash_is_the_reference_package_unchanged():
+    for name in ("thumbhash.js", "thumbhash.d.ts"):
+        vendored = (GALLERY / "vendor" / name).read_text()
+        reference = (BASE_DIR / "node_modules" / "thumbhash" / name).read_text()
+        assert vendored.split("\n", 2 if name.endswith(".js") else 1)[-1] == reference, name
 
 
 def test_the_gallery_on_an_origin_the_api_does_not_allow_cannot_log_in(live_server, django_user_model, front_ends):

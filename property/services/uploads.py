@@ -184,6 +184,8 @@ def _create_image_rows(
             height=image.height,
             size=image.size,
             mime_type=image.mime_type,
+            thumbhash=image.placeholder.thumbhash,
+            color=image.placeholder.color,
             variants_status=variants_status,
             variants_requested_at=timezone.now(),
         )

@@ -6,9 +6,9 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageDraw
 
-from conftest import image_bytes
+from conftest import image_bytes, thumbhash_reference
 from property.images import ImageRejected, clean_original_filename, make_variants, sanitize_image
 from property.tests.photos import PHOTOS
 
@@ -279,3 +279,63 @@ def test_photos_as_cameras_phones_and_editors_write_them_are_stored_upright_with
         with Image.open(variant.content) as pixels:
             pixels.load()
             assert (pixels.format, pixels.width) == (variant_format, min(variant.nominal_width, upright_size[0]))
+
+
+def scene(size: tuple[int, int]) -> Image.Image:
+    """A photo-like picture: sky, a house with a roof, ground."""
+    picture = Image.new("RGB", size, (90, 150, 230))
+    draw = ImageDraw.Draw(picture)
+    width, height = size
+    draw.rectangle((0, 3 * height // 4, width, height), fill=(60, 140, 50))
+    draw.rectangle((width // 4, height // 2, 3 * width // 4, 7 * height // 8), fill=(240, 230, 210))
+    draw.polygon(
+        [(width // 5, height // 2), (width // 2, height // 5), (4 * width // 5, height // 2)], fill=(170, 60, 50)
+    )
+    return picture
+
+
+def mean_colour(picture: Image.Image) -> list[float]:
+    """The mean red, green and blue of a picture, each pixel counted by its opacity."""
+    rgba = picture.convert("RGBA")
+    opacity = [alpha / 255 for alpha in rgba.getchannel("A").tobytes()]
+    return [
+        sum(value * weight for value, weight in zip(rgba.getchannel(band).tobytes(), opacity, strict=True))
+        / sum(opacity)
+        for band in range(3)
+    ]
+
+
+def cut_out(size: tuple[int, int]) -> Image.Image:
+    picture = scene(size).convert("RGBA")
+    picture.putalpha(Image.radial_gradient("L").resize(size).point(lambda value: 255 - value))
+    return picture
+
+
+@pytest.mark.parametrize(
+    ("name", "picture", "image_format"),
+    [
+        ("landscape.jpg", scene((1600, 1200)), "JPEG"),
+        ("portrait.jpg", scene((900, 1600)), "JPEG"),
+        ("wide.jpg", scene((2400, 1200)), "JPEG"),
+        ("phone-video-frame.jpg", scene((1920, 1080)), "JPEG"),
+        ("tiny.png", scene((5, 3)), "PNG"),
+        ("cut-out.png", cut_out((640, 480)), "PNG"),
+    ],
+)
+def test_the_placeholder_paints_the_photos_shape_and_colour(name, picture, image_format):
+    """Within 15% of the aspect ratio: ThumbHash states it as a ratio of at most 7 to 1 terms, so from about 3:1
+    (a panorama) it is coarser; the image's `width` and `height` give a page the exact box."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format=image_format, **({"quality": 90} if image_format == "JPEG" else {}))
+    placeholder = sanitize_image(upload(name, buffer.getvalue())).placeholder
+    (painted,) = thumbhash_reference([{"decode": placeholder.thumbhash}])
+
+    aspect = picture.width / picture.height
+    assert abs(painted["w"] / painted["h"] - aspect) / aspect <= 0.15, (painted["w"], painted["h"])
+    expected = mean_colour(picture)
+    assert all(abs(got - want) <= 20 for got, want in zip(painted["mean"][:3], expected, strict=True)), (
+        painted,
+        expected,
+    )
+    colour = [int(placeholder.color[index : index + 2], 16) for index in (1, 3, 5)]
+    assert all(abs(got - want) <= 20 for got, want in zip(colour, expected, strict=True)), (placeholder.color, expected)

@@ -14,6 +14,7 @@ from PIL import Image
 from backend.s3 import S3StorageError
 from conftest import (
     TEST_BUCKET,
+    colour_near,
     image_bytes,
     jpeg_upload,
     make_variants_now,
@@ -170,6 +171,23 @@ def test_rebuild_variants_goes_on_while_other_connections_write_between_its_batc
     assert set(PropertyImage.objects.values_list("variants_status", flat=True)) == {VariantsStatus.PENDING}
     run_queued_tasks()
     assert bucket_keys() == object_keys(*PropertyImage.objects.all())
+
+
+def test_an_image_stored_before_placeholders_gets_one_from_rebuild_variants(bucket_keys, owner_client):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(400, 300))])
+    make_variants_now(image)
+    made = (image.thumbhash, image.color)
+    PropertyImage.objects.filter(pk=image.pk).update(thumbhash="", color="")  # as migration 0006 left old rows
+    answer = owner_client.get(f"/api/property-images/{image.pk}/").json()
+    assert (answer["thumbhash"], answer["color"]) == (None, None)
+
+    out = io.StringIO()
+    call_command("rebuild_variants", "--no-wait", stdout=out, stderr=io.StringIO())
+    assert "Enqueued the variants of 1 images; 0 already up to date" in out.getvalue()
+    run_queued_tasks()
+    image.refresh_from_db()
+    assert (image.thumbhash, image.color) == made and colour_near(image.color, (200, 120, 40))
+    assert owner_client.get(f"/api/property-images/{image.pk}/").json()["thumbhash"] == made[0]
 
 
 def test_variants_made_with_other_settings_are_remade_and_the_old_ones_deleted(bucket_keys, settings):

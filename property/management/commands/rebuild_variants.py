@@ -33,7 +33,8 @@ def pages_of(images: QuerySet[PropertyImage], size: int) -> Iterator[list[Proper
 class Command(ServiceCommand):
     help = (
         "Enqueue one task per image whose thumbnail, medium and large variants are missing, failed, or in another "
-        "format or width than the settings now ask for (the replaced objects are deleted), so that every worker "
+        "format or width than the settings now ask for (the replaced objects are deleted), or whose placeholder "
+        "(thumbhash, color) is missing, so that every worker "
         "shares the rebuild; then follow the workers until they are done. Up-to-date images are skipped, so an "
         "interrupted run can simply be started again."
     )

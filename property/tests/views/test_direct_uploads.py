@@ -6,7 +6,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from conftest import image_bytes, post_to_s3, run_queued_tasks
+from conftest import colour_near, image_bytes, post_to_s3, run_queued_tasks
 from property.models import PropertyImage, StagedUploadClaim
 from property.services.direct_uploads import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
@@ -44,6 +44,7 @@ def test_direct_upload_end_to_end(owner_client, owner, house, bucket_keys):
         True,
         120,
     )
+    assert image["thumbhash"] and colour_near(image["color"], (200, 120, 40))
     assert bucket_keys("uploads/") == [upload["key"]]  # the answer did not wait for its deletion...
     run_queued_tasks()
     assert bucket_keys("uploads/") == []  # ... which a worker does

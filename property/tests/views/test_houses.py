@@ -181,6 +181,7 @@ def test_house_list_shows_each_houses_cover_image_and_count_not_its_gallery(owne
     assert (listed[bare.pk]["main_image"], listed[bare.pk]["image_count"]) == (None, 0)
     cover = listed[with_main.pk]["main_image"]
     assert cover["secure_url"] and set(cover["variants"]) == {"thumbnail", "medium", "large"}
+    assert (cover["thumbhash"], cover["color"]) == (main.thumbhash, main.color) and main.thumbhash
 
     gallery = owner_client.get("/api/houses-for-sale/?include=images").json()["results"]
     assert {house["id"]: len(house["images"]) for house in gallery} == {with_main.pk: 3, without_main.pk: 2, bare.pk: 0}

@@ -79,6 +79,8 @@ def test_any_authenticated_user_can_retrieve_and_fetch_the_image(other_client, i
         "height",
         "size",
         "mime_type",
+        "thumbhash",
+        "color",
         "secure_url",
         "image_url",
         "variants",

@@ -1,10 +1,12 @@
 """Uploads: `POST /api/houses-for-sale|rent/{id}/upload_images/`, `POST /api/property-images/` and `bulk_upload/`."""
 
+import base64
+
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import image_bytes, jpeg_upload, object_keys
+from conftest import colour_near, image_bytes, jpeg_upload, object_keys
 from property.models import PropertyImage
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
@@ -46,6 +48,13 @@ def test_upload_images_answers_201_with_the_created_images(owner_client, house, 
     assert {image["caption"] for image in body} == {"Beautiful living room"}
     assert {image["content_type"] for image in body} == {"house_for_sale"}
     assert {image["object_id"] for image in body} == {house.pk}
+    # The placeholder is in the answer already: the photos' (image_bytes' orange), as stored on their rows.
+    assert all(colour_near(image["color"], (200, 120, 40)) for image in body)
+    rows = PropertyImage.objects.in_bulk([image["id"] for image in body])
+    assert [(image["thumbhash"], image["color"]) for image in body] == [
+        (rows[image["id"]].thumbhash, rows[image["id"]].color) for image in body
+    ]
+    assert 20 <= len(base64.b64decode(body[0]["thumbhash"])) <= 35
     assert bucket_keys() == object_keys(*PropertyImage.objects.all())
     fetched = requests.get(body[0]["secure_url"], timeout=10)
     assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/jpeg"

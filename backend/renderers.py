@@ -5,9 +5,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 # Whatever orjson does not encode natively (Decimal, lazy strings, ...) and datetimes, whose format
-# differs, go through DRF's own encoder, so the bytes match DRF's JSONRenderer.
+# differs, go through DRF's own encoder, so the bytes match DRF's JSONRenderer. Keys that are not strings (a list
+# field's errors are keyed by the index of the bad item) become strings, as the json module makes them.
 drf_default = JSONEncoder().default
-OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 class FastJSONRenderer(JSONRenderer):

@@ -241,6 +241,16 @@ class CompleteUploadSerializer(BulkUploadSerializer, StagedFileSerializer):
     """`POST /api/property-images/complete_upload/`: the staging key from upload_url, and where the photo goes."""
 
 
+class ReorderImagesSerializer(serializers.Serializer):
+    """`POST /api/houses-for-sale|rent/{id}/reorder_images/`: the house's image ids, each once, in the new order."""
+
+    ids = serializers.ListField(
+        child=StrictIntegerField(min_value=1),
+        allow_empty=True,
+        help_text="Every image of the house, each once: the first gets `order` 0, the next 1, and so on.",
+    )
+
+
 class ExpirationSerializer(serializers.Serializer):
     """`?expiration=N`: seconds a presigned URL stays valid, 1 to 604800 (the SigV4 maximum); `?variant=`."""
 

@@ -51,9 +51,10 @@ from .serializers import (
     PropertyImageCreateSerializer,
     PropertyImageSerializer,
     PropertyTargetSerializer,
+    ReorderImagesSerializer,
 )
 from .services.direct_uploads import direct_upload_complete, direct_upload_issue
-from .services.image_updates import property_image_set_main, property_image_update
+from .services.image_updates import property_image_set_main, property_image_update, property_images_reorder
 from .services.media_cookies import cloudfront_is_on, media_cookies_issue
 from .services.uploads import NoImagesProvided, property_images_store
 
@@ -113,9 +114,9 @@ class HouseViewSet(ListFilteredViewSet):
         (which HouseFilter validates and documents). drf-spectacular describes the view (swagger_fake_view) with
         every field."""
         return (
-            self.action != "list"
+            self.action in ("retrieve", "create", "update", "partial_update")  # the actions that answer the house
             or getattr(self, "swagger_fake_view", False)
-            or self.request.query_params.get("include") == "images"
+            or (self.action == "list" and self.request.query_params.get("include") == "images")
         )
 
     def get_serializer_context(self) -> dict:
@@ -141,6 +142,17 @@ class HouseViewSet(ListFilteredViewSet):
         options = ImageUploadOptionsSerializer(data=request.data)
         options.is_valid(raise_exception=True)
         return created(property_images_store(house=house, files=files, **options.validated_data))
+
+    @extend_schema(request=ReorderImagesSerializer, responses={200: PropertyImageSerializer(many=True)})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def reorder_images(self, request: Request, pk: str | None = None) -> Response:
+        """Put this house's images in a new order in one go: `ids`, each of its images once, first to last. Answers
+        the images in that order (`order` 0, 1, ...); `is_main` is unchanged."""
+        house = self.get_object()
+        body = ReorderImagesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        images = property_images_reorder(house=house, image_ids=body.validated_data["ids"])
+        return Response(PropertyImageSerializer(images, many=True).data)
 
     @extend_schema(
         responses={200: MEDIA_COOKIES, 404: CDN_NOT_CONFIGURED},

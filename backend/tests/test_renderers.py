@@ -24,6 +24,8 @@ SAMPLES = [
         "id": UUID("12345678-1234-5678-1234-567812345678"),
         "ratio": 0.1,
     },
+    # A list field's errors, keyed by the index of each bad item.
+    {"ids": {0: [ErrorDetail("A valid integer is required.", code="invalid")], 3: []}},
 ]
 
 

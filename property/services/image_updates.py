@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
-from backend.exceptions import DeletedMeanwhile
+from backend.exceptions import ApplicationError, DeletedMeanwhile
 
 from ..images import configured_variant_keys
-from ..models import PropertyImage
+from ..models import House, PropertyImage
 from ..tasks import objects_delete_later
 
 
@@ -71,6 +73,53 @@ def property_image_update(
 def property_image_set_main(*, image: PropertyImage) -> PropertyImage:
     """Make `image` the only main image of its property, safe under concurrent requests."""
     return property_image_update(image=image, is_main=True)
+
+
+class ImageOrderRejected(ApplicationError):
+    """A new order that does not list each of the house's images exactly once; the message says what is wrong."""
+
+
+def property_images_reorder(*, house: House, image_ids: list[int]) -> list[PropertyImage]:
+    """Give the house's images `order` 0..n-1 in the order of `image_ids`, which must list each of them once: in
+    one transaction under the house's lock (like uploads and set_as_main), so that concurrent reorders serialise and
+    the last one wins whole. `is_main` is left as it is. The images in their new order.
+
+    ImageOrderRejected (nothing changed) for an id missing, listed twice or not one of the house's.
+    """
+    content_type = ContentType.objects.get_for_model(house)
+    with transaction.atomic():
+        lock_house(content_type=content_type, object_id=house.pk)
+        house_images = PropertyImage.objects.filter(content_type=content_type, object_id=house.pk)
+        images = {image.pk: image for image in house_images}
+        problems = order_problems(image_ids, set(images))
+        if problems:
+            raise ImageOrderRejected(f"ids must list each of this house's {len(images)} images once: {problems}")
+        now = timezone.now()
+        for position, image_id in enumerate(image_ids):
+            images[image_id].order, images[image_id].updated_at = position, now
+        PropertyImage.objects.bulk_update(images.values(), ["order", "updated_at"])
+    return [images[image_id] for image_id in image_ids]
+
+
+def order_problems(image_ids: list[int], house_image_ids: set[int]) -> str:
+    """What keeps `image_ids` from being an order of exactly these images, in words; empty when nothing does."""
+    listed = Counter(image_ids)
+    repeated = sorted(image_id for image_id, times in listed.items() if times > 1)
+    foreign = sorted(set(listed) - house_image_ids)
+    missing = sorted(house_image_ids - set(listed))
+    problems = []
+    if foreign:
+        problems.append(f"{ids_in_words(foreign)} {'is' if len(foreign) == 1 else 'are'} not one of them")
+    if repeated:
+        problems.append(f"{ids_in_words(repeated)} {'is' if len(repeated) == 1 else 'are'} listed more than once")
+    if missing:
+        problems.append(f"{ids_in_words(missing)} {'is' if len(missing) == 1 else 'are'} missing")
+    return "; ".join(problems)
+
+
+def ids_in_words(ids: list[int], shown: int = 10) -> str:
+    listed = ", ".join(str(image_id) for image_id in ids[:shown])
+    return f"{listed} and {len(ids) - shown} more" if len(ids) > shown else listed
 
 
 def property_image_delete_objects_on_commit(*, image: PropertyImage) -> None:

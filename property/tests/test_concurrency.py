@@ -128,3 +128,25 @@ def test_a_writer_that_cannot_get_the_write_lock_in_time_answers_503_with_retry_
     assert "busy" in response.json()["error"]
     image.refresh_from_db()
     assert not image.is_main
+
+
+def test_ten_concurrent_reorders_of_a_30_photo_house_leave_exactly_one_of_their_orders(owner, bucket_keys):
+    house = HouseForSaleFactory(owner=owner)
+    images = [
+        image
+        for batch in range(2)
+        for image in property_images_store(house=house, files=[jpeg_upload(f"{batch}-{n}.jpg") for n in range(15)])
+    ]
+    ids = [image.pk for image in images]
+    orders = [ids[shift:] + ids[:shift] for shift in range(0, 30, 3)]  # ten different orders
+
+    def reorder(new_order):
+        response = jwt_client(owner).post(f"/api/houses-for-sale/{house.pk}/reorder_images/", {"ids": new_order})
+        return response.status_code, [(image["id"], image["order"]) for image in response.json()]
+
+    answers = run_concurrently(reorder, orders)
+    # Each answer is a whole order (its own), and the final order is exactly one of them, 0..29 without a gap.
+    assert answers == [(200, list(zip(order, range(30), strict=True))) for order in orders]
+    final = list(house.images.order_by("order").values_list("pk", "order"))
+    assert [order for _, order in final] == list(range(30))
+    assert [pk for pk, _ in final] in orders

@@ -6,8 +6,15 @@ from django.db import IntegrityError, transaction
 
 from conftest import jpeg_upload as jpeg
 from conftest import object_keys, run_queued_tasks
-from property.models import PropertyImage
-from property.services.image_updates import ImageNotFound, property_image_set_main, property_image_update
+from property.models import HouseForSale, PropertyImage
+from property.services.image_updates import (
+    ImageNotFound,
+    PropertyNotFound,
+    order_problems,
+    property_image_set_main,
+    property_image_update,
+    property_images_reorder,
+)
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
@@ -101,3 +108,18 @@ def test_updating_an_image_keeps_variants_a_rebuild_stored_meanwhile(bucket_keys
     image.refresh_from_db()
     assert (image.caption, image.order, image.is_main, image.variants) == ("Terrace", 3, True, rebuilt)
     assert image.updated_at > updated_before
+
+
+def test_order_problems_names_every_wrong_id_and_counts_the_rest():
+    assert order_problems([3, 1, 2], {1, 2, 3}) == ""
+    assert order_problems([1, 1, 9], {1, 2}) == "9 is not one of them; 1 is listed more than once; 2 is missing"
+    many = set(range(1, 16))
+    assert order_problems([], many) == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 5 more are missing"
+
+
+def test_a_reorder_of_a_house_deleted_meanwhile_changes_nothing(bucket_keys):
+    house = HouseForSaleFactory()
+    (image,) = property_images_store(house=house, files=[jpeg()])
+    HouseForSale.objects.filter(pk=house.pk).delete()
+    with pytest.raises(PropertyNotFound):
+        property_images_reorder(house=house, image_ids=[image.pk])

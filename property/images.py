@@ -233,9 +233,10 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None) -> Sanitiz
                 decoded.load()
                 # In place: no second full-size copy of the pixels.
                 ImageOps.exif_transpose(decoded, in_place=True)
+                # Before encoding, which drops the palette's transparency from the decoded image.
+                placeholder = image_placeholder(decoded)
                 content, encoded_size = _encode(decoded, image_format)
                 width, height = decoded.size
-                placeholder = image_placeholder(decoded)
         except ImageRejected:
             raise
         except UnidentifiedImageError as error:

@@ -1,5 +1,6 @@
 """Upload checking and re-encoding: only decoded JPEG/PNG pixels, upright and without metadata, are kept."""
 
+import base64
 import io
 import struct
 import zlib
@@ -339,3 +340,14 @@ def test_the_placeholder_paints_the_photos_shape_and_colour(name, picture, image
     )
     colour = [int(placeholder.color[index : index + 2], 16) for index in (1, 3, 5)]
     assert all(abs(got - want) <= 20 for got, want in zip(colour, expected, strict=True)), (placeholder.color, expected)
+
+
+def test_a_palette_pngs_transparency_is_in_its_placeholder():
+    picture = Image.new("P", (40, 30), 0)
+    picture.putpalette([255, 0, 0, 0, 0, 255])  # index 0 red (transparent), index 1 blue
+    picture.paste(1, (0, 0, 20, 30))  # the left half blue, the right half transparent red
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", transparency=0)
+    placeholder = sanitize_image(upload("half.png", buffer.getvalue())).placeholder
+    assert placeholder.color == "#0000ff"  # the transparent red counts for nothing
+    assert base64.b64decode(placeholder.thumbhash)[2] & 0x80  # ThumbHash's "has alpha" bit

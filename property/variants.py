@@ -35,7 +35,8 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
         # The stored original is already upright and stripped: only its pixels are read here.
         with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
             decoded.load()
-            # Uploads store their placeholder at once; this fills it in for images stored before there was one.
+            # Uploads store their placeholder at once; made again here (a few ms beside the variants) so that images
+            # stored before there was one get it, and a rebuild remakes it with the variants.
             placeholder = image_placeholder(decoded)
             variants = make_variants(decoded)
     finally:

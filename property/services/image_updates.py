@@ -107,14 +107,11 @@ def order_problems(image_ids: list[int], house_image_ids: set[int]) -> str:
     repeated = sorted(image_id for image_id, times in listed.items() if times > 1)
     foreign = sorted(set(listed) - house_image_ids)
     missing = sorted(house_image_ids - set(listed))
-    problems = []
-    if foreign:
-        problems.append(f"{ids_in_words(foreign)} {'is' if len(foreign) == 1 else 'are'} not one of them")
-    if repeated:
-        problems.append(f"{ids_in_words(repeated)} {'is' if len(repeated) == 1 else 'are'} listed more than once")
-    if missing:
-        problems.append(f"{ids_in_words(missing)} {'is' if len(missing) == 1 else 'are'} missing")
-    return "; ".join(problems)
+    return "; ".join(
+        f"{ids_in_words(ids)} {'is' if len(ids) == 1 else 'are'} {what}"
+        for ids, what in ((foreign, "not one of them"), (repeated, "listed more than once"), (missing, "missing"))
+        if ids
+    )
 
 
 def ids_in_words(ids: list[int], shown: int = 10) -> str:

@@ -40,8 +40,15 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: install .env
+bench: install .env bench/.photos/.fetched
 	$(BIN)/python -m bench.run
+
+# Real photographs for the AVIF/WebP comparison (bench/avif.py): Debian's mate-backgrounds package, unpacked here
+# (not committed).
+bench/.photos/.fetched:
+	mkdir -p bench/.photos
+	cd bench/.photos && apt-get download mate-backgrounds && dpkg-deb -x mate-backgrounds_*.deb . && rm mate-backgrounds_*.deb
+	touch $@
 
 # 20 minutes of mixed traffic against `make run` itself, with a rebuild of every variant midway: bench/SOAK.md.
 soak: install .env

@@ -253,6 +253,10 @@ def run_queued_tasks() -> int:
     return ran
 
 
+# What a ready image keeps in the bucket: its original, and three sizes in WebP and in AVIF.
+OBJECTS_PER_IMAGE = 7
+
+
 def object_keys(*images) -> list[str]:
     """Every object key of these images, their size variants included, sorted like bucket_keys()."""
     return sorted(key for image in images for key in image.object_keys)

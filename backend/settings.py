@@ -58,6 +58,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "backend.metrics.RequestMetricsMiddleware",  # first: it times the others too
     "backend.request_id.RequestIdMiddleware",
+    # Answers compressed for clients that accept gzip (browsers, requests, httpx): a list's signed URLs share most
+    # of their text. Django pads each compressed answer with random bytes against BREACH, and the API's credentials
+    # are a bearer token or the admin's session cookie (SameSite=Lax, Django's default), which a cross-site page
+    # cannot make a browser send with a request whose answer it could measure.
+    "django.middleware.gzip.GZipMiddleware",
     # Before anything that can answer: a CORS preflight is answered here, without a token.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -227,6 +232,9 @@ PROPERTY_IMAGE_VARIANT_WIDTHS = {"thumbnail": 320, "medium": 1024, "large": 2048
 PROPERTY_IMAGE_VARIANT_FORMAT = env.str("PROPERTY_IMAGE_VARIANT_FORMAT", default="WEBP").upper()
 if PROPERTY_IMAGE_VARIANT_FORMAT not in ("WEBP", "JPEG"):
     raise ImproperlyConfigured("PROPERTY_IMAGE_VARIANT_FORMAT must be WEBP or JPEG")
+# An AVIF copy beside each variant (about half the bytes of the WebP one; browsers that take it pick it from a
+# <picture> source): the image JSON's `avif_url`.
+PROPERTY_IMAGE_VARIANT_AVIF = env.bool("PROPERTY_IMAGE_VARIANT_AVIF", default=True)
 # Seconds before each new try of a background task whose S3 call failed: after the last, an image's variants
 # are marked failed (rebuild_variants tries those again), and objects still not deleted are left to
 # sweep_orphans.

@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
+from bench.avif import main as bench_avif
 from bench.load import MIX
 from bench.s3_budget import SLOW_LINK_ONE_WAY_DELAY
 from bench.s3_budget import main as bench_s3_budget
@@ -216,15 +218,15 @@ print(min(timings, default=0) * 1000, next(int(line.split()[1]) for line in stat
 
 
 def bench_variant_cost(environment: dict[str, str]) -> dict:
-    """ms to make the three variants of a 12-megapixel photo, and peak RSS of a fresh process that only
-    decodes it against one that also makes its variants."""
+    """ms to make the three variants of a 12-megapixel photo (in WebP and AVIF, and in WebP alone), and peak RSS of
+    a fresh process that only decodes it against one that also makes its variants."""
     from bench.photos import photo_jpeg
 
-    def measure(photo_path: str, mode: str) -> tuple[float, float]:
+    def measure(photo_path: str, mode: str, **settings: str) -> tuple[float, float]:
         result = subprocess.run(
             [sys.executable, "-c", VARIANT_COST_SCRIPT, photo_path, mode],
             cwd=BASE_DIR,
-            env={**os.environ, **environment},
+            env={**os.environ, **environment, **settings},
             capture_output=True,
             text=True,
         )
@@ -238,8 +240,10 @@ def bench_variant_cost(environment: dict[str, str]) -> dict:
         photo.flush()
         _, decode_only_mb = measure(photo.name, "decode")
         milliseconds, with_variants_mb = measure(photo.name, "variants")
+        without_avif_ms, _ = measure(photo.name, "variants", PROPERTY_IMAGE_VARIANT_AVIF="False")
     return {
         "ms": milliseconds,
+        "without_avif_ms": without_avif_ms,
         "decode_only_mb": decode_only_mb,
         "with_variants_mb": with_variants_mb,
         **bench_variant_steps(),
@@ -406,7 +410,8 @@ def serving_section(serving: dict) -> str:
 
 def house_list_rows(serving: dict) -> str:
     page = serving["house_page"]
-    light, gallery = serving["house_list_light_bytes"], serving["house_list_gallery_bytes"]
+    light, gallery = serving["house_list_light_sent_bytes"], serving["house_list_gallery_sent_bytes"]
+    light_json, gallery_json = serving["house_list_light_bytes"], serving["house_list_gallery_bytes"]
     time_ratio = serving["house_list_light_p50_ms"] / serving["house_list_gallery_p50_ms"]
     return "\n".join(
         [
@@ -414,19 +419,31 @@ def house_list_rows(serving: dict) -> str:
             "ready), as an index page asks for it (each house's main image and image count) and with",
             "`?include=images` (every image, as every list answered before):",
             "",
-            "| `GET /api/houses-for-sale/?page_size=20` | JSON | p50 |",
-            "|---|---|---|",
+            "| `GET /api/houses-for-sale/?page_size=20` | sent (gzip) | JSON | p50 (not compressed) |",
+            "|---|---|---|---|",
             f"| default | {light / 1000:.1f} kB (goal ≤ 60 kB: {verdict(light <= 60_000)}) "
+            f"| {light_json / 1000:.1f} kB "
             f"| {serving['house_list_light_p50_ms']:.1f} ms, **{time_ratio:.2f}** of `include=images` "
             f"(goal ≤ 0.33: {verdict(time_ratio <= 1 / 3)}) |",
-            f"| `&include=images` | {gallery / 1000:.1f} kB | {serving['house_list_gallery_p50_ms']:.1f} ms |",
+            f"| `&include=images` | {gallery / 1000:.1f} kB | {gallery_json / 1000:.1f} kB "
+            f"| {serving['house_list_gallery_p50_ms']:.1f} ms |",
+            "",
+            "Sent: to a client that accepts gzip (browsers, requests and httpx ask for it by default), what",
+            "Django's GZipMiddleware sends. Each cover image carries eight signed URLs (the original twice, as",
+            "`secure_url` and `image_url`, and three sizes in WebP and in AVIF) of about 370 bytes each.",
             "",
         ]
     )
 
 
+def cpu_cell(worker_and_s3_ms: tuple[float, float]) -> str:
+    worker, s3 = worker_and_s3_ms
+    return f"{worker:.0f} ms / {s3:.0f} ms"
+
+
 def uploads_section(upload: dict) -> str:
     ratio = upload["with_variants_s"] / upload["without_variants_s"]
+    placeholder_ratio = upload["with_placeholder_s"] / upload["without_placeholder_s"]
     against_reference = upload["reference_s"] / upload["ours_beside_reference_s"]
     rss = upload["rss_by_files"]
     memory_growth = rss[10] / rss[2]
@@ -447,6 +464,12 @@ def uploads_section(upload: dict) -> str:
             f"| variants off (`PROPERTY_IMAGE_VARIANTS=False`) | {upload['without_variants_s']:.2f} s "
             f"| {without_worker:.0f} ms / {without_s3:.0f} ms |",
             f"| on / off | **{ratio:.2f}x** (goal ≤ 1.15x: {verdict(ratio <= 1.15)}) | |",
+            f"| without the placeholder (`bench/no_placeholder_wsgi.py`: the same code, no ThumbHash or colour) "
+            f"| {upload['without_placeholder_s']:.2f} s | {cpu_cell(upload['without_placeholder_cpu_ms'])} |",
+            f"| with it, timed right after | {upload['with_placeholder_s']:.2f} s "
+            f"| {cpu_cell(upload['with_placeholder_cpu_ms'])} |",
+            f"| with / without the placeholder | **{placeholder_ratio:.2f}x** "
+            f"(goal ≤ 1.1x: {verdict(placeholder_ratio <= 1.1)}) | |",
             f"| the same upload with {S3_ONE_WAY_DELAY * 1000:.0f} ms added each way to the S3 server "
             f"(`bench/latency_proxy.py`, an assumed delay) | {upload['distant_s']:.2f} s | |",
             "",
@@ -474,11 +497,14 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
     one, two = upload["variants_per_second"][1], upload["variants_per_second"][2]
     return "\n".join(
         [
-            "## 5. Size variants (thumbnail 320, medium 1024, large 2048 px, WebP), made by the task worker",
+            "## 5. Size variants (thumbnail 320, medium 1024, large 2048 px, WebP and AVIF), made by the task worker",
             "",
             "| | |",
             "|---|---|",
-            f"| making the three variants of a 12-megapixel photo | {variant_cost['ms']:.0f} ms |",
+            f"| making the three variants of a 12-megapixel photo, WebP and AVIF (the default) | "
+            f"{variant_cost['ms']:.0f} ms |",
+            f"| the same, WebP alone (`PROPERTY_IMAGE_VARIANT_AVIF=False`) | {variant_cost['without_avif_ms']:.0f} ms "
+            f"(AVIF adds {variant_cost['ms'] / variant_cost['without_avif_ms']:.2f}x) |",
             f"| peak RSS of a fresh process: decoding the photo / decoding it and making its variants "
             f"| {variant_cost['decode_only_mb']:.0f} MB / {variant_cost['with_variants_mb']:.0f} MB |",
             f"| from the 201 of a one-photo upload (12 megapixels) to its variants ready, idle worker "
@@ -495,6 +521,43 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
             f"{os.cpu_count()} cores shared with the S3 server, a",
             "second worker adds what the cores have left; on more cores, or on more hosts sharing the queue,",
             "workers add up.",
+            "",
+        ]
+    )
+
+
+def avif_section(avif: dict) -> str:
+    from property.images import AVIF_QUALITY, AVIF_SPEED, VARIANT_QUALITY, WEBP_METHOD
+
+    webp, avif_copies = avif["WEBP"], avif["AVIF"]
+    qualities = avif["equal_quality_qualities"]
+    equal = avif["equal_quality_ratio"]
+    return "\n".join(
+        [
+            f"## 9. AVIF against WebP: a gallery of {avif['pictures']} photographs at the {avif['width']}-px width",
+            "",
+            "`bench/avif.py`: each picture made into its medium variant by the variants task's own code",
+            f"(`make_variants`: WebP at quality {VARIANT_QUALITY}, method {WEBP_METHOD}; AVIF at quality "
+            f"{AVIF_QUALITY}, speed {AVIF_SPEED}), each copy's",
+            "SSIM measured against the pixels it was encoded from (scikit-image `structural_similarity`, RGB).",
+            "",
+            "| | bytes | SSIM mean / lowest |",
+            "|---|---|---|",
+            f"| WebP, as the task makes it | {webp['bytes'] / 1000:.0f} kB | {webp['ssim_mean']:.4f} / "
+            f"{webp['ssim_min']:.4f} |",
+            f"| AVIF, as the task makes it | {avif_copies['bytes'] / 1000:.0f} kB ({avif['ratio']:.2f}x) "
+            f"| {avif_copies['ssim_mean']:.4f} / {avif_copies['ssim_min']:.4f} |",
+            f"| AVIF at equal quality: for each picture the smallest AVIF copy whose SSIM is at least its WebP "
+            f"copy's | {avif['equal_quality_bytes'] / 1000:.0f} kB, **{equal:.2f}x** WebP (goal ≤ 0.75x: "
+            f"{verdict(equal <= 0.75 and avif['equal_quality_matched'] == avif['pictures'])}) | |",
+            "",
+            f"As the task makes them, the AVIF copy's SSIM is at least the WebP copy's for "
+            f"{avif['avif_ssim_at_least_webp']} of {avif['pictures']} pictures.",
+            f"At equal quality, {avif['equal_quality_matched']} of {avif['pictures']} pictures found an AVIF copy as "
+            f"good (qualities {qualities[0]} to {qualities[-1]}, median {statistics.median(qualities):g}).",
+            f"Encoding both copies took {avif['both_cpu_ms_per_picture']:.0f} ms of CPU per picture.",
+            "The photographs: Debian's mate-backgrounds nature photos (12, whole and their centre half) and six of",
+            "scikit-image's samples; close-ups with soft backgrounds favour AVIF, so a house's photos may gain less.",
             "",
         ]
     )
@@ -561,6 +624,7 @@ def report(
     serving: dict,
     budget: dict,
     cdn: dict,
+    avif: dict,
 ) -> str:
     return f"""# Benchmark results
 
@@ -590,7 +654,8 @@ In-process Django test client, one thread, no network between client and view.
 {variants_section(upload, variant_cost)}
 {serving_section(serving)}
 {s3_budget_section(budget)}
-{cloudfront_section(cdn)}"""
+{cloudfront_section(cdn)}
+{avif_section(avif)}"""
 
 
 def main() -> None:
@@ -601,28 +666,30 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/8 presigning ...", flush=True)
+            print("1/9 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/8 list endpoint ...", flush=True)
+            print("2/9 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/8 bulk upload ...", flush=True)
+            print("3/9 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/8 load test ...", flush=True)
+            print("4/9 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/8 variant cost ...", flush=True)
+            print("5/9 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/8 served side by side with the reference build ...", flush=True)
+            print("6/9 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
-            print("7/8 S3 under the time budget ...", flush=True)
+            print("7/9 S3 under the time budget ...", flush=True)
             budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
-            print("8/8 CloudFront signed URLs ...", flush=True)
+            print("8/9 CloudFront signed URLs ...", flush=True)
             cdn = bench_cloudfront() if not only or "cloudfront" in only else None
+            print("9/9 AVIF against WebP ...", flush=True)
+            avif = bench_avif() if not only or "avif" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost, serving, budget, cdn)
+                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn)
+    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif)
     RESULTS.write_text(text)
     print(text)
 

@@ -65,8 +65,8 @@ for number in range({houses}):
     rows = []
     for order in range({photos}):
         key = images[order % len(images)].image.name
-        variants = {{name: {{"key": variant, "width": 320, "height": 240}}
-                    for name, variant in configured_variant_keys(key).items()}}
+        variants = {{name: {{**keys, "width": 320, "height": 240}}
+                    for name, keys in configured_variant_keys(key).items()}}
         rows.append(PropertyImage(content_type=kind, object_id=listed.pk, image=key, order=order, width=320,
                                   height=240, variants=variants, variants_status="ready", is_main=order == 3))
     PropertyImage.objects.bulk_create(rows)
@@ -233,7 +233,10 @@ def main() -> dict:
                 client.times_ms(api.base_url + secure_url, api.seed["token"], 50)
                 client.times_ms(api.base_url + listing, api.seed["token"], 10)
             project = served[0]
-            house_list_bytes = {name: len(project.get(path).content) for name, path in HOUSE_LISTS.items()}
+            # The JSON, and what is sent for it to a client that accepts gzip (requests asks for it, as browsers do).
+            house_lists = {name: project.get(path) for name, path in HOUSE_LISTS.items()}
+            house_list_bytes = {name: len(response.content) for name, response in house_lists.items()}
+            house_list_sent = {name: int(response.headers["Content-Length"]) for name, response in house_lists.items()}
             house_list_ms: dict[str, list[float]] = {name: [] for name in HOUSE_LISTS}
             secure_url_ms: dict[str, list[float]] = {api.name: [] for api in served}
             list_ms: dict[str, list[float]] = {api.name: [] for api in served}
@@ -265,6 +268,7 @@ def main() -> dict:
         **{f"{name}_list_p95_ms": p95(values) for name, values in list_ms.items()},
         "house_page": {"houses": HOUSE_PAGE, "photos": PHOTOS_PER_HOUSE},
         **{f"house_list_{name}_bytes": size for name, size in house_list_bytes.items()},
+        **{f"house_list_{name}_sent_bytes": size for name, size in house_list_sent.items()},
         **{f"house_list_{name}_p50_ms": statistics.median(values) for name, values in house_list_ms.items()},
     }
 

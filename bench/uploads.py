@@ -143,10 +143,19 @@ def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> d
         assert response.status_code == 201, response.text
         return elapsed
 
-    def scenario(photo: bytes, count: int, runs: int, *, variants: bool = True, s3_endpoint: str | None = None):
+    def scenario(
+        photo: bytes,
+        count: int,
+        runs: int,
+        *,
+        variants: bool = True,
+        s3_endpoint: str | None = None,
+        app: str = "backend.wsgi",
+    ):
         """Median wall time, the worker's peak RSS, and the CPU per photo of the worker and the S3 server."""
         worker = GunicornWorker(
             environment,
+            app=app,
             PROPERTY_IMAGE_VARIANTS=str(variants),
             AWS_S3_ENDPOINT_URL=s3_endpoint or server.endpoint_url,
         )
@@ -164,6 +173,9 @@ def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> d
     # No task worker runs during the request timings: the variants wait in the queue, as the request does not.
     with_variants = scenario(two_mb, PHOTOS, runs=5)
     without_variants = scenario(two_mb, PHOTOS, runs=5, variants=False)
+    # The same upload without the placeholder (ThumbHash and colour), then with it again, in turn.
+    without_placeholder = scenario(two_mb, PHOTOS, runs=5, app="bench.no_placeholder_wsgi")
+    with_placeholder = scenario(two_mb, PHOTOS, runs=5)
     proxy = LatencyProxy(upstream_port=server.ports.s3, one_way_delay=S3_ONE_WAY_DELAY).start()
     try:
         distant = scenario(two_mb, PHOTOS, runs=3, s3_endpoint=f"http://127.0.0.1:{proxy.port}")["seconds"]
@@ -188,6 +200,10 @@ def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> d
         "without_variants_s": without_variants["seconds"],
         "with_variants_cpu_ms": (with_variants["worker_cpu_ms"], with_variants["s3_cpu_ms"]),
         "without_variants_cpu_ms": (without_variants["worker_cpu_ms"], without_variants["s3_cpu_ms"]),
+        "without_placeholder_s": without_placeholder["seconds"],
+        "with_placeholder_s": with_placeholder["seconds"],
+        "without_placeholder_cpu_ms": (without_placeholder["worker_cpu_ms"], without_placeholder["s3_cpu_ms"]),
+        "with_placeholder_cpu_ms": (with_placeholder["worker_cpu_ms"], with_placeholder["s3_cpu_ms"]),
         "distant_s": distant,
         "rss_by_files": memory,
         "reference_s": reference,

@@ -27,17 +27,19 @@ def thumbnail_url(image: PropertyImage) -> str | None:
 
 
 def thumbnail(image: PropertyImage | None, *, height: int = 80) -> str:
-    """An <img> of a presigned URL: the admin never shows a public URL."""
+    """An <img> of a presigned URL (the admin never shows a public URL) on the photo's average colour, which shows
+    until the photo arrives: while the variants are pending, the whole original."""
     if image is None or not image.pk:
         return "-"
     presigned_url = thumbnail_url(image)
     if not presigned_url:
         return "(could not sign)"
     return format_html(
-        '<img class="property-thumbnail" src="{}" alt="{}" style="max-height:{}px" loading="lazy">',
+        '<img class="property-thumbnail" src="{}" alt="{}" style="max-height:{}px;background-color:{}" loading="lazy">',
         presigned_url,
         image.original_filename,
         height,
+        image.color or "transparent",
     )
 
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from backend.s3 import S3ImageService
 
+from .images import variant_entry_keys
+
 # Every image object (originals and variants) lives under this prefix.
 IMAGES_PREFIX = "properties/"
 
@@ -65,7 +67,8 @@ class PropertyImage(models.Model):
     # its average colour, #rrggbb. Blank for an image stored before they were made, until its variants task runs.
     thumbhash = models.CharField(max_length=64, blank=True, default="")
     color = models.CharField(max_length=7, blank=True, default="")
-    # {"thumbnail": {"key": ..., "width": 320, "height": 240}, "medium": ..., "large": ...}
+    # {"thumbnail": {"key": ..., "avif_key": ..., "width": 320, "height": 240}, "medium": ..., "large": ...}: `key`
+    # is the copy in the configured format (WebP), `avif_key` the AVIF one (property.images.VARIANT_KEY_FIELDS).
     variants = models.JSONField(default=dict, blank=True)
     # Where the background task that makes the variants stands (property.tasks.make_image_variants).
     variants_status = models.CharField(
@@ -99,7 +102,8 @@ class PropertyImage(models.Model):
     @property
     def object_keys(self) -> list[str]:
         """The keys of the original and of each variant."""
-        return [key for key in [self.image.name, *(variant["key"] for variant in self.variants.values())] if key]
+        variant_keys = [key for variant in self.variants.values() for key in variant_entry_keys(variant)]
+        return [key for key in [self.image.name, *variant_keys] if key]
 
     @property
     def variants_stand_in(self) -> bool:
@@ -107,14 +111,17 @@ class PropertyImage(models.Model):
         or when they could not be."""
         return self.variants_status != VariantsStatus.READY
 
-    def get_secure_url(self, expiration: int | None = None, variant: str | None = None) -> str | None:
-        """A presigned URL of the image (or of one variant) valid for `expiration` seconds, or None.
+    def get_secure_url(
+        self, expiration: int | None = None, variant: str | None = None, key_field: str = "key"
+    ) -> str | None:
+        """A presigned URL of the image (or of one variant, in the format its row entry keeps under `key_field`:
+        `key` or `avif_key`) valid for `expiration` seconds, or None.
 
         Of a variant the image does not have, the original's while it stands in for them (variants_stand_in);
         else None (an image made before variants existed, or with them turned off: see rebuild_variants).
         """
         image = self.image  # one trip through the FileField descriptor: this runs for every image of a list
-        key = image.name if variant is None else self.variants.get(variant, {}).get("key")
+        key = image.name if variant is None else self.variants.get(variant, {}).get(key_field)
         if not key and self.variants_stand_in:
             key = image.name
         if not key:

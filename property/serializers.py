@@ -39,8 +39,10 @@ class PropertyImageSerializer(StrictModelSerializer):
     secure_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField(help_text="Deprecated: same presigned URL as secure_url.")
     variants = serializers.SerializerMethodField(
-        help_text="Smaller copies for srcset: name -> url, width, height. While `variants_status` is `pending` (or "
-        "`failed`), each is the original (`is_original`: true), so every URL loads."
+        help_text="Smaller copies for srcset: name -> url (WebP), avif_url (the same size in AVIF, about half the "
+        "bytes: a <picture> source of type image/avif; null when AVIF copies are turned off), width, height. While "
+        "`variants_status` is `pending` (or `failed`), each is the original (`is_original`: true, `url` and `avif_url` "
+        "both the original's), so every URL loads."
     )
     order = StrictIntegerField(min_value=0, max_value=MAX_ORDER, required=False)
     thumbhash = serializers.SerializerMethodField(
@@ -143,11 +145,12 @@ class PropertyImageSerializer(StrictModelSerializer):
                 "type": "object",
                 "properties": {
                     "url": {"type": "string", "format": "uri", "nullable": True},
+                    "avif_url": {"type": "string", "format": "uri", "nullable": True},
                     "width": {"type": "integer"},
                     "height": {"type": "integer"},
                     "is_original": {"type": "boolean"},
                 },
-                "required": ["url", "width", "height", "is_original"],
+                "required": ["url", "avif_url", "width", "height", "is_original"],
             },
         }
     )
@@ -155,6 +158,7 @@ class PropertyImageSerializer(StrictModelSerializer):
         variants = {
             name: {
                 "url": instance.get_secure_url(variant=name),
+                "avif_url": instance.get_secure_url(variant=name, key_field="avif_key"),
                 "width": variant["width"],
                 "height": variant["height"],
                 "is_original": False,
@@ -162,10 +166,16 @@ class PropertyImageSerializer(StrictModelSerializer):
             for name, variant in instance.variants.items()
         }
         if instance.variants_stand_in:
-            original = {"url": None, "width": instance.width, "height": instance.height, "is_original": True}
+            original_url = instance.get_secure_url()
+            original = {
+                "url": original_url,
+                "avif_url": original_url,
+                "width": instance.width,
+                "height": instance.height,
+                "is_original": True,
+            }
             for name in settings.PROPERTY_IMAGE_VARIANT_WIDTHS:
-                if name not in variants:
-                    variants[name] = {**original, "url": instance.get_secure_url()}
+                variants.setdefault(name, original)
         return variants
 
 

@@ -64,16 +64,16 @@ def rgba_to_thumbhash(width: int, height: int, rgba: bytes) -> bytes:
         """The DCT of a channel: its constant term, its varying terms normalised to 0..1, and their scale. The
         sums run in the reference's order, so that the floating-point results are the same."""
         dc, ac, scale = 0.0, [], 0.0
+        rows = [channel[y * width : (y + 1) * width] for y in range(height)]
         for cy in range(ny):
+            fys = [math.cos(math.pi / height * cy * (y + 0.5)) for y in range(height)]
             cx = 0
             while cx * ny < nx * (ny - cy):
                 fx = [math.cos(math.pi / width * cx * (x + 0.5)) for x in range(width)]
                 f = 0.0
-                for y in range(height):
-                    fy = math.cos(math.pi / height * cy * (y + 0.5))
-                    row = y * width
-                    for x in range(width):
-                        f += channel[row + x] * fx[x] * fy
+                for row, fy in zip(rows, fys, strict=True):
+                    for value, fx_x in zip(row, fx, strict=True):
+                        f += value * fx_x * fy
                 f /= pixels
                 if cx or cy:
                     ac.append(f)

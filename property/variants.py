@@ -7,17 +7,28 @@ from PIL import Image
 
 from backend.s3 import S3ImageService
 
-from .images import ACCEPTED_FORMATS, configured_variant_keys, image_placeholder, make_variants, stored_file
+from .images import (
+    ACCEPTED_FORMATS,
+    VARIANT_KEY_FIELDS,
+    configured_variant_keys,
+    image_placeholder,
+    make_variants,
+    stored_file,
+    variant_entry_keys,
+)
 from .models import PropertyImage, VariantsStatus
 
 
 def variants_up_to_date(image: PropertyImage) -> bool:
-    """Whether the image has every variant the settings ask for, in their format and width, and its placeholder
-    (which the variants task makes too)."""
+    """Whether the image has every variant the settings ask for, in exactly their formats and width, and its
+    placeholder (which the variants task makes too)."""
     if not image.thumbhash:
         return False
-    stored = {name: variant.get("key") for name, variant in image.variants.items()}
-    return all(stored.get(name) == key for name, key in configured_variant_keys(image.image.name).items())
+    stored = {
+        name: {field: variant[field] for field in VARIANT_KEY_FIELDS if variant.get(field)}
+        for name, variant in image.variants.items()
+    }
+    return all(stored.get(name) == keys for name, keys in configured_variant_keys(image.image.name).items())
 
 
 def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) -> None:
@@ -46,7 +57,8 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
     try:
         for variant in variants:
             key = variant.key_beside(image.image.name)
-            made[variant.name] = {"key": key, "width": variant.width, "height": variant.height}
+            entry = made.setdefault(variant.name, {"width": variant.width, "height": variant.height})
+            entry[variant.key_field] = key
             download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
             s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
         stored = PropertyImage.objects.filter(pk=image.pk).update(
@@ -61,12 +73,14 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
         # Keep the objects the row (if it still exists) points at; delete the ones this call added.
         current = PropertyImage.objects.filter(pk=image.pk).first()
         still_used = set(current.object_keys) if current is not None else set()
-        s3.delete_quietly([variant["key"] for variant in made.values() if variant["key"] not in still_used])
+        added = [key for variant in made.values() for key in variant_entry_keys(variant)]
+        s3.delete_quietly([key for key in added if key not in still_used])
         raise
     finally:
         for variant in variants:
             variant.content.close()
-    superseded = sorted(set(image.object_keys) - {image.image.name} - {variant["key"] for variant in made.values()})
+    kept = {key for variant in made.values() for key in variant_entry_keys(variant)}
+    superseded = sorted(set(image.object_keys) - {image.image.name} - kept)
     image.variants, image.variants_status = made, VariantsStatus.READY
     image.thumbhash, image.color = placeholder.thumbhash, placeholder.color
     s3.delete_quietly(superseded)

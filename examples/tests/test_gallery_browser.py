@@ -18,6 +18,7 @@ from conftest import (
     chromium_page,
     image_bytes,
     jpeg_upload,
+    make_variants_now,
     run_queued_tasks,
     static_site,
 )
@@ -147,6 +148,30 @@ def test_the_gallery_paints_each_photos_placeholder_before_the_photo_arrives(
             route.continue_()
         page.wait_for_function(f"document.querySelector(\"figure[data-image='{garden.pk}'] img\").complete")
         assert photo.evaluate("(img) => img.naturalWidth > 0 && img.style.backgroundImage === ''")
+
+
+def test_the_gallery_shows_ready_photos_from_their_avif_copies(live_server, django_user_model, bucket_keys, front_ends):
+    allowed, _ = front_ends
+    agent = django_user_model.objects.create_user("agent", password=PASSWORD)
+    house = HouseForSaleFactory(owner=agent)
+    (photo,) = property_images_store(house=house, files=[jpeg_upload("hall.jpg", (1200, 900))])
+    make_variants_now(photo)
+
+    with chromium_page() as page:
+        log_in(page, allowed, live_server.url)
+        page.wait_for_selector(f"#houses button[data-house='{house.pk}']")
+        page.click(f"#houses button[data-house='{house.pk}']")
+        shown = page.locator(f"figure[data-image='{photo.pk}'] img")
+        shown.wait_for()
+        page.wait_for_function("[...document.images].every((img) => img.complete)")
+        assert every_image_loaded(page)
+        # Chromium took the <picture>'s AVIF source, not the <img>'s WebP srcset, and decoded it.
+        avif_keys = tuple(variant["avif_key"] for variant in photo.variants.values())
+        chosen = shown.evaluate("(img) => img.currentSrc").split("?")[0]
+        assert chosen.endswith(avif_keys) and shown.evaluate("(img) => img.naturalWidth") in (320, 1024, 1200)
+        assert ".webp?" in shown.evaluate("(img) => img.srcset")
+        cover = page.locator(f"#houses button[data-house='{house.pk}'] img").evaluate("(img) => img.currentSrc")
+        assert cover.split("?")[0].endswith(avif_keys)
 
 
 def test_the_vendored_thumbhash_is_the_reference_package_unchanged():

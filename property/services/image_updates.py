@@ -125,6 +125,7 @@ def property_image_delete_objects_on_commit(*, image: PropertyImage) -> None:
     The variants the settings ask for are deleted too, whether the row knew of them or not: a variants task
     may have stored them after this row was read.
     """
-    keys = sorted({*image.object_keys, *configured_variant_keys(image.image.name).values()})
+    configured = configured_variant_keys(image.image.name).values()
+    keys = sorted({*image.object_keys, *(key for variant in configured for key in variant.values())})
     if keys:
         transaction.on_commit(partial(objects_delete_later, keys), robust=True)

@@ -79,6 +79,15 @@ def test_admin_upload_of_too_many_files_says_so_and_stores_nothing(admin_client,
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
 
 
+def test_admin_thumbnails_show_the_photos_colour_until_the_photo_arrives(admin_client, bucket_keys):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(900, 600))])
+    page = admin_client.get(f"/admin/property/houseforsale/{image.object_id}/change/").content.decode()
+    assert image.color and f"background-color:{image.color}" in page
+    PropertyImage.objects.filter(pk=image.pk).update(color="")  # stored before placeholders: no colour to show
+    page = admin_client.get(f"/admin/property/houseforsale/{image.object_id}/change/").content.decode()
+    assert "background-color:transparent" in page
+
+
 def test_admin_thumbnails_are_cloudfront_signed_urls_when_cloudfront_is_on(admin_client, bucket_keys, cloudfront_keys):
     house = HouseForSaleFactory()
     property_images_store(house=house, files=[jpeg_upload("a.jpg")], is_main=True)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from conftest import (
+    OBJECTS_PER_IMAGE,
     TEST_BUCKET,
     acls_refused,
     jpeg_upload,
@@ -63,7 +64,8 @@ def acl_calls():
 def test_make_images_private_dry_run_counts_and_changes_nothing(bucket_keys, acl_calls):
     make_variants_now(*property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()]))
     output = run("make_images_private")
-    assert "Would set private (dry run; --apply to change): 8 objects" in output  # 2 originals, 6 variants
+    objects = 2 * OBJECTS_PER_IMAGE  # each image's original and its variants
+    assert f"Would set private (dry run; --apply to change): {objects} objects" in output
     assert acl_calls == []
 
 
@@ -72,7 +74,7 @@ def test_make_images_private_apply_sets_each_object_private(bucket_keys, acl_cal
     make_variants_now(*images)
     s3_client.put_object(Bucket=TEST_BUCKET, Key="elsewhere/other.jpg", Body=b"x")
     output = run("make_images_private", "--apply")
-    assert "Set private: 8 objects" in output
+    assert f"Set private: {2 * OBJECTS_PER_IMAGE} objects" in output
     assert sorted(acl_calls) == [(key, "private") for key in object_keys(*images)]
 
 

@@ -187,12 +187,14 @@ def half_transparent_palette_png(size: tuple[int, int] = (800, 400)) -> bytes:
     return buffer.getvalue()
 
 
-def variant_pixels(sanitized, name: str) -> Image.Image:
-    """The variant `name` as the variants task makes it: from the stored (sanitised) original."""
+def variant_pixels(sanitized, name: str, key_field: str = "key") -> Image.Image:
+    """The variant `name` as the variants task makes it, from the stored (sanitised) original: its copy in the
+    configured format (`key`) or its AVIF one (`avif_key`)."""
     sanitized.content.seek(0)
     with Image.open(io.BytesIO(sanitized.content.read())) as original:
         original.load()
-        (variant,) = [variant for variant in make_variants(original) if variant.name == name]
+        made = make_variants(original)
+        (variant,) = [variant for variant in made if (variant.name, variant.key_field) == (name, key_field)]
     variant.content.seek(0)
     return Image.open(io.BytesIO(variant.content.read()))
 
@@ -235,6 +237,7 @@ def test_a_small_photo_keeps_its_colour_profile_when_its_variants_are_not_resize
     sanitized = sanitize_image(upload("small.jpg", buffer.getvalue()))
     assert decoded(sanitized).info.get("icc_profile") == profile
     assert variant_pixels(sanitized, "large").info.get("icc_profile") == profile
+    assert variant_pixels(sanitized, "large", "avif_key").info.get("icc_profile") == profile
 
 
 def test_a_phones_multi_picture_jpeg_is_stored_as_its_first_picture_upright():
@@ -275,11 +278,15 @@ def test_photos_as_cameras_phones_and_editors_write_them_are_stored_upright_with
     )
     assert ORIENTATION not in stored.getexif()
     sanitized.content.seek(0)
-    for variant in make_variants(Image.open(sanitized.content)):
+    made = make_variants(Image.open(sanitized.content))
+    assert sorted((variant.name, variant.format) for variant in made) == sorted(
+        (name, image_format) for name in ("thumbnail", "medium", "large") for image_format in (variant_format, "AVIF")
+    )
+    for variant in made:
         variant.content.seek(0)
         with Image.open(variant.content) as pixels:
             pixels.load()
-            assert (pixels.format, pixels.width) == (variant_format, min(variant.nominal_width, upright_size[0]))
+            assert (pixels.format, pixels.width) == (variant.format, min(variant.nominal_width, upright_size[0]))
 
 
 def scene(size: tuple[int, int]) -> Image.Image:

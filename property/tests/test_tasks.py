@@ -18,7 +18,15 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
-from conftest import TEST_BUCKET, jpeg_upload, object_keys, object_writer, s3_event_handler, storage_on
+from conftest import (
+    OBJECTS_PER_IMAGE,
+    TEST_BUCKET,
+    jpeg_upload,
+    object_keys,
+    object_writer,
+    s3_event_handler,
+    storage_on,
+)
 from localdev.s3server import LocalS3Server
 from property.models import PropertyImage, VariantsStatus
 from property.services.uploads import property_images_store
@@ -112,6 +120,7 @@ def test_an_upload_is_pending_with_loading_urls_until_a_worker_makes_its_webp_va
     assert pending["variants_status"] == "pending"
     for variant in pending["variants"].values():  # the original stands in, marked as such, and loads
         assert (variant["width"], variant["height"], variant["is_original"]) == (2600, 1300, True)
+        assert variant["avif_url"] == variant["url"]
         assert requests.get(variant["url"], timeout=10).headers["Content-Type"] == "image/jpeg"
     secure = owner_client.get(f"/api/property-images/{pending['id']}/secure_url/?variant=thumbnail").json()
     assert secure["is_original"] is True and requests.get(secure["secure_url"], timeout=10).status_code == 200
@@ -125,9 +134,10 @@ def test_an_upload_is_pending_with_loading_urls_until_a_worker_makes_its_webp_va
     assert widths == {"large": (2048, 1024), "medium": (1024, 512), "thumbnail": (320, 160)}
     for variant in ready["variants"].values():
         assert variant["is_original"] is False
-        fetched = requests.get(variant["url"], timeout=10)
-        assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/webp"
-        assert Image.open(io.BytesIO(fetched.content)).size == (variant["width"], variant["height"])
+        for field, content_type in {"url": "image/webp", "avif_url": "image/avif"}.items():
+            fetched = requests.get(variant[field], timeout=10)
+            assert fetched.status_code == 200 and fetched.headers["Content-Type"] == content_type
+            assert Image.open(io.BytesIO(fetched.content)).size == (variant["width"], variant["height"])
     assert bucket_keys() == object_keys(PropertyImage.objects.get())
 
 
@@ -144,7 +154,7 @@ def test_with_no_worker_uploads_succeed_and_stay_pending_until_one_runs(queue, o
     done = list(PropertyImage.objects.all())
     assert {image.variants_status for image in done} == {VariantsStatus.READY}
     assert all(set(image.variants) == {"thumbnail", "medium", "large"} for image in done)
-    assert bucket_keys() == object_keys(*done) and len(bucket_keys()) == 3 * 4
+    assert bucket_keys() == object_keys(*done) and len(bucket_keys()) == 3 * OBJECTS_PER_IMAGE
 
 
 def test_running_a_task_twice_makes_the_same_objects_once(queue, owner, bucket_keys):
@@ -155,7 +165,7 @@ def test_running_a_task_twice_makes_the_same_objects_once(queue, owner, bucket_k
     queue.run_worker()
     image.refresh_from_db()
     assert image.variants_status == VariantsStatus.READY
-    assert bucket_keys() == object_keys(image) and len(bucket_keys()) == 4
+    assert bucket_keys() == object_keys(image) and len(bucket_keys()) == OBJECTS_PER_IMAGE
 
 
 def test_an_image_deleted_while_its_task_runs_leaves_no_object(queue, owner, bucket_keys):
@@ -209,7 +219,7 @@ def test_s3_down_during_a_task_is_retried_and_the_variants_are_made_when_it_is_b
             image.refresh_from_db()
             assert image.variants_status == VariantsStatus.READY
             keys = {item["Key"] for item in restarted.client().list_objects_v2(Bucket="alca-tasks")["Contents"]}
-            assert keys == set(image.object_keys) and len(keys) == 4
+            assert keys == set(image.object_keys) and len(keys) == OBJECTS_PER_IMAGE
         finally:
             restarted.stop()
 
@@ -231,7 +241,7 @@ def test_a_task_that_keeps_failing_marks_the_variants_failed_and_rebuild_variant
             assert "Enqueued the variants of 1 images; 0 already up to date" in out.getvalue()
             queue.run_worker()
             image.refresh_from_db()
-            assert image.variants_status == VariantsStatus.READY and len(image.object_keys) == 4
+            assert image.variants_status == VariantsStatus.READY and len(image.object_keys) == OBJECTS_PER_IMAGE
         finally:
             restarted.stop()
 
@@ -270,7 +280,7 @@ def test_rebuild_variants_enqueues_one_task_per_image_for_the_workers_to_share(q
     queue.run_worker(max_tasks=1)  # one worker's share
     assert PropertyImage.objects.filter(variants_status=VariantsStatus.READY).count() == 1
     queue.run_worker()
-    assert bucket_keys() == object_keys(*PropertyImage.objects.all()) and len(bucket_keys()) == 3 * 4
+    assert bucket_keys() == object_keys(*PropertyImage.objects.all()) and len(bucket_keys()) == 3 * OBJECTS_PER_IMAGE
     assert [image.pk for image in PropertyImage.objects.order_by("pk")] == [image.pk for image in images]
 
 
@@ -298,7 +308,7 @@ def test_a_deleted_images_objects_go_before_a_backlog_of_500_variant_tasks(queue
 
     (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
     queue.run_worker()  # its variants: four objects
-    assert len(bucket_keys()) == 4
+    assert len(bucket_keys()) == OBJECTS_PER_IMAGE
     for number in range(500):  # a rebuild's backlog, enqueued before the deletion
         make_image_variants.enqueue(10**9 + number)
     assert owner_client.delete(f"/api/property-images/{image.pk}/").status_code == 204

@@ -13,6 +13,7 @@ from PIL import Image
 
 from backend.s3 import S3StorageError
 from conftest import (
+    OBJECTS_PER_IMAGE,
     TEST_BUCKET,
     colour_near,
     image_bytes,
@@ -29,6 +30,7 @@ from property.models import PropertyImage, VariantsStatus
 from property.services.uploads import property_images_store
 from property.tasks import make_image_variants
 from property.tests.factories import HouseForSaleFactory
+from property.tests.photos import encode
 
 pytestmark = pytest.mark.django_db
 
@@ -43,22 +45,56 @@ def test_an_upload_is_stored_pending_with_its_original_alone(bucket_keys):
     assert bucket_keys() == [image.image.name]
 
 
-def test_the_variants_task_makes_three_webp_variants_beside_the_original(bucket_keys, s3_client):
+def variant_entry(stem: str, size: tuple[int, int], *, nominal_width: int = 0, extension="webp", avif=True) -> dict:
+    """A variant's row entry as the task writes it: the key of its copy in the configured format and of its AVIF
+    copy (named after the variant's nominal width), and its size."""
+    named = f"{stem}_{nominal_width or size[0]}w"
+    entry = {"key": f"{named}.{extension}", "width": size[0], "height": size[1]}
+    return {**entry, "avif_key": f"{named}.avif"} if avif else entry
+
+
+def test_the_variants_task_makes_three_webp_and_three_avif_variants_beside_the_original(bucket_keys, s3_client):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload("big.jpg", (2600, 1300))])
     make_variants_now(image)
     assert image.variants_status == VariantsStatus.READY
     stem = image.image.name.rsplit(".", 1)[0]
     assert image.variants == {
-        "large": {"key": f"{stem}_2048w.webp", "width": 2048, "height": 1024},
-        "medium": {"key": f"{stem}_1024w.webp", "width": 1024, "height": 512},
-        "thumbnail": {"key": f"{stem}_320w.webp", "width": 320, "height": 160},
+        "large": variant_entry(stem, (2048, 1024)),
+        "medium": variant_entry(stem, (1024, 512)),
+        "thumbnail": variant_entry(stem, (320, 160)),
     }
-    assert bucket_keys() == object_keys(image)
+    assert bucket_keys() == object_keys(image) and len(bucket_keys()) == OBJECTS_PER_IMAGE
     for variant in image.variants.values():
-        picture = stored(s3_client, variant["key"])
-        assert (picture.format, picture.size) == ("WEBP", (variant["width"], variant["height"]))
-        head = s3_client.head_object(Bucket=TEST_BUCKET, Key=variant["key"])
-        assert head["ContentType"] == "image/webp"
+        for field, (image_format, content_type) in {
+            "key": ("WEBP", "image/webp"),
+            "avif_key": ("AVIF", "image/avif"),
+        }.items():
+            picture = stored(s3_client, variant[field])
+            assert (picture.format, picture.size) == (image_format, (variant["width"], variant["height"]))
+            head = s3_client.head_object(Bucket=TEST_BUCKET, Key=variant[field])
+            assert head["ContentType"] == content_type
+
+
+def test_avif_variants_keep_the_photo_and_its_transparency(bucket_keys, s3_client):
+    picture = Image.new("RGBA", (600, 400), (30, 90, 200, 255))
+    picture.paste((0, 0, 0, 0), (0, 0, 300, 400))  # the left half transparent
+    (image,) = property_images_store(
+        house=HouseForSaleFactory(), files=[SimpleUploadedFile("cut-out.png", encode(picture, "PNG"))]
+    )
+    make_variants_now(image)
+    avif = stored(s3_client, image.variants["thumbnail"]["avif_key"]).convert("RGBA")
+    assert avif.size == (320, 213)
+    assert avif.getpixel((40, 100))[3] == 0
+    assert colour_near("#{:02x}{:02x}{:02x}".format(*avif.getpixel((280, 100))[:3]), (30, 90, 200))
+
+
+def test_avif_copies_are_off_when_disabled(bucket_keys, settings):
+    settings.PROPERTY_IMAGE_VARIANT_AVIF = False
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(800, 600))])
+    make_variants_now(image)
+    stem = image.image.name.rsplit(".", 1)[0]
+    assert image.variants["medium"] == variant_entry(stem, (800, 600), nominal_width=1024, avif=False)
+    assert bucket_keys() == object_keys(image) and len(bucket_keys()) == 4
 
 
 def test_variants_are_never_upscaled(bucket_keys):
@@ -106,9 +142,16 @@ def test_api_lists_variants_with_working_private_urls(owner_client, owner, bucke
     variants = owner_client.get(f"/api/property-images/{response.json()[0]['id']}/").json()["variants"]
     assert set(variants) == {"thumbnail", "medium", "large"}
     assert (variants["medium"]["width"], variants["medium"]["height"]) == (1024, 683)
-    fetched = requests.get(variants["thumbnail"]["url"], timeout=10)
-    assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/webp"
-    assert requests.get(variants["thumbnail"]["url"].split("?")[0], timeout=10).status_code == 403
+    for variant in variants.values():
+        for field, (image_format, content_type) in {
+            "url": ("WEBP", "image/webp"),
+            "avif_url": ("AVIF", "image/avif"),
+        }.items():
+            fetched = requests.get(variant[field], timeout=10)
+            assert fetched.status_code == 200 and fetched.headers["Content-Type"] == content_type
+            picture = Image.open(io.BytesIO(fetched.content))
+            assert (picture.format, picture.size) == (image_format, (variant["width"], variant["height"]))
+            assert requests.get(variant[field].split("?")[0], timeout=10).status_code == 403
 
 
 def test_secure_url_and_redirect_take_a_variant(owner_client, owner, bucket_keys):
@@ -202,12 +245,31 @@ def test_variants_made_with_other_settings_are_remade_and_the_old_ones_deleted(b
     make_variants_now(image)
     stem = image.image.name.rsplit(".", 1)[0]
     assert image.variants == {
-        "thumbnail": {"key": f"{stem}_400w.jpg", "width": 400, "height": 300},
-        "medium": {"key": f"{stem}_1024w.jpg", "width": 1024, "height": 768},
-        "large": {"key": f"{stem}_2048w.jpg", "width": 1200, "height": 900},
+        "thumbnail": variant_entry(stem, (400, 300), extension="jpg"),
+        "medium": variant_entry(stem, (1024, 768), extension="jpg"),
+        "large": variant_entry(stem, (1200, 900), nominal_width=2048, extension="jpg"),
     }
-    assert bucket_keys() == object_keys(image)  # the WebP variants are gone, the original is kept
-    assert set(webp_keys) & set(bucket_keys()) == {image.image.name}
+    assert bucket_keys() == object_keys(image)  # the WebP variants and the 320 px AVIF are gone
+    # Kept: the original, and the AVIF copies the new settings name alike (rewritten in place).
+    assert set(webp_keys) & set(bucket_keys()) == {image.image.name, f"{stem}_1024w.avif", f"{stem}_2048w.avif"}
+
+
+@pytest.mark.parametrize("avif_before, avif_after", [(False, True), (True, False)])
+def test_rebuild_variants_adds_or_drops_the_avif_copies_as_the_setting_now_says(
+    avif_before, avif_after, bucket_keys, settings
+):
+    settings.PROPERTY_IMAGE_VARIANT_AVIF = avif_before
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(800, 600))])
+    make_variants_now(image)
+    webp_keys = {variant["key"] for variant in image.variants.values()}
+    settings.PROPERTY_IMAGE_VARIANT_AVIF = avif_after
+    out = io.StringIO()
+    call_command("rebuild_variants", "--no-wait", stdout=out, stderr=io.StringIO())
+    assert "Enqueued the variants of 1 images; 0 already up to date" in out.getvalue()
+    make_variants_now(image)
+    assert all(("avif_key" in variant) is avif_after for variant in image.variants.values())
+    assert {variant["key"] for variant in image.variants.values()} == webp_keys
+    assert bucket_keys() == object_keys(image) and len(bucket_keys()) == (OBJECTS_PER_IMAGE if avif_after else 4)
 
 
 def test_rebuild_variants_all_remakes_up_to_date_variants_in_place(bucket_keys, s3_client):
@@ -256,7 +318,7 @@ def test_rebuild_variants_does_nothing_when_variants_are_turned_off(bucket_keys,
 def test_deleting_an_image_deletes_its_variants(bucket_keys, django_capture_on_commit_callbacks):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
     make_variants_now(image)
-    assert len(bucket_keys()) == 4
+    assert len(bucket_keys()) == OBJECTS_PER_IMAGE
     with django_capture_on_commit_callbacks(execute=True):
         image.delete()
     run_queued_tasks()

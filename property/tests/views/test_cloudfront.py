@@ -45,7 +45,8 @@ def test_every_image_url_of_the_api_is_a_cloudfront_signed_url(owner_client, ima
         redirect = owner_client.get(f"/api/property-images/{image.pk}/redirect_to_image/")
         listed = owner_client.get(f"/api/houses-for-sale/{image.object_id}/").json()["images"][0]
     urls = [body["secure_url"], body["image_url"], secure["secure_url"], variant["secure_url"], redirect["Location"]]
-    urls += [info["url"] for info in body["variants"].values()] + [listed["secure_url"]]
+    urls += [info[field] for info in body["variants"].values() for field in ("url", "avif_url")]
+    urls += [listed["secure_url"]]
     for url in urls:
         assert_signed_by(url, key_id, cloudfront_keys)
     assert variant["is_original"] is False and "_320w." in variant["secure_url"]

@@ -1,5 +1,8 @@
 """`/api/houses-for-sale/` and `/api/houses-for-rent/`: CRUD, ownership, filters, pagination."""
 
+import gzip
+import json
+
 import pytest
 
 from conftest import jpeg_upload
@@ -206,6 +209,17 @@ def test_house_list_queries_do_not_grow_with_houses_or_images(owner_client, owne
     for house in HouseForSaleFactory.create_batch(8, owner=owner):
         property_images_store(house=house, files=[jpeg_upload() for _ in range(4)])
     assert queries_for_a_page() == few <= 4
+
+
+def test_house_list_is_sent_compressed_to_a_client_that_accepts_gzip(owner_client, owner, bucket_keys):
+    for number in range(5):
+        property_images_store(house=HouseForSaleFactory(owner=owner, title=f"House {number}"), files=[jpeg_upload()])
+    plain = owner_client.get("/api/houses-for-sale/")
+    compressed = owner_client.get("/api/houses-for-sale/", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert "Content-Encoding" not in plain and compressed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(compressed.content)) == plain.json()
+    # Five cover images' signed URLs share most of their text.
+    assert len(compressed.content) < len(plain.content) / 3
 
 
 @pytest.mark.parametrize("query", ["include=gallery", "include="])

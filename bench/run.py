@@ -404,6 +404,30 @@ def serving_section(serving: dict) -> str:
             "reference's two.",
             "",
             house_list_rows(serving),
+            reorder_rows(serving),
+        ]
+    )
+
+
+def reorder_rows(serving: dict) -> str:
+    photos = serving["reordered_photos"]
+    rows = []
+    for server in (name for name in serving["servers"] if name != "reference"):
+        shown, reordered = serving[f"{server}_big_house_p50_ms"], serving[f"{server}_reorder_p50_ms"]
+        ratio = reordered / shown
+        rows.append(
+            f"| {SERVING_NAMES[server]} | {shown:.1f} ms | {reordered:.1f} ms | **{ratio:.2f}x** "
+            f"(goal < 2x: {verdict(ratio < 2)}) |"
+        )
+    return "\n".join(
+        [
+            f"A house of {photos} photos: its own answer (`GET /api/houses-for-sale/{{id}}/`, every image) against",
+            f"`POST .../reorder_images/` of all {photos} (alternately reversed and back; it answers the images too):",
+            "",
+            "| | house p50 | reorder p50 | reorder / house |",
+            "|---|---|---|---|",
+            *rows,
+            "",
         ]
     )
 

@@ -35,6 +35,8 @@ ROUNDS = 3
 SECURE_URL_REQUESTS, LIST_REQUESTS = 300, 40  # per server and round
 # The house list's page: 20 of 25 houses with 30 photos each.
 HOUSES, PHOTOS_PER_HOUSE, HOUSE_PAGE = 25, 30, 20
+# The reorder of a house of this many photos, against that house's own answer (every image).
+REORDERED_PHOTOS, REORDERS = 200, 30
 HOUSE_LISTS = {
     "light": f"/api/houses-for-sale/?page_size={HOUSE_PAGE}",
     "gallery": f"/api/houses-for-sale/?page_size={HOUSE_PAGE}&include=images",
@@ -70,8 +72,18 @@ for number in range({houses}):
         rows.append(PropertyImage(content_type=kind, object_id=listed.pk, image=key, order=order, width=320,
                                   height=240, variants=variants, variants_status="ready", is_main=order == 3))
     PropertyImage.objects.bulk_create(rows)
+# A house of {big} photos for the reorder, rows like the above.
+big = HouseForSale.objects.create(title="Big house", address="3 Bench St", price=1, owner=user)
+rows = []
+for order in range({big}):
+    key = images[order % len(images)].image.name
+    variants = {{name: {{**keys, "width": 320, "height": 240}} for name, keys in configured_variant_keys(key).items()}}
+    rows.append(PropertyImage(content_type=kind, object_id=big.pk, image=key, order=order, width=320, height=240,
+                              variants=variants, variants_status="ready"))
+big_ids = [row.pk for row in PropertyImage.objects.bulk_create(rows)]
 print(json.dumps({{"token": str(RefreshToken.for_user(user).access_token), "property": house.pk,
-                  "image": images[0].pk, "keys": [image.image.name for image in images]}}))
+                  "image": images[0].pk, "keys": [image.image.name for image in images],
+                  "big_house": big.pk, "big_ids": big_ids}}))
 """
 
 SEED_REFERENCE = """
@@ -94,6 +106,9 @@ def curl_version() -> str:
     return subprocess.run(["curl", "--version"], check=True, capture_output=True, text=True).stdout.split("\n")[0]
 
 
+WRITE_OUT = "%{http_code} %{time_total} %{num_connects}\\n"
+
+
 class Client:
     """curl on one keep-alive connection: each request's time as curl measures it, and curl's own CPU."""
 
@@ -103,6 +118,18 @@ class Client:
 
     def times_ms(self, url: str, token: str, count: int) -> list[float]:
         config = f'header = "Authorization: Bearer {token}"\n' + f'url = "{url}"\noutput = "/dev/null"\n' * count
+        return self.run(config, url, count)
+
+    def post_times_ms(self, url: str, token: str, bodies: list[str]) -> list[float]:
+        """Each JSON body POSTed in turn (`next` starts each request's own options; the connection stays)."""
+        block = 'header = "Authorization: Bearer {token}"\nheader = "Content-Type: application/json"\n'
+        block += 'data = "{body}"\nurl = "{url}"\noutput = "/dev/null"\nwrite-out = "{write_out}"\n'
+        config = "next\n".join(
+            block.format(token=token, body=body.replace('"', '\\"'), url=url, write_out=WRITE_OUT) for body in bodies
+        )
+        return self.run(config, url, len(bodies))
+
+    def run(self, config: str, url: str, count: int) -> list[float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = subprocess.run(
             [
@@ -112,7 +139,7 @@ class Client:
                 "--config",
                 "-",
                 "--write-out",
-                "%{http_code} %{time_total} %{num_connects}\\n",
+                WRITE_OUT,
             ],
             input=config,
             capture_output=True,
@@ -181,7 +208,7 @@ def postgresql_answers() -> bool:
 def seeded_project(name: str, database: str, s3: dict[str, str], workdir: Path) -> Served:
     environment = {**os.environ, **s3, "DATABASE_URL": database_url(database, workdir, f"alca_serving_{database}")}
     manage(environment, "migrate", "--noinput")
-    seed = SEED_PROJECT.format(images=IMAGES, houses=HOUSES, photos=PHOTOS_PER_HOUSE)
+    seed = SEED_PROJECT.format(images=IMAGES, houses=HOUSES, photos=PHOTOS_PER_HOUSE, big=REORDERED_PHOTOS)
     seeded = json.loads(manage(environment, "shell", "-c", seed, stdin=photo_jpeg(320, 240)).strip().splitlines()[-1])
     return Served(name, api_server_command("PORT", dev=False), environment, seeded, worker=True)
 
@@ -240,6 +267,8 @@ def main() -> dict:
             house_list_ms: dict[str, list[float]] = {name: [] for name in HOUSE_LISTS}
             secure_url_ms: dict[str, list[float]] = {api.name: [] for api in served}
             list_ms: dict[str, list[float]] = {api.name: [] for api in served}
+            shown_ms: dict[str, list[float]] = {api.name: [] for api in served[:-1]}
+            reorder_ms: dict[str, list[float]] = {api.name: [] for api in served[:-1]}
             for _ in range(ROUNDS):  # taking turns, so that all meet the same machine
                 for api in served:
                     secure_url, listing = paths[api]
@@ -249,6 +278,14 @@ def main() -> dict:
                     list_ms[api.name] += client.times_ms(api.base_url + listing, api.seed["token"], LIST_REQUESTS)
                 for name, path in HOUSE_LISTS.items():  # the project's house list, with and without ?include=images
                     house_list_ms[name] += client.times_ms(project.base_url + path, project.seed["token"], 30)
+                for api in served[:-1]:  # each project server: a house of 200 photos, shown and reordered
+                    house_path = f"/api/houses-for-sale/{api.seed['big_house']}/"
+                    shown_ms[api.name] += client.times_ms(api.base_url + house_path, api.seed["token"], REORDERS)
+                    ids = api.seed["big_ids"]
+                    bodies = [json.dumps({"ids": ids[::-1] if n % 2 == 0 else ids}) for n in range(REORDERS)]
+                    reorder_ms[api.name] += client.post_times_ms(
+                        api.base_url + house_path + "reorder_images/", api.seed["token"], bodies
+                    )
         finally:
             for api in served:
                 api.stop()
@@ -270,6 +307,9 @@ def main() -> dict:
         **{f"house_list_{name}_bytes": size for name, size in house_list_bytes.items()},
         **{f"house_list_{name}_sent_bytes": size for name, size in house_list_sent.items()},
         **{f"house_list_{name}_p50_ms": statistics.median(values) for name, values in house_list_ms.items()},
+        "reordered_photos": REORDERED_PHOTOS,
+        **{f"{name}_big_house_p50_ms": statistics.median(values) for name, values in shown_ms.items()},
+        **{f"{name}_reorder_p50_ms": statistics.median(values) for name, values in reorder_ms.items()},
     }
 
 

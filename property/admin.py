@@ -99,10 +99,24 @@ class HouseAdmin(admin.ModelAdmin):
     inlines = [PropertyImageInline]
     search_fields = ["title", "address", "city", "owner__username"]
     list_select_related = ["owner"]
-    readonly_fields = ["direct_upload", "created_at", "updated_at"]
+    readonly_fields = ["direct_upload", "image_order", "created_at", "updated_at"]
 
     class Media:
-        js = ["property/admin/direct_upload.js"]
+        js = ["property/admin/direct_upload.js", "property/admin/reorder_images.js"]
+
+    @admin.display(description="Photo order")
+    def image_order(self, house: House) -> str:
+        """Where reorder_images.js sends a new order of the photos (the API's reorder_images), dragged in the
+        images below; without JavaScript, their order fields set it when the house is saved."""
+        if not house.pk:
+            return "-"
+        kind = PROPERTY_KIND_BY_MODEL_NAME[self.opts.model_name]
+        return format_html(
+            '<div class="image-order" data-reorder-url="{}">'
+            "Drag a photo's row in the images below to move it: the new order is saved at once. "
+            '<span class="image-order-status" role="status"></span></div>',
+            reverse(f"{kind.replace('_', '-')}-reorder-images", args=[house.pk]),
+        )
 
     @admin.display(description="Direct upload")
     def direct_upload(self, house: House) -> str:

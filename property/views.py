@@ -144,7 +144,15 @@ class HouseViewSet(ListFilteredViewSet):
         return created(property_images_store(house=house, files=files, **options.validated_data))
 
     @extend_schema(request=ReorderImagesSerializer, responses={200: PropertyImageSerializer(many=True)})
-    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True,
+        methods=["post"],
+        pagination_class=None,
+        filter_backends=[],
+        # The admin's drag-and-drop calls it with its session (and CSRF token), as the admin would let it.
+        authentication_classes=WITH_ADMIN_SESSION,
+        permission_classes=[IsAuthenticated, IsOwnerOrStaffOrReadOnly, AdminSessionMayChange],
+    )
     def reorder_images(self, request: Request, pk: str | None = None) -> Response:
         """Put this house's images in a new order in one go: `ids`, each of its images once, first to last. Answers
         the images in that order (`order` 0, 1, ...); `is_main` is unchanged."""

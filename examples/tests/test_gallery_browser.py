@@ -51,6 +51,10 @@ def log_in(page, front_end: str, api: str) -> None:
     page.click("#login button")
 
 
+def shown_ids(page) -> list[int]:
+    return page.eval_on_selector_all("#gallery figure", "figures => figures.map((f) => Number(f.dataset.image))")
+
+
 def every_image_loaded(page) -> bool:
     return page.evaluate("[...document.images].every((img) => img.complete && img.naturalWidth > 0)")
 
@@ -73,10 +77,10 @@ def test_the_gallery_lists_shows_and_uploads_straight_to_the_bucket_from_its_own
         assert "(2 photos)" in page.inner_text(f"#houses button[data-house='{house.pk}']")
         page.click(f"#houses button[data-house='{house.pk}']")
         page.wait_for_selector(f"figure[data-image='{first.pk}']")
-        # The main image first, every photo drawn from its signed URL, pending sizes said so.
-        assert page.eval_on_selector_all("figure", "figures => figures.map((f) => f.dataset.image)") == [
-            str(main.pk),
-            str(first.pk),
+        # The photos in their order, the main one marked, every one drawn from its signed URL, pending sizes said so.
+        assert shown_ids(page) == [first.pk, main.pk]
+        assert page.eval_on_selector_all("figure.main", "figures => figures.map((f) => Number(f.dataset.image))") == [
+            main.pk
         ]
         page.wait_for_function("[...document.images].every((img) => img.complete)")
         assert every_image_loaded(page)
@@ -172,6 +176,52 @@ def test_the_gallery_shows_ready_photos_from_their_avif_copies(live_server, djan
         assert ".webp?" in shown.evaluate("(img) => img.srcset")
         cover = page.locator(f"#houses button[data-house='{house.pk}'] img").evaluate("(img) => img.currentSrc")
         assert cover.split("?")[0].endswith(avif_keys)
+
+
+def test_the_owner_drags_a_photo_to_the_first_place_and_the_order_is_saved_in_one_call(
+    live_server, django_user_model, bucket_keys, front_ends
+):
+    allowed, _ = front_ends
+    agent = django_user_model.objects.create_user("agent", password=PASSWORD)
+    house = HouseForSaleFactory(owner=agent)
+    first, second, third = property_images_store(
+        house=house, files=[jpeg_upload(name) for name in ("salon.jpg", "cocina.jpg", "jardin.jpg")]
+    )
+    calls = []
+
+    with chromium_page() as page:
+        page.on("request", lambda request: calls.append(request.method) if "/reorder_images/" in request.url else None)
+        log_in(page, allowed, live_server.url)
+        page.click(f"#houses button[data-house='{house.pk}']")
+        page.wait_for_selector(f"figure[data-image='{third.pk}']")
+        assert shown_ids(page) == [first.pk, second.pk, third.pk]
+        figures = page.locator("#gallery figure")
+        figures.nth(2).drag_to(figures.nth(0))
+        page.wait_for_function("document.querySelector('#status').textContent === 'Order saved'")
+        assert shown_ids(page) == [third.pk, first.pk, second.pk]
+        assert calls == ["POST"]  # one call (a CORS preflight is an OPTIONS)
+
+        page.reload()
+        log_in(page, allowed, live_server.url)
+        page.click(f"#houses button[data-house='{house.pk}']")
+        page.wait_for_selector(f"figure[data-image='{third.pk}']")
+        assert shown_ids(page) == [third.pk, first.pk, second.pk]
+    assert list(house.images.values_list("pk", "order")) == [(third.pk, 0), (first.pk, 1), (second.pk, 2)]
+
+
+def test_the_gallery_offers_no_reordering_to_someone_elses_house(live_server, django_user_model, front_ends):
+    allowed, _ = front_ends
+    django_user_model.objects.create_user("agent", password=PASSWORD)
+    house = HouseForSaleFactory()  # another agent's
+    property_images_store(house=house, files=[jpeg_upload("a.jpg"), jpeg_upload("b.jpg")])
+    with chromium_page() as page:
+        log_in(page, allowed, live_server.url)
+        page.click(f"#houses button[data-house='{house.pk}']")
+        page.wait_for_selector("#gallery figure")
+        assert page.eval_on_selector_all("#gallery figure", "figures => figures.map((f) => f.draggable)") == [
+            False,
+            False,
+        ]
 
 
 def test_the_vendored_thumbhash_is_the_reference_package_unchanged():

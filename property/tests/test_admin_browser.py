@@ -80,6 +80,42 @@ def test_admin_change_list_shows_the_main_image(live_server, django_user_model, 
         page.screenshot(path=str(ARTIFACTS / "admin-house-list.png"))
 
 
+INLINE_IMAGE_IDS = """() => [...document.querySelectorAll("tr.form-row.has_original input[type=hidden][name$='-id']")]
+    .map((field) => Number(field.value))"""
+
+
+def test_admin_photos_are_reordered_by_dragging_a_row_in_one_call(live_server, django_user_model, bucket_keys):
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
+    house = HouseForSaleFactory(owner=admin)
+    first, second, third = property_images_store(
+        house=house, files=[jpeg_upload(name) for name in ("salon.jpg", "cocina.jpg", "jardin.jpg")]
+    )
+    calls = []
+
+    with chromium_page() as page:
+        page.on("request", lambda request: calls.append(request.url) if "/reorder_images/" in request.url else None)
+        log_in(page, live_server, f"/admin/property/houseforsale/{house.pk}/change/")
+        page.wait_for_selector("tr.form-row.has_original")
+        assert page.evaluate(INLINE_IMAGE_IDS) == [first.pk, second.pk, third.pk]
+        rows = page.locator("tr.form-row.has_original")
+        rows.nth(2).drag_to(rows.nth(0))
+        page.wait_for_selector(".image-order-saved")
+        assert page.evaluate(INLINE_IMAGE_IDS) == [third.pk, first.pk, second.pk]
+        orders = page.eval_on_selector_all("tr.form-row.has_original input[name$='-order']", "f => f.map(i => i.value)")
+        assert orders == ["0", "1", "2"]
+        assert len(calls) == 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "admin-reorder.png"), full_page=True)
+
+        page.reload()
+        assert page.evaluate(INLINE_IMAGE_IDS) == [third.pk, first.pk, second.pk]
+        # Saving the house afterwards keeps the order (its order fields show the saved one).
+        page.click("input[name=_continue]")
+        page.wait_for_selector(".messagelist .success")
+        assert page.evaluate(INLINE_IMAGE_IDS) == [third.pk, first.pk, second.pk]
+    assert list(house.images.values_list("pk", "order")) == [(third.pk, 0), (first.pk, 1), (second.pk, 2)]
+
+
 def test_admin_direct_upload_sends_photos_from_the_browser_to_the_bucket(live_server, django_user_model, bucket_keys):
     admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
     house = HouseForSaleFactory(owner=admin)

@@ -1,6 +1,7 @@
 """`POST /api/houses-for-sale|rent/{id}/reorder_images/`: a house's whole gallery order in one call."""
 
 import pytest
+from django.test import Client
 
 from conftest import jpeg_upload, jwt_client
 from property.models import PropertyImage
@@ -121,3 +122,23 @@ def test_reordering_takes_the_same_queries_for_3_photos_as_for_200(
         response = owner_client.post(f"/api/houses-for-sale/{house.pk}/reorder_images/", {"ids": ids})
     assert response.status_code == 200 and len(response.json()) == count
     assert [pk for pk, _ in orders(house)] == ids
+
+
+def test_the_admin_session_reorders_as_the_admin_would_let_it(client, owner, house, images, django_user_model):
+    wanted = {"ids": [image.pk for image in reversed(images)]}
+    url = f"/api/houses-for-sale/{house.pk}/reorder_images/"
+    before = orders(house)
+    client.force_login(owner)  # the house's owner, but not staff: the admin session is not for them
+    assert client.post(url, wanted, content_type="application/json").status_code == 403
+    staff = django_user_model.objects.create_user("viewer", password="x", is_staff=True)  # no change permission
+    client.force_login(staff)
+    assert client.post(url, wanted, content_type="application/json").status_code == 403
+    assert orders(house) == before
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", "x"))
+    refused = browser.post(url, wanted, content_type="application/json")
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    token = browser.get("/admin/").cookies["csrftoken"].value
+    saved = browser.post(url, wanted, content_type="application/json", headers={"X-CSRFToken": token})
+    assert saved.status_code == 200 and [image["id"] for image in saved.json()] == wanted["ids"]

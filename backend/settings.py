@@ -11,6 +11,7 @@ from corsheaders.defaults import default_headers as corsheaders_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from backend.env import pem_setting, s3_budget_timeouts
+from backend.presigner import MAX_PRESIGNED_EXPIRY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -208,8 +209,10 @@ AWS_CLOUDFRONT_ACTIVE_KEY_ID = env.str("AWS_CLOUDFRONT_ACTIVE_KEY_ID", default="
 # Signed cookies for a whole gallery (GET /api/houses-for-*/{id}/media_cookies/): how long they last, and the
 # domain their Set-Cookie names (one the API's and the distribution's hosts share, e.g. ".example.com").
 AWS_CLOUDFRONT_COOKIE_EXPIRE = env.int("AWS_CLOUDFRONT_COOKIE_EXPIRE", default=3600)
-if not 1 <= AWS_CLOUDFRONT_COOKIE_EXPIRE <= 604800:
-    raise ImproperlyConfigured("AWS_CLOUDFRONT_COOKIE_EXPIRE must be 1 to 604800 seconds (7 days, as signed URLs)")
+if not 1 <= AWS_CLOUDFRONT_COOKIE_EXPIRE <= MAX_PRESIGNED_EXPIRY:
+    raise ImproperlyConfigured(
+        f"AWS_CLOUDFRONT_COOKIE_EXPIRE must be 1 to {MAX_PRESIGNED_EXPIRY} seconds (7 days, as signed URLs)"
+    )
 AWS_CLOUDFRONT_COOKIE_DOMAIN = env.str("AWS_CLOUDFRONT_COOKIE_DOMAIN", default="") or None
 # Within this many seconds the same image and expiry give the same URL, so browsers and CDNs cache it.
 AWS_PRESIGNED_URL_STABLE_WINDOW = env.int("AWS_PRESIGNED_URL_STABLE_WINDOW", default=600)
@@ -242,7 +245,7 @@ S3_TASK_RETRY_DELAYS = [int(delay) for delay in env.list("S3_TASK_RETRY_DELAYS",
 # An image whose variants are still pending this many seconds after they were asked for (a worker died, a
 # message was lost) is enqueued again by `manage.py enqueue_pending_variants`.
 PROPERTY_IMAGE_VARIANTS_STALE_AFTER = env.int("PROPERTY_IMAGE_VARIANTS_STALE_AFTER", default=300)
-PRESIGNED_URL_MAX_EXPIRATION = 604800  # 7 days: the SigV4 maximum
+PRESIGNED_URL_MAX_EXPIRATION = MAX_PRESIGNED_EXPIRY  # 7 days: the SigV4 maximum
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [

@@ -13,7 +13,7 @@ from .services.media_cookies import CdnNotConfigured
 EXPIRATION_PARAMETER = OpenApiParameter(
     "expiration",
     {"type": "integer", "minimum": 1, "maximum": settings.PRESIGNED_URL_MAX_EXPIRATION},
-    description="Seconds the URL stays valid (1 to 604800, default 3600).",
+    description=f"Seconds the URL stays valid (1 to {settings.PRESIGNED_URL_MAX_EXPIRATION}, default 3600).",
 )
 CDN_NOT_CONFIGURED = error_response(f"No such house, or: {CdnNotConfigured.message}", or_detail=True)
 SECURE_URL_UNAVAILABLE = error_response("Could not generate secure URL")

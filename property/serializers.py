@@ -237,7 +237,9 @@ class PropertyImageCreateSerializer(BulkUploadSerializer):
     image = PhotoField(allow_empty_file=True)
 
 
-EXPIRATION_ERROR = "expiration must be a whole number of seconds between 1 and 604800."
+EXPIRATION_ERROR = (
+    f"expiration must be a whole number of seconds between 1 and {settings.PRESIGNED_URL_MAX_EXPIRATION}."
+)
 
 
 class StagedFileSerializer(serializers.Serializer):
@@ -262,7 +264,8 @@ class ReorderImagesSerializer(serializers.Serializer):
 
 
 class ExpirationSerializer(serializers.Serializer):
-    """`?expiration=N`: seconds a presigned URL stays valid, 1 to 604800 (the SigV4 maximum); `?variant=`."""
+    """`?expiration=N`: seconds a presigned URL stays valid, 1 to PRESIGNED_URL_MAX_EXPIRATION (the SigV4 maximum, 7
+    days); `?variant=`."""
 
     variant = serializers.ChoiceField(choices=list(settings.PROPERTY_IMAGE_VARIANT_WIDTHS), required=False)
 

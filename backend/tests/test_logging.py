@@ -56,12 +56,15 @@ def test_s3_failure_is_one_line_with_the_key_and_the_request_id(owner_client, ow
 def test_no_presigned_url_or_token_reaches_the_logs(owner_client, owner, bucket_keys, log_lines):
     house = HouseForSaleFactory(owner=owner)
     (image,) = property_images_store(house=house, files=[jpeg_upload()])
-    owner_client.get(f"/api/property-images/{image.pk}/secure_url/")
-    owner_client.get(f"/api/property-images/{image.pk}/redirect_to_image/")
-    owner_client.get("/api/property-images/?content_type=house_for_sale")
-    owner_client.get("/api/property-images/999/")  # a logged 404
+    signed = owner_client.get(f"/api/property-images/{image.pk}/secure_url/")
+    redirect = owner_client.get(f"/api/property-images/{image.pk}/redirect_to_image/")
+    listing = owner_client.get("/api/property-images/?content_type=house_for_sale")
+    missing = owner_client.get("/api/property-images/999/")  # a logged 404
+    # Each answer carried what must not be logged (or, the 404, was logged).
+    assert "X-Amz-Signature=" in signed.json()["secure_url"] and "X-Amz-Signature=" in redirect["Location"]
+    assert "X-Amz-Signature=" in listing.json()["results"][0]["secure_url"] and missing.status_code == 404
     token = owner_client._credentials["HTTP_AUTHORIZATION"].split()[1]
     logged = "\n".join(log_lines())
-    assert logged  # the requests above did log
+    assert "Not Found: /api/property-images/999/" in logged  # the requests above did log
     assert "X-Amz-Signature" not in logged and "X-Amz-Credential" not in logged
     assert token not in logged

@@ -178,10 +178,11 @@ def test_storage_still_pickles_after_its_caches_are_built():
     import pickle
 
     storage = PrivateMediaStorage()
-    presigned_url = storage.url(KEY)
+    before = storage.url(KEY)
     assert storage.quick_client is not None
     restored = pickle.loads(pickle.dumps(storage))  # noqa: S301 - our own bytes
-    assert restored.url(KEY) == presigned_url
+    # The same URL as the original signs in the same window (signed on either side of it: a window may turn between).
+    assert restored.url(KEY) in {before, storage.url(KEY)}
 
 
 def test_with_cloudfront_configured_urls_are_cloudfront_signed_urls_on_its_domain(cloudfront_keys, settings):

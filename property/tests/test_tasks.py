@@ -291,6 +291,8 @@ def test_a_deletion_s3_does_not_answer_is_tried_again_and_done_once_it_is_back(q
         queue.run_worker()  # its variants
         image.refresh_from_db()
         keys = list(image.object_keys)
+        stored = [item["Key"] for item in server.client().list_objects_v2(Bucket="alca-tasks").get("Contents", [])]
+        assert sorted(stored) == sorted(keys) and len(keys) == OBJECTS_PER_IMAGE
         server.stop()
         objects_delete_later(keys)
         queue.run_worker(max_tasks=1)  # refused: enqueued again
@@ -307,7 +309,7 @@ def test_a_deleted_images_objects_go_before_a_backlog_of_500_variant_tasks(queue
     from property.tasks import make_image_variants
 
     (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
-    queue.run_worker()  # its variants: four objects
+    queue.run_worker()  # its variants
     assert len(bucket_keys()) == OBJECTS_PER_IMAGE
     for number in range(500):  # a rebuild's backlog, enqueued before the deletion
         make_image_variants.enqueue(10**9 + number)
@@ -320,6 +322,7 @@ def test_a_deleted_images_objects_go_before_a_backlog_of_500_variant_tasks(queue
 
 def test_a_queue_that_cannot_be_reached_deletes_the_objects_at_once(owner, settings, bucket_keys):
     (image,) = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload()])
+    assert bucket_keys() == [image.image.name]  # stored, its variants not yet made
     settings.TASKS = {"default": {"BACKEND": "backend.task_backends.PriorityRQBackend", "QUEUES": ["default"]}}
     settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:9/0"}}  # nothing listens there
     objects_delete_later(list(image.object_keys))

@@ -216,8 +216,9 @@ def test_house_list_is_sent_compressed_to_a_client_that_accepts_gzip(owner_clien
         property_images_store(house=HouseForSaleFactory(owner=owner, title=f"House {number}"), files=[jpeg_upload()])
     plain = owner_client.get("/api/houses-for-sale/")
     compressed = owner_client.get("/api/houses-for-sale/", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    again = owner_client.get("/api/houses-for-sale/")  # the signing window may turn between two answers
     assert "Content-Encoding" not in plain and compressed["Content-Encoding"] == "gzip"
-    assert json.loads(gzip.decompress(compressed.content)) == plain.json()
+    assert json.loads(gzip.decompress(compressed.content)) in (plain.json(), again.json())
     # Five cover images' signed URLs share most of their text.
     assert len(compressed.content) < len(plain.content) / 3
 

@@ -146,12 +146,14 @@ def test_put_replaces_the_editable_fields_and_ignores_read_only_ones(owner_clien
     ],
 )
 def test_invalid_update_is_400_and_changes_nothing(owner_client, images, change):
+    def editable() -> tuple:
+        return PropertyImage.objects.values_list("caption", "order", "is_main").get(pk=images[0].pk)
+
+    before = editable()
     response = owner_client.patch(f"/api/property-images/{images[0].pk}/", change, format="json")
     assert response.status_code == 400
     assert list(response.json()) == list(change)
-    before = images[0]
-    images[0].refresh_from_db()
-    assert (images[0].caption, images[0].order, images[0].is_main) == (before.caption, before.order, before.is_main)
+    assert editable() == before
 
 
 def test_strangers_cannot_change_or_delete(other_client, images, bucket_keys):

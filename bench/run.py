@@ -20,6 +20,7 @@ from pathlib import Path
 from unittest import mock
 
 from bench.avif import main as bench_avif
+from bench.django_setup import BUCKET, configure_django
 from bench.load import MIX
 from bench.s3_budget import SLOW_LINK_ONE_WAY_DELAY
 from bench.s3_budget import main as bench_s3_budget
@@ -29,29 +30,6 @@ from localdev.s3server import LocalS3Server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BUCKET = "alca-bench"
-
-
-def configure_django(server: LocalS3Server, workdir: Path) -> dict[str, str]:
-    """Environment for this process and the gunicorn workers it starts."""
-    environment = {
-        "DJANGO_SETTINGS_MODULE": "backend.settings",
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "AWS_ACCESS_KEY_ID": server.access_key,
-        "AWS_SECRET_ACCESS_KEY": server.secret_key,
-        "AWS_S3_ENDPOINT_URL": server.endpoint_url,
-        "AWS_STORAGE_BUCKET_NAME": BUCKET,
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_DEBUG": "False",
-    }
-    os.environ.update(environment)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    return environment
 
 
 def per_call_microseconds(function, calls: int) -> float:

@@ -284,7 +284,7 @@ if __name__ == "__main__":
     import json
     import tempfile
 
-    from bench.run import BUCKET, configure_django
+    from bench.django_setup import BUCKET, configure_django
 
     with tempfile.TemporaryDirectory(prefix="alca-uploads-") as directory:
         s3 = LocalS3Server(data_dir=Path(directory) / "s3", access_key="bench-key", secret_key=secrets.token_hex(20))

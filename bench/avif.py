@@ -1,5 +1,5 @@
 """AVIF against WebP on real photographs: the bytes of a 30-photo gallery at the 1024-px width, each copy made by the
-variants task's own code (property.images.make_variants, settings as shipped), and the quality of each copy by SSIM
+variants task's own code (property.variants.make_variants, settings as shipped), and the quality of each copy by SSIM
 against the pixels it was encoded from (scikit-image's structural_similarity over the three colour channels).
 
 The photographs: the twelve of Debian's mate-backgrounds "nature" folder (1280 to 2560 px wide; `make bench`
@@ -60,7 +60,7 @@ def ssim(reference, encoded: bytes) -> float:
 def smallest_avif_as_good_as(reference, webp_ssim: float) -> tuple[int, float, int]:
     """The smallest AVIF copy (at the task's speed, quality 30 to 90 in steps of 5) whose SSIM is at least the WebP
     copy's: (bytes, SSIM, quality); the quality-90 one when none is."""
-    from property.images import AVIF_SPEED
+    from property.variants import AVIF_SPEED
 
     for quality in range(30, 95, 5):
         buffer = io.BytesIO()
@@ -78,7 +78,7 @@ def main() -> dict:
     from django.test import override_settings
     from PIL import Image
 
-    from property.images import make_variants
+    from property.variants import make_variants
 
     pictures = gallery()
     shipped: dict[str, list[tuple[int, float]]] = {"WEBP": [], "AVIF": []}

@@ -181,7 +181,7 @@ import sys, time
 import django
 django.setup()
 from PIL import Image
-from property.images import make_variants
+from property.variants import make_variants
 decoded = Image.open(sys.argv[1]); decoded.load()
 timings = []
 for _ in range(3 if sys.argv[2] == "variants" else 0):
@@ -235,7 +235,8 @@ def bench_variant_steps() -> dict:
     from PIL import Image
 
     from bench.photos import photo_jpeg
-    from property.images import JPEG_QUALITY, VARIANT_QUALITY, WEBP_METHOD
+    from property.images import JPEG_QUALITY
+    from property.variants import VARIANT_QUALITY, WEBP_METHOD
 
     photo = photo_jpeg(3000, 2000, seed=2)
 
@@ -529,7 +530,7 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
 
 
 def avif_section(avif: dict) -> str:
-    from property.images import AVIF_QUALITY, AVIF_SPEED, VARIANT_QUALITY, WEBP_METHOD
+    from property.variants import AVIF_QUALITY, AVIF_SPEED, VARIANT_QUALITY, WEBP_METHOD
 
     webp, avif_copies = avif["WEBP"], avif["AVIF"]
     qualities = avif["equal_quality_qualities"]

@@ -59,7 +59,7 @@ for start in range(0, {images}, 10):
 # An index page's data: {houses} houses of {photos} photos each, every photo with its three variants ready (rows
 # only, on the stored keys: a list signs URLs and never reads S3).
 from django.contrib.contenttypes.models import ContentType
-from property.images import configured_variant_keys
+from property.variants import configured_variant_keys
 from property.models import PropertyImage
 kind = ContentType.objects.get_for_model(HouseForSale)
 for number in range({houses}):

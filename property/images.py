@@ -26,16 +26,6 @@ FORMAT_DETAILS = {
     "WEBP": ("webp", "image/webp"),
     "AVIF": ("avif", "image/avif"),
 }
-VARIANT_QUALITY = 80
-# libwebp's fastest method: method 4 (its default) takes about 2.5 times as long for files ~10% smaller.
-WEBP_METHOD = 0
-# AVIF beside each WebP variant (PROPERTY_IMAGE_VARIANT_AVIF). On photographs at 1024 px (bench/avif.py) quality 55
-# gives about 0.63x the bytes of WebP at quality 80 for a mean SSIM a little higher; speed 9 of libavif's 0-10
-# encodes about twice as fast as its default 6 for files ~5% larger.
-AVIF_QUALITY = 55
-AVIF_SPEED = 9
-# Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
-VARIANT_KEY_FIELDS = ("key", "avif_key")
 JPEG_QUALITY = 90
 # The placeholder is computed from a copy this many pixels on its longer side (ThumbHash takes at most 100): a few
 # milliseconds of pure-Python encoding instead of about 40 at 100 px, for the same terms (see image_placeholder).
@@ -99,60 +89,6 @@ class SanitizedImage:
         self.content.close()
 
 
-@dataclass
-class ImageVariant:
-    """A smaller copy of an upload: `name` (thumbnail, medium, large) at most `nominal_width` pixels wide, in
-    `format`; its row entry keeps its key under `key_field` (one of VARIANT_KEY_FIELDS)."""
-
-    name: str
-    nominal_width: int
-    format: str
-    key_field: str
-    width: int
-    height: int
-    content: IO[bytes]
-
-    @property
-    def extension(self) -> str:
-        return FORMAT_DETAILS[self.format][0]
-
-    def key_beside(self, original_key: str) -> str:
-        return variant_key(original_key, nominal_width=self.nominal_width, image_format=self.format)
-
-
-def variant_key(original_key: str, *, nominal_width: int, image_format: str) -> str:
-    """`..._a1b2c3d4.jpg` → `..._a1b2c3d4_320w.webp`."""
-    return f"{original_key.rsplit('.', 1)[0]}_{nominal_width}w.{FORMAT_DETAILS[image_format][0]}"
-
-
-def variant_formats() -> dict[str, str]:
-    """The formats the settings ask each variant in, by the field of its row entry that keeps the key."""
-    formats = {"key": settings.PROPERTY_IMAGE_VARIANT_FORMAT}
-    if settings.PROPERTY_IMAGE_VARIANT_AVIF:
-        formats["avif_key"] = "AVIF"
-    return formats
-
-
-def configured_variant_keys(original_key: str) -> dict[str, dict[str, str]]:
-    """The keys of each variant the settings ask for, by name and then by row field (`key`, `avif_key`): what an
-    image's variants should be."""
-    if not settings.PROPERTY_IMAGE_VARIANTS:
-        return {}
-    formats = variant_formats()
-    return {
-        name: {
-            field: variant_key(original_key, nominal_width=width, image_format=image_format)
-            for field, image_format in formats.items()
-        }
-        for name, width in settings.PROPERTY_IMAGE_VARIANT_WIDTHS.items()
-    }
-
-
-def variant_entry_keys(entry: dict) -> list[str]:
-    """The keys of the copies a variant's row entry points at."""
-    return [entry[field] for field in VARIANT_KEY_FIELDS if entry.get(field)]
-
-
 def stored_file(content: IO[bytes], image_format: str, download_name: str) -> File:
     """A Django File carrying the Content-Type and download name the storage writes on the object."""
     content.seek(0)
@@ -160,52 +96,6 @@ def stored_file(content: IO[bytes], image_format: str, download_name: str) -> Fi
     upload.content_type = FORMAT_DETAILS[image_format][1]
     upload.download_name = download_name
     return upload
-
-
-def make_variants(image: Image.Image) -> list[ImageVariant]:
-    """The configured sizes of `image` in each configured format, largest first, each size resized from the one
-    before; never upscaled."""
-    if not settings.PROPERTY_IMAGE_VARIANTS:
-        return []
-    formats = variant_formats()
-    icc_profile = image.info.get("icc_profile")
-    source = _true_colour(image)
-    variants = []
-    for name, nominal_width in sorted(settings.PROPERTY_IMAGE_VARIANT_WIDTHS.items(), key=lambda item: -item[1]):
-        if source.width > nominal_width:
-            height = max(1, round(source.height * nominal_width / source.width))
-            source = source.resize((nominal_width, height), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        if source is image:
-            source = source.copy()
-        source.info = {}  # its own image, but resize(), convert() and copy() carry the source's metadata along
-        for key_field, variant_format in formats.items():
-            variants.append(
-                ImageVariant(
-                    name=name,
-                    nominal_width=nominal_width,
-                    format=variant_format,
-                    key_field=key_field,
-                    width=source.width,
-                    height=source.height,
-                    content=_encode_variant(source, variant_format, icc_profile),
-                )
-            )
-    return variants
-
-
-def _encode_variant(pixels: Image.Image, variant_format: str, icc_profile: bytes | None) -> IO[bytes]:
-    if variant_format == "JPEG" and pixels.mode == "RGBA":  # JPEG has no alpha: lay the photo on white
-        pixels = Image.alpha_composite(Image.new("RGBA", pixels.size, "white"), pixels).convert("RGB")
-    options: dict = {"quality": VARIANT_QUALITY}
-    if variant_format == "WEBP":
-        options["method"] = WEBP_METHOD
-    elif variant_format == "AVIF":
-        options.update(quality=AVIF_QUALITY, speed=AVIF_SPEED)
-    if icc_profile:
-        options["icc_profile"] = icc_profile
-    content = SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)  # noqa: SIM115 - closed with the upload
-    pixels.save(content, format=variant_format, **options)
-    return content
 
 
 def image_placeholder(image: Image.Image) -> Placeholder:
@@ -218,8 +108,8 @@ def image_placeholder(image: Image.Image) -> Placeholder:
     if scale < 1:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         grid = (min(image.width, size[0] * PLACEHOLDER_SAMPLING), min(image.height, size[1] * PLACEHOLDER_SAMPLING))
-        image = _true_colour(image.resize(grid, Image.Resampling.NEAREST)).resize(size, Image.Resampling.BOX)
-    small = _true_colour(image)
+        image = true_colour(image.resize(grid, Image.Resampling.NEAREST)).resize(size, Image.Resampling.BOX)
+    small = true_colour(image)
     rgba = small if small.mode == "RGBA" else small.convert("RGBA")
     pixels = rgba.tobytes()
     thumbhash = rgba_to_thumbhash(rgba.width, rgba.height, pixels)
@@ -227,7 +117,7 @@ def image_placeholder(image: Image.Image) -> Placeholder:
     return Placeholder(thumbhash=base64.b64encode(thumbhash).decode("ascii"), color=f"#{colour}")
 
 
-def _true_colour(image: Image.Image) -> Image.Image:
+def true_colour(image: Image.Image) -> Image.Image:
     """`image` in RGB, or RGBA when it has any transparency (palette and grey PNGs included), so that
     resizing can blend pixels (Pillow resizes palette images by nearest neighbour) and no transparency is lost.
     An RGB photo comes back as it is, without a copy."""

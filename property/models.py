@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from backend.s3 import S3ImageService
 
-from .images import variant_entry_keys
+# Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
+VARIANT_KEY_FIELDS = ("key", "avif_key")
+
+
+def variant_entry_keys(entry: dict) -> list[str]:
+    """The keys of the copies a variant's row entry points at."""
+    return [entry[field] for field in VARIANT_KEY_FIELDS if entry.get(field)]
+
 
 # Every image object (originals and variants) lives under this prefix.
 IMAGES_PREFIX = "properties/"
@@ -68,7 +75,7 @@ class PropertyImage(models.Model):
     thumbhash = models.CharField(max_length=64, blank=True, default="")
     color = models.CharField(max_length=7, blank=True, default="")
     # {"thumbnail": {"key": ..., "avif_key": ..., "width": 320, "height": 240}, "medium": ..., "large": ...}: `key`
-    # is the copy in the configured format (WebP), `avif_key` the AVIF one (property.images.VARIANT_KEY_FIELDS).
+    # is the copy in the configured format (WebP), `avif_key` the AVIF one (VARIANT_KEY_FIELDS).
     variants = models.JSONField(default=dict, blank=True)
     # Where the background task that makes the variants stands (property.tasks.make_image_variants).
     variants_status = models.CharField(

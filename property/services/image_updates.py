@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from backend.exceptions import ApplicationError, DeletedMeanwhile
 
-from ..images import configured_variant_keys
 from ..models import House, PropertyImage
 from ..tasks import objects_delete_later
+from ..variants import configured_variant_keys
 
 
 class PropertyNotFound(DeletedMeanwhile):

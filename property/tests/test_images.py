@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms, ImageDraw
 
 from conftest import image_bytes, thumbhash_reference
-from property.images import ImageRejected, clean_original_filename, make_variants, sanitize_image
+from property.images import ImageRejected, clean_original_filename, sanitize_image
 from property.tests.photos import PHOTOS
+from property.variants import make_variants
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112

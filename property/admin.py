@@ -14,10 +14,9 @@ from django.utils.html import format_html
 
 from backend.exceptions import ApplicationError
 
-from .images import ImageRejected, SanitizedImage, sanitize_image
 from .models import PROPERTY_KIND_BY_MODEL_NAME, House, HouseForRent, HouseForSale, PropertyImage
 from .services.image_updates import ImageNotFound, PropertyNotFound, property_image_update
-from .services.uploads import TooManyImages, sanitized_images_store
+from .services.uploads import TooManyImages, UploadRejected, sanitized_images_store, upload_sanitize
 
 
 def thumbnail_url(image: PropertyImage) -> str | None:
@@ -55,7 +54,7 @@ class MultipleImageField(forms.FileField):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}))
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None) -> list[SanitizedImage]:
+    def clean(self, data, initial=None) -> list:
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         if len(files) > settings.PROPERTY_IMAGE_MAX_FILES:  # before decoding any of them
             raise forms.ValidationError(TooManyImages(settings.PROPERTY_IMAGE_MAX_FILES).message)
@@ -63,8 +62,8 @@ class MultipleImageField(forms.FileField):
         images, errors = [], []
         for upload in cleaned:
             try:
-                images.append(sanitize_image(upload, filename=upload.name))
-            except ImageRejected as rejection:
+                images.append(upload_sanitize(upload))
+            except UploadRejected as rejection:
                 errors.append(rejection.message)
         if errors:
             for image in images:

@@ -14,8 +14,6 @@ from django.conf import settings
 from django.core.files import File
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from backend.exceptions import ApplicationError
-
 from .thumbhash import average_rgba, js_round, rgba_to_thumbhash
 
 # Only these decoders ever see an upload (Pillow's security guidance).
@@ -44,13 +42,15 @@ def human_size(size: int) -> str:
     return f"{size // megabyte} MB" if size % megabyte == 0 else f"{size:,} bytes"
 
 
-class ImageRejected(ApplicationError):
-    """An upload that is not an acceptable image; the message names the file and the reason."""
+class ImageRejected(Exception):
+    """An upload that is not an acceptable image; the message names the file and the reason (the upload service
+    answers it: property.services.uploads.UploadRejected)."""
 
     def __init__(self, filename: str, reason: str) -> None:
         self.filename = filename
         self.reason = reason
-        super().__init__(f"{filename}: {reason}")
+        self.message = f"{filename}: {reason}"
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)

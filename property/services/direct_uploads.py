@@ -19,10 +19,9 @@ from django.utils import timezone
 from backend.exceptions import ApplicationError, StorageUnavailable
 from backend.s3 import S3ImageService, S3StorageError
 
-from ..images import ImageRejected
 from ..models import House, PropertyImage, StagedUploadClaim
 from ..tasks import objects_delete_later
-from .uploads import IMAGES_NOT_STORED, property_images_store
+from .uploads import IMAGES_NOT_STORED, UploadRejected, property_images_store
 
 STAGING_PREFIX = "uploads/"
 DIRECT_UPLOAD_EXPIRES_IN = 600  # 10 minutes to post the file
@@ -157,7 +156,7 @@ def _direct_upload_store(
         raise UploadNotFound from missing
     except ValueError as too_large:
         objects_delete_later([key])
-        raise ImageRejected(display_name, "the file is larger than the upload limit") from too_large
+        raise UploadRejected(f"{display_name}: the file is larger than the upload limit") from too_large
     except S3StorageError as error:
         raise StorageUnavailable(IMAGES_NOT_STORED) from error
     try:

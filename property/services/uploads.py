@@ -19,7 +19,7 @@ from django.utils import timezone
 from backend.exceptions import ApplicationError, StorageUnavailable
 from backend.s3 import S3ImageService, S3StorageError
 
-from ..images import SanitizedImage, sanitize_image
+from ..images import ImageRejected, SanitizedImage, sanitize_image
 from ..models import MAX_ORDER, House, PropertyImage, VariantsStatus, property_image_key
 from ..tasks import image_variants_enqueue_on_commit, objects_delete_later
 from .image_updates import lock_house, unset_main_images
@@ -41,6 +41,18 @@ class TooManyImages(ApplicationError):
         super().__init__(f"At most {limit} images can be uploaded in one request")
 
 
+class UploadRejected(ApplicationError):
+    """A file that is not an acceptable image (property.images.ImageRejected): 400, naming the file and why."""
+
+
+def upload_sanitize(upload: IO[bytes]) -> SanitizedImage:
+    """Check and re-encode one uploaded file (sanitize_image); UploadRejected if it is not an acceptable image."""
+    try:
+        return sanitize_image(upload, filename=getattr(upload, "name", None))
+    except ImageRejected as rejection:
+        raise UploadRejected(rejection.message) from rejection
+
+
 def property_images_store(
     *,
     house: House,
@@ -52,18 +64,14 @@ def property_images_store(
     """Check and re-encode every file, then store them (sanitized_images_store).
 
     One bad file rejects the whole request before anything is stored (the first bad one in request order is
-    reported: ImageRejected).
+    reported: UploadRejected).
     """
     _check_count(files)
-
     # Decoding and re-encoding is CPU work that Pillow does without the GIL: one file per core at a time
     # (bench/RESULTS.md, section 3, measures what this saves a bulk upload; memory holds at most that many
     # decoded photos).
-    def checked(upload: IO[bytes]) -> SanitizedImage:
-        return sanitize_image(upload, filename=getattr(upload, "name", None))
-
     with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1)) as pool:
-        images = _each(pool, checked, files)
+        images = _each(pool, upload_sanitize, files)
     try:
         return sanitized_images_store(house=house, images=images, caption=caption, is_main=is_main, order=order)
     finally:

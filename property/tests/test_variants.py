@@ -24,10 +24,9 @@ from conftest import (
     puts_denied,
     run_queued_tasks,
 )
-from property.images import ImageRejected
 from property.management.commands import rebuild_variants
 from property.models import PropertyImage, VariantsStatus
-from property.services.uploads import property_images_store
+from property.services.uploads import UploadRejected, property_images_store
 from property.tasks import make_image_variants
 from property.tests.factories import HouseForSaleFactory
 from property.tests.photos import encode
@@ -333,7 +332,7 @@ def test_sweep_orphans_does_not_take_variants_for_orphans(bucket_keys):
 
 
 def test_one_bad_file_leaves_no_variant_behind(bucket_keys):
-    with pytest.raises(ImageRejected, match="not a JPEG or PNG"):
+    with pytest.raises(UploadRejected, match="not a JPEG or PNG"):
         property_images_store(
             house=HouseForSaleFactory(), files=[jpeg_upload(), SimpleUploadedFile("bad.jpg", image_bytes("GIF"))]
         )

@@ -11,13 +11,12 @@ from PIL import Image
 from backend.exceptions import StorageUnavailable
 from backend.s3 import S3StorageError
 from conftest import TEST_BUCKET, image_bytes, object_keys, run_queued_tasks
-from property.images import ImageRejected
 from property.models import HouseForSale, PropertyImage
 from property.services import uploads
 from property.services.image_updates import (
     PropertyNotFound,
 )
-from property.services.uploads import NoImagesProvided, TooManyImages, property_images_store
+from property.services.uploads import NoImagesProvided, TooManyImages, UploadRejected, property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +81,7 @@ def test_stored_object_is_the_sanitised_image(bucket_keys, s3_client):
 def test_one_bad_file_stores_nothing(bucket_keys):
     house = HouseForSaleFactory()
     bad = SimpleUploadedFile("image2.jpg", b"GIF89a not an image")
-    with pytest.raises(ImageRejected, match=r"^image2\.jpg: not a JPEG or PNG image$"):
+    with pytest.raises(UploadRejected, match=r"^image2\.jpg: not a JPEG or PNG image$"):
         property_images_store(house=house, files=[jpeg("image1.jpg"), bad, jpeg("image3.jpg")])
     assert bucket_keys() == []
     assert PropertyImage.objects.count() == 0

@@ -178,6 +178,22 @@ def colour_near(color: str, rgb: tuple[int, int, int], tolerance: int = 3) -> bo
     return len(color) == 7 and all(abs(got - want) <= tolerance for got, want in zip(channels, rgb, strict=True))
 
 
+def three_photos(house) -> list:
+    """Three small photos stored for `house`, in this order (the drag-and-drop tests move them)."""
+    from property.services.uploads import property_images_store
+
+    return property_images_store(
+        house=house, files=[jpeg_upload(name) for name in ("salon.jpg", "cocina.jpg", "jardin.jpg")]
+    )
+
+
+def reorder_requests(page) -> list[str]:
+    """The methods of the requests a browser page sends to a reorder_images endpoint from now on."""
+    calls: list[str] = []
+    page.on("request", lambda request: calls.append(request.method) if "/reorder_images/" in request.url else None)
+    return calls
+
+
 def jpeg_upload(name: str = "photo.jpg", size: tuple[int, int] = (64, 48)):
     """A real JPEG as a multipart upload."""
     from django.core.files.uploadedfile import SimpleUploadedFile

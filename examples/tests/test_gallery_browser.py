@@ -19,8 +19,10 @@ from conftest import (
     image_bytes,
     jpeg_upload,
     make_variants_now,
+    reorder_requests,
     run_queued_tasks,
     static_site,
+    three_photos,
 )
 from property.models import PropertyImage
 from property.services.uploads import property_images_store
@@ -184,13 +186,10 @@ def test_the_owner_drags_a_photo_to_the_first_place_and_the_order_is_saved_in_on
     allowed, _ = front_ends
     agent = django_user_model.objects.create_user("agent", password=PASSWORD)
     house = HouseForSaleFactory(owner=agent)
-    first, second, third = property_images_store(
-        house=house, files=[jpeg_upload(name) for name in ("salon.jpg", "cocina.jpg", "jardin.jpg")]
-    )
-    calls = []
+    first, second, third = three_photos(house)
 
     with chromium_page() as page:
-        page.on("request", lambda request: calls.append(request.method) if "/reorder_images/" in request.url else None)
+        calls = reorder_requests(page)
         log_in(page, allowed, live_server.url)
         page.click(f"#houses button[data-house='{house.pk}']")
         page.wait_for_selector(f"figure[data-image='{third.pk}']")

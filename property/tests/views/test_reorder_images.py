@@ -5,6 +5,7 @@ from django.test import Client
 
 from conftest import jpeg_upload, jwt_client
 from property.models import PropertyImage
+from property.services import image_updates
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
@@ -122,6 +123,19 @@ def test_reordering_takes_the_same_queries_for_3_photos_as_for_200(
         response = owner_client.post(f"/api/houses-for-sale/{house.pk}/reorder_images/", {"ids": ids})
     assert response.status_code == 200 and len(response.json()) == count
     assert [pk for pk, _ in orders(house)] == ids
+
+
+def test_a_long_order_is_written_in_batches_each_starting_where_the_last_ended(
+    owner_client, house, images, monkeypatch
+):
+    monkeypatch.setattr(image_updates, "ORDER_BATCH", 3)  # four images: a batch of three, then one
+    before = {pk: updated for pk, updated in house.images.values_list("pk", "updated_at")}
+    wanted = [images[3].pk, images[1].pk, images[0].pk, images[2].pk]
+    response = owner_client.post(f"/api/houses-for-sale/{house.pk}/reorder_images/", {"ids": wanted})
+    assert response.status_code == 200
+    assert orders(house) == list(zip(wanted, range(4), strict=True))
+    after = dict(house.images.values_list("pk", "updated_at"))
+    assert all(after[pk] > before[pk] for pk in wanted) and len(set(after.values())) == 1
 
 
 def test_the_admin_session_reorders_as_the_admin_would_let_it(client, owner, house, images, django_user_model):

@@ -90,14 +90,6 @@ class S3ImageService:
                 logger.error("S3 refused to delete keys=%s code=%s", len(refused), refused[0].get("Code"))
                 raise S3StorageError(f"could not delete {refused[0]['Key']}")
 
-    def generate_presigned_url(self, *, key: str, expiration: int | None = None) -> str | None:
-        """A presigned GET URL for `key`, or None when it cannot be signed (no credentials, bad config)."""
-        try:
-            return self.storage.url(key, expire=expiration)
-        except (BotoCoreError, ClientError, ValueError) as error:
-            logger.error("Could not presign key=%s error=%s", key, type(error).__name__)
-            return None
-
     @property
     def client(self):
         """The storage's boto3 S3 client (one per thread, created lazily by django-storages)."""

@@ -11,7 +11,7 @@ import time
 from functools import cached_property
 
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import determine_content_length
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -95,6 +95,27 @@ class PrivateMediaStorage(S3Storage):
         super().__setstate__({"cloudfront_signer": None, **state})
         self.use_active_cloudfront_key()
 
+    def signed_urls(self, names: list[str | None], expire: int | None = None) -> list[str | None]:
+        """url() of each name (None for None) signed at one time, as an image's copies are: the signer and the
+        signing time looked up once. None for the lot when they cannot be signed (no credentials, a bad setting):
+        logged, never raised."""
+        try:
+            signer = self.cdn or self.fast_presigner
+            if signer is None:
+                return [None if name is None else self.url(name, expire=expire) for name in names]
+            expires_in = self.querystring_expire if expire is None else int(expire)
+            signed_at, url_expires_in = stable_signing_time(
+                int(time.time()), expires_in, self.presigned_url_stable_window
+            )
+            sign = signer.url if signer is self.cdn else signer.presign_get
+            return [
+                None if name is None else sign(self.normal_key(name), signed_at=signed_at, expires_in=url_expires_in)
+                for name in names
+            ]
+        except (BotoCoreError, ClientError, ValueError) as error:
+            logger.error("Could not presign keys=%s error=%s", names, type(error).__name__)
+            return [None] * len(names)
+
     def url(self, name: str, parameters: dict | None = None, expire: int | None = None, http_method=None) -> str:
         """A presigned GET URL (S3's or CloudFront's), stable within AWS_PRESIGNED_URL_STABLE_WINDOW; botocore
         for anything unusual."""
@@ -103,11 +124,15 @@ class PrivateMediaStorage(S3Storage):
             return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
         expires_in = self.querystring_expire if expire is None else int(expire)
         signed_at, url_expires_in = stable_signing_time(int(time.time()), expires_in, self.presigned_url_stable_window)
-        # Keys this app writes are already normal; only others pay for django-storages' normalisation.
-        key = name if not self.location and NORMAL_KEY.fullmatch(name) else self._normalize_name(clean_name(name))
+        key = self.normal_key(name)
         if signer is self.cdn:
             return signer.url(key, signed_at=signed_at, expires_in=url_expires_in)
         return signer.presign_get(key, signed_at=signed_at, expires_in=url_expires_in)
+
+    def normal_key(self, name: str) -> str:
+        """The object key of `name`: keys this app writes are already normal; only others pay for django-storages'
+        normalisation."""
+        return name if not self.location and NORMAL_KEY.fullmatch(name) else self._normalize_name(clean_name(name))
 
     @cached_property
     def cdn(self) -> CloudFrontSigner | None:

@@ -11,8 +11,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from backend.s3 import S3ImageService
-
 # Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
 VARIANT_KEY_FIELDS = ("key", "avif_key")
 
@@ -118,22 +116,24 @@ class PropertyImage(models.Model):
         or when they could not be."""
         return self.variants_status != VariantsStatus.READY
 
-    def get_secure_url(
-        self, expiration: int | None = None, variant: str | None = None, key_field: str = "key"
-    ) -> str | None:
-        """A presigned URL of the image (or of one variant, in the format its row entry keeps under `key_field`:
-        `key` or `avif_key`) valid for `expiration` seconds, or None.
+    def secure_urls(self, copies: list[tuple[str | None, str]], expiration: int | None = None) -> list[str | None]:
+        """Presigned URLs valid for `expiration` seconds of copies of the image, from its storage: `(None, "key")` is
+        the original, `(name, "key")` or `(name, "avif_key")` variant `name` in the configured format or in AVIF.
 
-        Of a variant the image does not have, the original's while it stands in for them (variants_stand_in);
-        else None (an image made before variants existed, or with them turned off: see rebuild_variants).
+        Of a copy the image does not have, the original's while it stands in for them (variants_stand_in); else None
+        (an image made before variants existed, or with them turned off: see rebuild_variants). None too for a URL
+        that cannot be signed.
         """
         image = self.image  # one trip through the FileField descriptor: this runs for every image of a list
-        key = image.name if variant is None else self.variants.get(variant, {}).get(key_field)
-        if not key and self.variants_stand_in:
-            key = image.name
-        if not key:
-            return None
-        return S3ImageService(image.storage).generate_presigned_url(key=key, expiration=expiration)
+        keys = []
+        for variant, key_field in copies:
+            key = image.name if variant is None else self.variants.get(variant, {}).get(key_field)
+            keys.append(key or (image.name if self.variants_stand_in else None))
+        return image.storage.signed_urls(keys, expire=expiration)
+
+    def get_secure_url(self, expiration: int | None = None, variant: str | None = None) -> str | None:
+        """secure_urls() of the original, or of one variant in the configured format."""
+        return self.secure_urls([(variant, "key")], expiration)[0]
 
 
 # What an index page shows of a house: its main image, else its first.

@@ -18,17 +18,6 @@ def test_upload_to_unreachable_s3_raises_storage_error(bucket_keys):
         S3ImageService(storage).upload(key=KEY, content=ContentFile(b"x"))
 
 
-def test_presigning_without_credentials_gives_none(monkeypatch):
-    # No credentials anywhere: botocore must not look for an instance role over the network.
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    storage = PrivateMediaStorage(access_key=None, secret_key=None)
-    assert S3ImageService(storage).generate_presigned_url(key=KEY) is None
-
-
 def test_the_image_service_signs_with_the_storage_itself_not_the_lazy_default_storage_proxy():
     assert S3ImageService().storage is storages["default"]
     assert S3ImageService(default_storage).storage is storages["default"]

@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.test import override_settings
 
 from backend.s3 import S3ImageService, S3StorageError
@@ -39,6 +40,17 @@ def test_property_images_use_the_private_media_storage():
     assert isinstance(PropertyImage._meta.get_field("image").storage, PrivateMediaStorage)
 
 
+def test_presigning_without_credentials_gives_none(monkeypatch):
+    # No credentials anywhere: botocore must not look for an instance role over the network.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    storage = PrivateMediaStorage(access_key=None, secret_key=None)
+    assert storage.signed_urls([KEY]) == [None]
+
+
 def test_bare_object_url_is_refused(stored_object, s3_server):
     response = requests.get(f"{s3_server.endpoint_url}/{TEST_BUCKET}/{KEY}", timeout=10)
     assert response.status_code == 403
@@ -46,7 +58,7 @@ def test_bare_object_url_is_refused(stored_object, s3_server):
 
 
 def test_presigned_url_serves_the_bytes(stored_object):
-    response = requests.get(S3ImageService().generate_presigned_url(key=KEY), timeout=10)
+    response = requests.get(storages["default"].signed_urls([KEY])[0], timeout=10)
     assert response.status_code == 200
     assert response.content == stored_object
     assert response.headers["Content-Type"] == "image/jpeg"
@@ -55,14 +67,14 @@ def test_presigned_url_serves_the_bytes(stored_object):
 
 def test_expired_presigned_url_is_refused(stored_object):
     storage = PrivateMediaStorage(presigned_url_stable_window=0)  # no stability window: the URL lives exactly 1 s
-    presigned_url = S3ImageService(storage).generate_presigned_url(key=KEY, expiration=1)
+    presigned_url = storage.signed_urls([KEY], expire=1)[0]
     time.sleep(2.5)
     response = requests.get(presigned_url, timeout=10)
     assert response.status_code == 403
 
 
 def test_tampered_presigned_url_is_refused(stored_object):
-    parts = urlsplit(S3ImageService().generate_presigned_url(key=KEY))
+    parts = urlsplit(storages["default"].signed_urls([KEY])[0])
     query = dict(parse_qsl(parts.query))
     signature = query["X-Amz-Signature"]
     query["X-Amz-Signature"] = ("0" if signature[0] != "0" else "1") + signature[1:]
@@ -71,7 +83,7 @@ def test_tampered_presigned_url_is_refused(stored_object):
 
 
 def test_presigned_url_for_another_key_cannot_be_reused(stored_object):
-    presigned_url = S3ImageService().generate_presigned_url(key=KEY)
+    presigned_url = storages["default"].signed_urls([KEY])[0]
     response = requests.get(presigned_url.replace("a1b2c3d4", "e5f6g7h8"), timeout=10)
     assert response.status_code == 403
 

@@ -208,7 +208,9 @@ def test_the_owner_drags_a_photo_to_the_first_place_and_the_order_is_saved_in_on
     assert list(house.images.values_list("pk", "order")) == [(third.pk, 0), (first.pk, 1), (second.pk, 2)]
 
 
-def test_the_gallery_offers_no_reordering_to_someone_elses_house(live_server, django_user_model, front_ends):
+def test_the_gallery_offers_no_reordering_to_someone_elses_house(
+    live_server, django_user_model, bucket_keys, front_ends
+):
     allowed, _ = front_ends
     django_user_model.objects.create_user("agent", password=PASSWORD)
     house = HouseForSaleFactory()  # another agent's

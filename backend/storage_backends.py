@@ -100,18 +100,12 @@ class PrivateMediaStorage(S3Storage):
         signing time looked up once. None for the lot when they cannot be signed (no credentials, a bad setting):
         logged, never raised."""
         try:
-            signer = self.cdn or self.fast_presigner
-            if signer is None:
-                return [None if name is None else self.url(name, expire=expire) for name in names]
-            expires_in = self.querystring_expire if expire is None else int(expire)
-            signed_at, url_expires_in = stable_signing_time(
-                int(time.time()), expires_in, self.presigned_url_stable_window
+            signed = self.fast_urls(names, expire)
+            return (
+                signed
+                if signed is not None
+                else [None if name is None else self.url(name, expire=expire) for name in names]
             )
-            sign = signer.url if signer is self.cdn else signer.presign_get
-            return [
-                None if name is None else sign(self.normal_key(name), signed_at=signed_at, expires_in=url_expires_in)
-                for name in names
-            ]
         except (BotoCoreError, ClientError, ValueError) as error:
             logger.error("Could not presign keys=%s error=%s", names, type(error).__name__)
             return [None] * len(names)
@@ -119,15 +113,24 @@ class PrivateMediaStorage(S3Storage):
     def url(self, name: str, parameters: dict | None = None, expire: int | None = None, http_method=None) -> str:
         """A presigned GET URL (S3's or CloudFront's), stable within AWS_PRESIGNED_URL_STABLE_WINDOW; botocore
         for anything unusual."""
-        signer = (self.cdn or self.fast_presigner) if not parameters and http_method in (None, "GET") else None
-        if signer is None:
+        signed = self.fast_urls([name], expire) if not parameters and http_method in (None, "GET") else None
+        if signed is None:
             return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
+        return signed[0]
+
+    def fast_urls(self, names: list[str | None], expire: int | None) -> list[str | None] | None:
+        """GET URLs of the names (None for None) from the CloudFront or the fast SigV4 signer, at one stable signing
+        time; None when neither signer is available (botocore's url() then)."""
+        signer = self.cdn or self.fast_presigner
+        if signer is None:
+            return None
         expires_in = self.querystring_expire if expire is None else int(expire)
         signed_at, url_expires_in = stable_signing_time(int(time.time()), expires_in, self.presigned_url_stable_window)
-        key = self.normal_key(name)
-        if signer is self.cdn:
-            return signer.url(key, signed_at=signed_at, expires_in=url_expires_in)
-        return signer.presign_get(key, signed_at=signed_at, expires_in=url_expires_in)
+        sign = signer.url if signer is self.cdn else signer.presign_get
+        return [
+            None if name is None else sign(self.normal_key(name), signed_at=signed_at, expires_in=url_expires_in)
+            for name in names
+        ]
 
     def normal_key(self, name: str) -> str:
         """The object key of `name`: keys this app writes are already normal; only others pay for django-storages'

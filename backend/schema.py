@@ -170,6 +170,23 @@ def available_operations(endpoints: list[tuple]) -> list[tuple]:
     return kept
 
 
+def share_parameter_enums(result: dict, generator, request, public) -> dict:
+    """A query parameter's choices as one named component (a drf-spectacular postprocessing hook): the component
+    of the same choices named after the parameter (`ContentTypeEnum`), else `{Name}Enum` of its own, shared by
+    every parameter of that name and choices. A client generator then makes one enum, not one per operation."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    for operation in (operation for path in result.get("paths", {}).values() for operation in path.values()):
+        for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+            schema = parameter.get("schema", {})
+            if parameter["in"] != "query" or set(schema) != {"type", "enum"} or schema["type"] != "string":
+                continue
+            name = "".join(word.capitalize() for word in parameter["name"].split("_")) + "Enum"
+            component = components.setdefault(name, {"type": "string", "enum": schema["enum"]})
+            if sorted(component.get("enum", [])) == sorted(schema["enum"]):
+                parameter["schema"] = {"$ref": f"#/components/schemas/{name}"}
+    return result
+
+
 def link_created_resources(result: dict, generator, request, public) -> dict:
     """OpenAPI links from each operation that answers 201 with a resource (or a list of them) to the operations
     that take that resource's `id`, so that client generators and stateful testing can chain them.

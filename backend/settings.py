@@ -232,11 +232,14 @@ PROPERTY_IMAGE_MAX_FILES = env.int("PROPERTY_IMAGE_MAX_FILES", default=20)
 # (never upscaled).
 PROPERTY_IMAGE_VARIANTS = env.bool("PROPERTY_IMAGE_VARIANTS", default=True)
 PROPERTY_IMAGE_VARIANT_WIDTHS = {"thumbnail": 320, "medium": 1024, "large": 2048}
+# The variants a house's `main_image` carries: what a card on an index page draws. Each variant is two signed URLs
+# of ~370 bytes, so the largest one is left to the house's own answer, and a page of 20 houses stays under 60 kB.
+PROPERTY_IMAGE_COVER_VARIANTS = ["thumbnail", "medium"]
 PROPERTY_IMAGE_VARIANT_FORMAT = env.str("PROPERTY_IMAGE_VARIANT_FORMAT", default="WEBP").upper()
 if PROPERTY_IMAGE_VARIANT_FORMAT not in ("WEBP", "JPEG"):
     raise ImproperlyConfigured("PROPERTY_IMAGE_VARIANT_FORMAT must be WEBP or JPEG")
-# An AVIF copy beside each variant (about half the bytes of the WebP one; browsers that take it pick it from a
-# <picture> source): the image JSON's `avif_url`.
+# An AVIF copy beside each variant (about 0.65x the bytes of the WebP one at equal SSIM; browsers that take it pick
+# it from a <picture> source): the image JSON's `avif_url`.
 PROPERTY_IMAGE_VARIANT_AVIF = env.bool("PROPERTY_IMAGE_VARIANT_AVIF", default=True)
 # Seconds before each new try of a background task whose S3 call failed: after the last, an image's variants
 # are marked failed (rebuild_variants tries those again), and objects still not deleted are left to
@@ -381,6 +384,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["backend.schema.available_operations"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "backend.schema.share_parameter_enums",
         "backend.schema.link_created_resources",
         "backend.schema.declare_image_encodings",
         "backend.schema.add_error_components",

@@ -32,6 +32,18 @@ class StrictModelSerializer(serializers.ModelSerializer):
     }
 
 
+class ImageVariantSerializer(serializers.Serializer):
+    """One size of an image: where its copies are, and its size in pixels."""
+
+    # The schema of a `variants` entry; PropertyImageSerializer.signed builds the entries themselves.
+
+    url = serializers.URLField(allow_null=True, help_text="The copy in WebP (or JPEG, as configured).")
+    avif_url = serializers.URLField(allow_null=True, help_text="The copy in AVIF; null when AVIF copies are off.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    is_original = serializers.BooleanField(help_text="The original stands in: the variants are not made yet.")
+
+
 class PropertyImageSerializer(StrictModelSerializer):
     """An image with presigned URLs; `image_url` is the deprecated name of `secure_url`."""
 
@@ -138,41 +150,29 @@ class PropertyImageSerializer(StrictModelSerializer):
     def get_image_url(self, instance: PropertyImage) -> str | None:
         return instance.get_secure_url()
 
-    @extend_schema_field(
-        {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "properties": {
-                    "url": {"type": "string", "format": "uri", "nullable": True},
-                    "avif_url": {"type": "string", "format": "uri", "nullable": True},
-                    "width": {"type": "integer"},
-                    "height": {"type": "integer"},
-                    "is_original": {"type": "boolean"},
-                },
-                "required": ["url", "avif_url", "width", "height", "is_original"],
-            },
-        }
-    )
+    @extend_schema_field(serializers.DictField(child=ImageVariantSerializer()))
     def get_variants(self, instance: PropertyImage) -> dict:
         return self.signed(instance)[1]
 
-    @staticmethod
-    def signed(instance: PropertyImage) -> tuple[str | None, dict]:
-        """The original's presigned URL, and the variants with theirs, all signed in one pass (secure_urls). While
-        the variants stand in, each one missing is the original."""
-        copies = [(None, "key"), *((name, field) for name in instance.variants for field in VARIANT_KEY_FIELDS)]
+    # Which variants an image carries: all it has (and, while they stand in, every configured one).
+    variant_names: list[str] | None = None
+
+    def signed(self, instance: PropertyImage) -> tuple[str | None, dict]:
+        """The original's presigned URL, and the variants (`variant_names`) with theirs, all signed in one pass
+        (secure_urls). While the variants stand in, each one missing is the original."""
+        names = [name for name in instance.variants if self.variant_names is None or name in self.variant_names]
+        copies = [(None, "key"), *((name, field) for name in names for field in VARIANT_KEY_FIELDS)]
         urls = iter(instance.secure_urls(copies))
         original_url = next(urls)
         variants = {
             name: {
                 "url": next(urls),  # VARIANT_KEY_FIELDS: the configured format's copy, then the AVIF one
                 "avif_url": next(urls),
-                "width": variant["width"],
-                "height": variant["height"],
+                "width": instance.variants[name]["width"],
+                "height": instance.variants[name]["height"],
                 "is_original": False,
             }
-            for name, variant in instance.variants.items()
+            for name in names
         }
         if instance.variants_stand_in:
             original = {
@@ -182,9 +182,43 @@ class PropertyImageSerializer(StrictModelSerializer):
                 "height": instance.height,
                 "is_original": True,
             }
-            for name in settings.PROPERTY_IMAGE_VARIANT_WIDTHS:
+            for name in self.variant_names or settings.PROPERTY_IMAGE_VARIANT_WIDTHS:
                 variants.setdefault(name, original)
         return original_url, variants
+
+
+class CoverImageSerializer(PropertyImageSerializer):
+    """A house's cover image, as a card on an index page draws it: its placeholder, the original's URL and the two
+    sizes a card needs (PROPERTY_IMAGE_COVER_VARIANTS). Every field of every image is in the house's `images`."""
+
+    variants = serializers.SerializerMethodField(
+        help_text="The sizes a card needs (`thumbnail` and `medium`; `large` is in the house's `images`), each as in "
+        "an image's `variants`: url (WebP), avif_url, width, height, is_original."
+    )
+
+    class Meta(PropertyImageSerializer.Meta):
+        fields = [
+            "id",
+            "caption",
+            "is_main",
+            "order",
+            "original_filename",
+            "width",
+            "height",
+            "thumbhash",
+            "color",
+            "secure_url",
+            "variants",
+            "variants_status",
+        ]
+
+    @property
+    def variant_names(self) -> list[str]:
+        return settings.PROPERTY_IMAGE_COVER_VARIANTS
+
+    def to_representation(self, instance: PropertyImage) -> dict:
+        image = super().to_representation(instance)  # signs only variant_names
+        return {name: image[name] for name in self.Meta.fields}
 
 
 def iso_datetime(value, current_timezone) -> str | None:
@@ -307,7 +341,7 @@ class HouseSerializer(StrictModelSerializer):
         many=True, read_only=True, help_text="Every image: in a house's own answer, and in lists with ?include=images."
     )
     main_image = serializers.SerializerMethodField(
-        help_text="The main image, else the first (null without images): what an index page shows."
+        help_text="The main image, else the first (null without images), as a card on an index page draws it."
     )
     image_count = serializers.SerializerMethodField()
 
@@ -342,13 +376,13 @@ class HouseSerializer(StrictModelSerializer):
         return fields
 
     @cached_property
-    def image_serializer(self) -> PropertyImageSerializer:
-        return PropertyImageSerializer(context=self.context)
+    def cover_serializer(self) -> CoverImageSerializer:
+        return CoverImageSerializer(context=self.context)
 
-    @extend_schema_field(PropertyImageSerializer(allow_null=True))
+    @extend_schema_field(CoverImageSerializer(allow_null=True))
     def get_main_image(self, house: HouseForSale | HouseForRent) -> dict | None:
         image = house.cover_image
-        return None if image is None else self.image_serializer.to_representation(image)
+        return None if image is None else self.cover_serializer.to_representation(image)
 
     def get_image_count(self, house: HouseForSale | HouseForRent) -> int:
         count = getattr(house, "image_count", None)  # annotated by the views' queryset

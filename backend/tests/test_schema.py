@@ -68,13 +68,35 @@ def test_the_schema_states_the_limits_the_server_enforces():
         "maximum": 604800,
     }
     assert parameters[("/api/property-images/", "object_id")]["minimum"] == 1
-    content_type = parameters[("/api/property-images/", "content_type")]
+    assert parameters[("/api/property-images/", "content_type")] == {"$ref": "#/components/schemas/ContentTypeEnum"}
+    content_type = schema["components"]["schemas"]["ContentTypeEnum"]
     assert content_type["type"] == "string" and sorted(content_type["enum"]) == ["house_for_rent", "house_for_sale"]
     assert parameters[("/api/houses-for-sale/", "page_size")] == {"type": "integer", "minimum": 1, "maximum": 100}
     house = schema["components"]["schemas"]["HouseForSaleRequest"]["properties"]
     assert house["price"]["pattern"] == r"^(?:\d{1,12}(?:\.\d{0,2})?|\.\d{1,2})$"  # no sign: never negative
     assert house["bedrooms"]["maximum"] == 32767
     assert schema["paths"]["/api/houses-for-sale/"]["post"]["requestBody"]["content"].keys() == {"application/json"}
+
+
+def test_query_parameters_of_the_same_choices_share_one_enum_component():
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    choices = {
+        (path, parameter["name"]): parameter["schema"]
+        for path, operations in schema["paths"].items()
+        for parameter in operations.get("get", {}).get("parameters", [])
+        if "enum" in parameter["schema"] or "$ref" in parameter["schema"]
+    }
+    assert choices == {
+        ("/api/houses-for-rent/", "include"): {"$ref": "#/components/schemas/IncludeEnum"},
+        ("/api/houses-for-sale/", "include"): {"$ref": "#/components/schemas/IncludeEnum"},
+        ("/api/property-images/", "content_type"): {"$ref": "#/components/schemas/ContentTypeEnum"},
+        ("/api/property-images/", "is_main"): {"$ref": "#/components/schemas/IsMainEnum"},
+        ("/api/property-images/{id}/redirect_to_image/", "variant"): {"$ref": "#/components/schemas/VariantEnum"},
+        ("/api/property-images/{id}/secure_url/", "variant"): {"$ref": "#/components/schemas/VariantEnum"},
+    }
+    components = schema["components"]["schemas"]
+    assert components["VariantEnum"] == {"type": "string", "enum": ["large", "medium", "thumbnail"]}
+    assert components["IncludeEnum"] == {"type": "string", "enum": ["images"]}
 
 
 def test_the_upload_endpoints_say_which_files_they_take():
@@ -108,9 +130,10 @@ def test_house_lists_may_leave_out_the_gallery_and_say_how_to_ask_for_it():
     house = schema["components"]["schemas"]["HouseForSale"]
     assert "images" in house["properties"] and "images" not in house["required"]
     assert {"main_image", "image_count"} <= set(house["required"])
-    assert house["properties"]["main_image"]["nullable"] is True
+    main_image = house["properties"]["main_image"]
+    assert main_image["nullable"] is True and main_image["allOf"] == [{"$ref": "#/components/schemas/CoverImage"}]
     (include,) = [p for p in schema["paths"]["/api/houses-for-sale/"]["get"]["parameters"] if p["name"] == "include"]
-    assert include["schema"]["enum"] == ["images"]
+    assert include["schema"] == {"$ref": "#/components/schemas/IncludeEnum"}
 
 
 def test_media_cookies_are_in_the_schema_only_with_cloudfront_on(cloudfront_keys):

@@ -165,7 +165,7 @@ def test_the_guides_flow_through_the_generated_python_client(generated_client, l
 
     # Filtered lists.
     listed = operation("property_images.property_images_list").sync(
-        client=agent, content_type=model("PropertyImagesListContentType").HOUSE_FOR_SALE, object_id=house.id
+        client=agent, content_type=model("ContentTypeEnum").HOUSE_FOR_SALE, object_id=house.id
     )
     assert isinstance(listed, model("PaginatedPropertyImageList"))
     assert (listed.count, [image.id for image in listed.results]) == (2, [image.id for image in uploaded])
@@ -192,7 +192,7 @@ def test_the_guides_flow_through_the_generated_python_client(generated_client, l
     houses_list = operation("houses_for_sale.houses_for_sale_list")
     plain = houses_list.sync(client=agent).results[0]
     assert (plain.images, plain.main_image.id, plain.image_count) == (UNSET, uploaded[1].id, 2)
-    full = houses_list.sync(client=agent, include=model("HousesForSaleListInclude").IMAGES).results[0]
+    full = houses_list.sync(client=agent, include=model("IncludeEnum").IMAGES).results[0]
     assert [image.id for image in full.images] == [uploaded[1].id, uploaded[0].id]  # by order: 0, then 3
 
     # A direct upload to S3, then its completion.

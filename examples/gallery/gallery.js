@@ -11,6 +11,7 @@ import {thumbHashToDataURL} from "./vendor/thumbhash.js";
 /** @typedef {import("./api").components["schemas"]} Schemas */
 /** @typedef {"get" | "post" | "put" | "patch" | "delete"} Method */
 /** @typedef {"sale" | "rent"} Kind */
+/** @typedef {Schemas["PropertyImage"] | Schemas["CoverImage"]} Photo  a gallery's image, or a house's cover in a list */
 
 /**
  * What an operation answers when it succeeds: its 200 or 201 JSON body (null for a 204).
@@ -127,7 +128,7 @@ async function refreshTokens() {
 /**
  * srcset of the variants' WebP copies (`url`) or AVIF ones (`avif_url`). While they are pending each one is the
  * original (is_original), listed once, and there is no AVIF srcset: the original is no AVIF.
- * @param {Schemas["PropertyImage"]} image
+ * @param {Photo} image
  * @param {"url" | "avif_url"} field
  */
 function srcset(image, field) {
@@ -143,7 +144,7 @@ function srcset(image, field) {
  * Paint the photo's placeholder until it arrives: its average colour, and its ThumbHash drawn (a PNG of about 32 px,
  * stretched over the box). Both come in the image's JSON, so they show before any byte of the photo.
  * @param {HTMLImageElement} img
- * @param {Schemas["PropertyImage"]} image
+ * @param {Photo} image
  */
 function paintPlaceholder(img, image) {
   if (image.color) img.style.backgroundColor = image.color;
@@ -157,13 +158,13 @@ function paintPlaceholder(img, image) {
 
 /**
  * The photo as a <picture>: its AVIF sizes as a source first, its WebP sizes in the <img>, its placeholder painted.
- * @param {Schemas["PropertyImage"]} image
+ * @param {Photo} image
  * @param {string} sizes
  */
 function picture(image, sizes) {
   const frame = document.createElement("picture");
   const avif = srcset(image, "avif_url");
-  if (avif) { // first: a browser that decodes AVIF takes it (about half the bytes), any other the WebP <img>
+  if (avif) { // first: a browser that decodes AVIF takes it (about 0.65x the bytes), any other the WebP <img>
     const source = document.createElement("source");
     source.type = "image/avif";
     source.srcset = avif;

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from conftest import jpeg_upload
-from property.serializers import PropertyImageSerializer
+from conftest import jpeg_upload, make_variants_now
+from property.serializers import CoverImageSerializer, PropertyImageSerializer
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
@@ -27,3 +27,18 @@ def test_fast_representation_equals_drfs(bucket_keys, zone):
             drf = serializers.ModelSerializer.to_representation(serializer, image)
             assert serializer.data == drf
             assert list(serializer.data) == list(drf)
+
+
+def test_cover_is_the_image_with_the_card_fields_and_sizes_only(bucket_keys):
+    pending, ready = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
+    make_variants_now(ready)
+    with mock.patch("backend.storage_backends.time.time", return_value=1_790_000_000):
+        for image in (pending, ready):
+            cover = CoverImageSerializer(image)
+            assert cover.data == serializers.ModelSerializer.to_representation(cover, image)
+            full = PropertyImageSerializer(image).data
+            card_sizes = {name: full["variants"][name] for name in ("thumbnail", "medium")}
+            card_fields = {name: full[name] for name in CoverImageSerializer.Meta.fields}
+            assert cover.data == {**card_fields, "variants": card_sizes}
+            assert list(cover.data) == CoverImageSerializer.Meta.fields and "large" in full["variants"]
+    assert cover.data["variants"]["medium"]["is_original"] is False and pending.variants_stand_in

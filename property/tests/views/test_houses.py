@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import jpeg_upload
+from conftest import jpeg_upload, make_variants_now
 from property.models import HouseForRent, HouseForSale
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
@@ -183,7 +183,7 @@ def test_house_list_shows_each_houses_cover_image_and_count_not_its_gallery(owne
     assert (listed[without_main.pk]["main_image"]["id"], listed[without_main.pk]["image_count"]) == (first.pk, 2)
     assert (listed[bare.pk]["main_image"], listed[bare.pk]["image_count"]) == (None, 0)
     cover = listed[with_main.pk]["main_image"]
-    assert cover["secure_url"] and set(cover["variants"]) == {"thumbnail", "medium", "large"}
+    assert cover["secure_url"] and set(cover["variants"]) == {"thumbnail", "medium"}  # large: in the house's images
     assert (cover["thumbhash"], cover["color"]) == (main.thumbhash, main.color) and main.thumbhash
 
     gallery = owner_client.get("/api/houses-for-sale/?include=images").json()["results"]
@@ -209,6 +209,19 @@ def test_house_list_queries_do_not_grow_with_houses_or_images(owner_client, owne
     for house in HouseForSaleFactory.create_batch(8, owner=owner):
         property_images_store(house=house, files=[jpeg_upload() for _ in range(4)])
     assert queries_for_a_page() == few <= 4
+
+
+def test_a_page_of_twenty_houses_with_ready_photos_stays_under_60_kb(owner_client, owner, bucket_keys):
+    houses = HouseForSaleFactory.create_batch(20, owner=owner, description="Three bedrooms, a garden and a garage.")
+    covers = [property_images_store(house=house, files=[jpeg_upload(), jpeg_upload()])[0] for house in houses]
+    make_variants_now(*covers)
+    body = owner_client.get("/api/houses-for-sale/").content
+    listed = json.loads(body)["results"]
+    # Every cover signs its original and both card sizes in WebP and AVIF: five URLs of ~370 bytes each.
+    urls = [cover["secure_url"] for cover in (house["main_image"] for house in listed)]
+    assert len(listed) == 20 and all(house["main_image"]["variants_status"] == "ready" for house in listed)
+    assert all(house["main_image"]["variants"]["medium"]["avif_url"] for house in listed) and all(urls)
+    assert len(body) <= 60_000
 
 
 def test_house_list_is_sent_compressed_to_a_client_that_accepts_gzip(owner_client, owner, bucket_keys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -115,6 +116,21 @@ class PropertyImage(models.Model):
         """Whether the original stands in for the variants the image does not have: while they are being made,
         or when they could not be."""
         return self.variants_status != VariantsStatus.READY
+
+    def offered_variants(self, names: Iterable[str] | None = None) -> dict[str, dict]:
+        """The sizes the image offers, of `names` or all: name -> {"width", "height", "is_original"}. Each variant it
+        has; while the original stands in for them (variants_stand_in), each configured one it lacks is the original.
+        The one place of the stand-in rule: the serializers and the secure_url action ask here."""
+        offered = {
+            name: {"width": variant["width"], "height": variant["height"], "is_original": False}
+            for name, variant in self.variants.items()
+            if names is None or name in names
+        }
+        if self.variants_stand_in:
+            original = {"width": self.width, "height": self.height, "is_original": True}
+            for name in settings.PROPERTY_IMAGE_VARIANT_WIDTHS if names is None else names:
+                offered.setdefault(name, original)
+        return offered
 
     def secure_urls(self, copies: list[tuple[str | None, str]], expiration: int | None = None) -> list[str | None]:
         """Presigned URLs valid for `expiration` seconds of copies of the image, from its storage: `(None, "key")` is

@@ -154,36 +154,18 @@ class PropertyImageSerializer(StrictModelSerializer):
     def get_variants(self, instance: PropertyImage) -> dict:
         return self.signed(instance)[1]
 
-    # Which variants an image carries: all it has (and, while they stand in, every configured one).
+    # Which variants an image carries: all it offers (PropertyImage.offered_variants), or only these.
     variant_names: list[str] | None = None
 
     def signed(self, instance: PropertyImage) -> tuple[str | None, dict]:
         """The original's presigned URL, and the variants (`variant_names`) with theirs, all signed in one pass
-        (secure_urls). While the variants stand in, each one missing is the original."""
-        names = [name for name in instance.variants if self.variant_names is None or name in self.variant_names]
-        copies = [(None, "key"), *((name, field) for name in names for field in VARIANT_KEY_FIELDS)]
+        (secure_urls): a variant the original stands in for has the original's URLs."""
+        offered = instance.offered_variants(self.variant_names)
+        copies = [(None, "key"), *((name, field) for name in offered for field in VARIANT_KEY_FIELDS)]
         urls = iter(instance.secure_urls(copies))
         original_url = next(urls)
-        variants = {
-            name: {
-                "url": next(urls),  # VARIANT_KEY_FIELDS: the configured format's copy, then the AVIF one
-                "avif_url": next(urls),
-                "width": instance.variants[name]["width"],
-                "height": instance.variants[name]["height"],
-                "is_original": False,
-            }
-            for name in names
-        }
-        if instance.variants_stand_in:
-            original = {
-                "url": original_url,
-                "avif_url": original_url,
-                "width": instance.width,
-                "height": instance.height,
-                "is_original": True,
-            }
-            for name in self.variant_names or settings.PROPERTY_IMAGE_VARIANT_WIDTHS:
-                variants.setdefault(name, original)
+        # VARIANT_KEY_FIELDS: the configured format's copy, then the AVIF one.
+        variants = {name: {"url": next(urls), "avif_url": next(urls), **size} for name, size in offered.items()}
         return original_url, variants
 
 

@@ -282,12 +282,13 @@ class PropertyImageViewSet(ListFilteredViewSet):
         serializer.is_valid(raise_exception=True)
         query = serializer.validated_data
         variant = query.get("variant")
-        if variant and variant not in image.variants and not image.variants_stand_in:
+        offered = image.offered_variants([variant]) if variant else {}
+        if variant and variant not in offered:
             raise NotFound(f"This image has no {variant} variant yet (manage.py rebuild_variants makes it).")
         presigned_url = image.get_secure_url(query["expiration"], variant=variant)
         if not presigned_url:
             raise SecureUrlUnavailable
-        return presigned_url, query["expiration"], variant not in image.variants
+        return presigned_url, query["expiration"], not variant or offered[variant]["is_original"]
 
     @extend_schema(
         request={"multipart/form-data": BulkImageUploadSerializer},

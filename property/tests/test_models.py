@@ -1,0 +1,36 @@
+"""PropertyImage's rules that need no database: which sizes an image offers while its variants stand in."""
+
+from property.models import PropertyImage, VariantsStatus
+
+THUMBNAIL = {"key": "k_320w.webp", "avif_key": "k_320w.avif", "width": 320, "height": 240}
+
+
+def image(status: str, variants: dict) -> PropertyImage:
+    return PropertyImage(image="k.jpg", width=4000, height=3000, variants_status=status, variants=variants)
+
+
+def test_a_ready_image_offers_the_variants_it_has_and_no_other():
+    ready = image(VariantsStatus.READY, {"thumbnail": THUMBNAIL})
+    assert ready.offered_variants() == {"thumbnail": {"width": 320, "height": 240, "is_original": False}}
+    assert ready.offered_variants(["medium"]) == {}
+
+
+def test_while_variants_stand_in_each_configured_one_missing_is_the_original():
+    original = {"width": 4000, "height": 3000, "is_original": True}
+    for status in (VariantsStatus.PENDING, VariantsStatus.FAILED):
+        rebuilding = image(status, {"thumbnail": THUMBNAIL})
+        assert rebuilding.offered_variants() == {
+            "thumbnail": {"width": 320, "height": 240, "is_original": False},
+            "medium": original,
+            "large": original,
+        }
+        assert rebuilding.offered_variants(["large"]) == {"large": original}
+
+
+def test_the_urls_of_a_copy_follow_the_same_rule():
+    pending = image(VariantsStatus.PENDING, {"thumbnail": THUMBNAIL})
+    ready = image(VariantsStatus.READY, {"thumbnail": THUMBNAIL})
+    copies = [(None, "key"), ("thumbnail", "avif_key"), ("large", "key")]
+    pending_urls, ready_urls = pending.secure_urls(copies), ready.secure_urls(copies)
+    assert [url.split("?")[0].rsplit("/", 1)[1] for url in pending_urls] == ["k.jpg", "k_320w.avif", "k.jpg"]
+    assert ready_urls[2] is None and ready_urls[:2] == pending_urls[:2]

@@ -122,6 +122,12 @@ class ApiAutoSchema(AutoSchema):
             schema["pattern"] = char_pattern(field)
         return schema
 
+    def is_excluded(self) -> bool:
+        """An action this configuration does not offer (the view's `actions_available_when`) is left out: the
+        schema states what the server does."""
+        available_when = getattr(self.view, "actions_available_when", {}).get(getattr(self.view, "action", None))
+        return available_when is not None and not available_when()
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
@@ -156,18 +162,6 @@ class ApiAutoSchema(AutoSchema):
             operation["responses"]["414"] = URI_TOO_LONG
         operation["responses"] = dict(sorted(operation["responses"].items()))
         return operation
-
-
-def available_operations(endpoints: list[tuple]) -> list[tuple]:
-    """Leave out the operations that this configuration does not offer: an action with an `available_when`
-    callable that answers False (a drf-spectacular preprocessing hook). The schema states what the server does."""
-    kept = []
-    for path, path_regex, method, callback in endpoints:
-        action = getattr(callback, "actions", {}).get(method.lower())
-        available_when = getattr(getattr(getattr(callback, "cls", None), action or "", None), "available_when", None)
-        if available_when is None or available_when():
-            kept.append((path, path_regex, method, callback))
-    return kept
 
 
 def share_parameter_enums(result: dict, generator, request, public) -> dict:

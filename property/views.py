@@ -97,6 +97,8 @@ class HouseViewSet(ListFilteredViewSet):
 
     permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
     model: type[House]
+    # The actions this configuration may not offer, and when it does: /api/schema/ states them only then.
+    actions_available_when = {"media_cookies": cloudfront_is_on}
 
     def get_queryset(self):
         houses = (
@@ -184,8 +186,6 @@ class HouseViewSet(ListFilteredViewSet):
                     samesite="Lax",
                 )
         return response
-
-    media_cookies.available_when = cloudfront_is_on  # in the schema only with CloudFront on
 
 
 class HouseForSaleViewSet(HouseViewSet):

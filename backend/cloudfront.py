@@ -16,10 +16,10 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from .presigner import WindowMemo
+
 # django-storages' filepath_to_uri for custom-domain URLs: these stay as they are in the path.
 PATH_SAFE = "/~!*()'"
-# URLs remembered per signing time; a new stable window starts afresh.
-MEMO_SIZE = 50000
 
 
 def load_private_key(pem: str | bytes) -> rsa.RSAPrivateKey:
@@ -50,8 +50,7 @@ class CloudFrontSigner:
         self.origin = f"{protocol}//{domain}"
         self.key_id = active_key_id
         self.private_key = load_private_key(keys[active_key_id])
-        # The URLs of one signing time, replaced as a whole by the next window's (see S3QueryPresigner._memo).
-        self._memo: tuple[int, dict[str, str]] = (0, {})
+        self.memo = WindowMemo()  # per signing time
 
     def sign(self, message: str) -> str:
         signature = self.private_key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - CloudFront's
@@ -60,10 +59,7 @@ class CloudFrontSigner:
     def url(self, key: str, *, signed_at: int, expires_in: int) -> str:
         """The URL botocore's generate_presigned_url(url, date_less_than=signed_at + expires_in) gives for this
         key's CDN URL."""
-        memo_signed_at, urls = self._memo
-        if memo_signed_at != signed_at:
-            urls = {}
-            self._memo = (signed_at, urls)
+        urls = self.memo.urls(signed_at)
         memo_key = f"{expires_in} {key}"
         signed = urls.get(memo_key)
         if signed is None:
@@ -71,8 +67,7 @@ class CloudFrontSigner:
             expires = signed_at + expires_in
             signature = self.sign(policy(resource, expires))
             signed = f"{resource}?Expires={expires}&Signature={signature}&Key-Pair-Id={self.key_id}"
-            if len(urls) < MEMO_SIZE:
-                urls[memo_key] = signed
+            self.memo.remember(urls, memo_key, signed)
         return signed
 
     def resource(self, key: str) -> str:

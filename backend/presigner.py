@@ -36,11 +36,37 @@ KEY_SAFE = "/~"
 # Keys made only of characters that quoting leaves alone need no quoting (ours always are).
 UNQUOTED_KEY = re.compile(r"[A-Za-z0-9_.~/-]+")
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# URLs remembered per signing time; a new stable window (or new credentials) starts afresh.
-MEMO_SIZE = 50000
 SHA256_BLOCK_SIZE = 64
 # SigV4 presigned URLs live at most 7 days.
 MAX_PRESIGNED_EXPIRY = 604800
+
+
+class WindowMemo:
+    """The URLs a signer made for one stable signing window (and signing key), replaced as a whole by the next
+    window's: within a window the same key gives the same URL, and lists ask for it again and again. Both signers
+    (S3QueryPresigner, cloudfront.CloudFrontSigner) keep one.
+
+    A thread reads the current window once, so one still signing for the last window writes into that window's
+    URLs, never the next one's. Keyed by strings, not tuples: the garbage collector then never has to walk it.
+    """
+
+    size = 50000  # URLs remembered per window, at most
+
+    def __init__(self) -> None:
+        self._current: tuple[object, dict[str, str]] = (None, {})
+
+    def urls(self, window: object) -> dict[str, str]:
+        """The URLs remembered for `window` (a signing time, with whatever else makes a URL differ)."""
+        current, urls = self._current
+        if current != window:
+            urls = {}
+            self._current = (window, urls)
+        return urls
+
+    def remember(self, urls: dict[str, str], memo_key: str, url: str) -> str:
+        if len(urls) < self.size:
+            urls[memo_key] = url
+        return url
 
 
 @lru_cache(maxsize=64)
@@ -106,10 +132,7 @@ class S3QueryPresigner:
         self.region = region
         self.credentials = credentials
         self._scope_suffix = f"/{region}/s3/aws4_request"
-        # The URLs of one signing time and credentials, replaced as a whole by the next: a thread reads it once,
-        # so one still signing for the last window writes into that window's memo, never the next one's. Keyed by
-        # strings, not tuples: the garbage collector then never has to walk it.
-        self._memo: tuple[int, ReadOnlyCredentials | None, dict[str, str]] = (0, None, {})
+        self.memo = WindowMemo()  # per signing time and credentials
 
     def presign_get(self, key: str, *, signed_at: datetime | int, expires_in: int) -> str:
         """The URL botocore's generate_presigned_url('get_object') gives for this key, time and expiry.
@@ -121,17 +144,11 @@ class S3QueryPresigner:
             raise NoCredentialsError()
         if isinstance(signed_at, datetime):
             signed_at = calendar.timegm(signed_at.utctimetuple())
-        # Within a stable window the same image gives the same URL: lists ask for it again and again.
-        memo_signed_at, memo_credentials, urls = self._memo
-        if memo_signed_at != signed_at or memo_credentials != credentials:
-            urls = {}
-            self._memo = (signed_at, credentials, urls)
+        urls = self.memo.urls((signed_at, credentials))
         memo_key = f"{expires_in} {key}"
         url = urls.get(memo_key)
         if url is None:
-            url = self.sign(key, signed_at, expires_in, credentials)
-            if len(urls) < MEMO_SIZE:
-                urls[memo_key] = url
+            url = self.memo.remember(urls, memo_key, self.sign(key, signed_at, expires_in, credentials))
         return url
 
     def sign(self, key: str, signed_at: int, expires_in: int, credentials: ReadOnlyCredentials) -> str:

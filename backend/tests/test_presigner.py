@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from backend.presigner import (
     MAX_PRESIGNED_EXPIRY,
     S3QueryPresigner,
+    WindowMemo,
     day_signer,
     hmac_hexdigest,
     signing_key,
@@ -222,3 +223,13 @@ def test_a_signing_still_in_the_last_window_never_leaves_its_url_in_the_next_win
     assert presigner.presign_get("photo.jpg", signed_at=next_window, expires_in=3600) == sign(
         "photo.jpg", next_window, 3600, credentials
     )
+
+
+def test_the_window_memo_starts_afresh_each_window_and_stops_remembering_when_full(monkeypatch):
+    memo = WindowMemo()
+    monkeypatch.setattr(memo, "size", 2)
+    urls = memo.urls((1, "key one"))
+    for number in range(3):
+        assert memo.remember(urls, f"k{number}", f"url{number}") == f"url{number}"
+    assert memo.urls((1, "key one")) == {"k0": "url0", "k1": "url1"}
+    assert memo.urls((1, "key two")) == {} and memo.urls((2, "key two")) == {}

@@ -7,7 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .s3 import S3ImageService
+from .s3 import S3ImageService, S3StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +22,20 @@ def database_answers() -> bool:
         return False
 
 
+def bucket_answers() -> bool:
+    try:
+        S3ImageService().probe_bucket()
+    except S3StorageError:
+        return False  # logged by S3ImageService
+    return True
+
+
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     checks = {
         "database": "ok" if database_answers() else "unavailable",
-        "storage": "ok" if S3ImageService().bucket_is_reachable() else "unavailable",
+        "storage": "ok" if bucket_answers() else "unavailable",
     }
     healthy = all(state == "ok" for state in checks.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}

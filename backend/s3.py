@@ -1,6 +1,8 @@
 """The S3 operations the app needs beyond the storage API (django-storages' S3Storage): uploads under an exact
 key, batch deletes, listing, presigned POSTs, capped downloads, ACLs and the bucket probe. Every failure is
-logged once and raised as S3StorageError (services turn it into StorageUnavailable, which the API answers 503)."""
+logged once and raised as S3StorageError (services turn it into StorageUnavailable, which the API answers 503;
+the health check into "unavailable"). Only delete_quietly, for cleanups whose failure leaves an orphan to
+sweep_orphans, logs instead of raising."""
 
 from __future__ import annotations
 
@@ -152,11 +154,7 @@ class S3ImageService:
                     raise BucketRefusesAcls(self.bucket_name) from error
                 raise
 
-    def bucket_is_reachable(self) -> bool:
-        """One quick HEAD of the bucket, without retries: for health checks."""
-        try:
+    def probe_bucket(self) -> None:
+        """One quick HEAD of the bucket, without retries (for health checks); S3StorageError when it fails."""
+        with s3_failures("health check", "the bucket does not answer", bucket=self.bucket_name):
             self.storage.quick_client.head_bucket(Bucket=self.bucket_name)
-        except (BotoCoreError, ClientError) as error:
-            logger.error("S3 health check failed bucket=%s error=%s", self.bucket_name, type(error).__name__)
-            return False
-        return True

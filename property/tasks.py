@@ -163,19 +163,32 @@ def stale_pending_images():
 
 def waiting_task_count() -> int:
     """Tasks in the queue that a worker could start now."""
-    return oldest_waiting_task()[0]
+    backend = make_image_variants.get_backend()
+    if isinstance(backend, DatabaseBackend):
+        return waiting_database_tasks(backend).count()
+    if isinstance(backend, RQBackend):
+        return sum(queue.count for queue in rq_queues(backend))
+    return 0  # the immediate backend runs each task as it is enqueued
 
 
 def oldest_waiting_task() -> tuple[int, datetime | None]:
-    """How many tasks a worker could start now, and when the one that has waited longest was enqueued."""
+    """How many tasks a worker could start now, and when the one that has waited longest was enqueued (for
+    /metrics; waiting_task_count() when the count is all that is needed)."""
     backend = make_image_variants.get_backend()
     if isinstance(backend, DatabaseBackend):
-        waiting = DBTaskResult.objects.ready().filter(backend_name=backend.alias)
-        found = waiting.aggregate(count=Count("pk"), oldest=Min("enqueued_at"))
+        found = waiting_database_tasks(backend).aggregate(count=Count("pk"), oldest=Min("enqueued_at"))
         return found["count"], found["oldest"]
     if isinstance(backend, RQBackend):
-        queues = [django_rq.get_queue(name) for name in backend.queues]
+        queues = rq_queues(backend)
         firsts = [queue.fetch_job(ids[0]) for queue in queues if (ids := queue.get_job_ids(0, 1))]
         oldest = min((job.enqueued_at for job in firsts if job and job.enqueued_at), default=None)
         return sum(queue.count for queue in queues), oldest
-    return 0, None  # the immediate backend runs each task as it is enqueued
+    return 0, None
+
+
+def waiting_database_tasks(backend: DatabaseBackend):
+    return DBTaskResult.objects.ready().filter(backend_name=backend.alias)
+
+
+def rq_queues(backend: RQBackend) -> list:
+    return [django_rq.get_queue(name) for name in backend.queues]

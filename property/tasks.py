@@ -4,6 +4,33 @@ by the upload request.
 Tasks take primary keys, are enqueued when the transaction that created their rows commits, and can run twice
 (or for an image deleted meanwhile) without harm. The backend is the database or RQ (settings.TASKS_BACKEND);
 the code here is the same for both.
+
+Nothing lost, nothing left behind: the cleanup design
+------------------------------------------------------
+Rule: no object in the bucket without a row, and no pending image without a task. A request never waits for S3
+to delete anything: every deletion goes through `objects_delete_later`. Each guard below answers a fault that
+was produced in a test, and that test fails when the guard is taken out (each was tried so):
+
+1. Compensation where the objects were written. An upload whose rows cannot be written, or whose house went
+   meanwhile, hands the keys it wrote to objects_delete_later (services/uploads.py, services/direct_uploads.py;
+   variants.py for copies a rebuild replaced). Fault: the INSERT fails after the PUTs
+   (test_uploads::test_database_failure_after_upload_deletes_the_objects).
+2. `delete_objects` tries again after each of S3_TASK_RETRY_DELAYS: S3 refuses or hangs when the deletion runs
+   (test_tasks::test_a_deletion_s3_does_not_answer_is_tried_again_and_done_once_it_is_back).
+3. A second deletion after the first delay when S3 did not answer a write (`again_after_s3_failed`): S3 may apply
+   a PUT it held unanswered after the first DELETE (weed stopped with SIGSTOP:
+   test_uploads::test_a_write_that_s3_applies_after_the_first_delete_is_deleted_again_later).
+4. No queue, delete now: when the queue itself cannot be reached (database locked, Redis down), the objects are
+   deleted in the request rather than left
+   (test_tasks::test_a_queue_that_cannot_be_reached_deletes_the_objects_at_once).
+5. Lost variants tasks are enqueued again by `manage.py housekeeping` every minute (`stale_pending_images`): a
+   worker killed mid-task, or an enqueue that failed after the commit
+   (test_tasks::test_a_stale_pending_image_is_enqueued_again_by_the_sweep_but_not_behind_a_backlog).
+6. `manage.py sweep_orphans`, the reconciler an operator (or a daily cron) runs: what no guard above could see
+   (a process killed between a PUT and its row; deletions that used up every retry, each logged as "Orphaned S3
+   object left behind"). Not scheduled every minute: it lists the whole bucket.
+Guards 2 to 4 keep a deleted photo's URLs from working longer than S3 is down; guard 6 alone would leave a deleted
+photo reachable until the next sweep, so it stays the backstop, not the mechanism.
 """
 
 from __future__ import annotations

@@ -53,11 +53,8 @@ class S3ImageService:
         self.storage = storages[DEFAULT_STORAGE_ALIAS] if storage is None or storage is default_storage else storage
 
     def upload(self, *, key: str, content: IO[bytes]) -> str:
-        """Store `content` under exactly `key` and return the key.
-
-        `content` may carry `content_type` (the object's Content-Type) and
-        `download_name` (its Content-Disposition file name).
-        """
+        """Store `content` under exactly `key` and return the key; an ObjectContent says the object's Content-Type
+        and download name."""
         with s3_failures("upload", f"could not store {key}", key=key):
             # Storage._save writes under exactly this key. Storage.save would first ask S3 whether the
             # key is taken (one more round trip per photo): keys are generated unique, so it never is.

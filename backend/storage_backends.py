@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import determine_content_length
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files import File
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
@@ -32,6 +33,17 @@ ACLS_NOT_SUPPORTED = "AccessControlListNotSupported"
 _acl_fallback_lock = threading.Lock()
 # A key that clean_name() and safe_join() would leave as it is: no "." or ".." segments, no "//", no "\\".
 NORMAL_KEY = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]*(?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*")
+
+
+class ObjectContent(File):
+    """A file to write as an object, with the object's Content-Type and download name (its Content-Disposition
+    file name). django-storages reads `content_type` from the file it writes; PrivateMediaStorage reads
+    `download_name` too."""
+
+    def __init__(self, file, *, name: str, content_type: str, download_name: str | None = None) -> None:
+        super().__init__(file, name=name)
+        self.content_type = content_type
+        self.download_name = download_name
 
 
 class PrivateMediaStorage(S3Storage):
@@ -221,13 +233,14 @@ class PrivateMediaStorage(S3Storage):
         return super()._save(name, content)
 
     def _get_write_parameters(self, name: str, content=None) -> dict:
-        """Add the original file name as the download name of the object (and leave out a refused ACL)."""
+        """Add the download name of an ObjectContent (and leave out a refused ACL)."""
         params = super()._get_write_parameters(name, content)
         if self.bucket_refuses_acls:
             params.pop("ACL", None)
-        download_name = getattr(content, "download_name", None)
-        if download_name:
-            params["ContentDisposition"] = content_disposition_header(as_attachment=False, filename=download_name)
+        if isinstance(content, ObjectContent) and content.download_name:
+            params["ContentDisposition"] = content_disposition_header(
+                as_attachment=False, filename=content.download_name
+            )
         return params
 
 

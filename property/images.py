@@ -11,8 +11,9 @@ from tempfile import SpooledTemporaryFile
 from typing import IO
 
 from django.conf import settings
-from django.core.files import File
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from backend.storage_backends import ObjectContent
 
 from .thumbhash import average_rgba, js_round, rgba_to_thumbhash
 
@@ -81,7 +82,7 @@ class SanitizedImage:
     def mime_type(self) -> str:
         return FORMAT_DETAILS[self.format][1]
 
-    def as_file(self) -> File:
+    def as_file(self) -> ObjectContent:
         """The re-encoded photo, ready for the storage (see stored_file)."""
         return stored_file(self.content, self.format, self.original_filename)
 
@@ -89,13 +90,11 @@ class SanitizedImage:
         self.content.close()
 
 
-def stored_file(content: IO[bytes], image_format: str, download_name: str) -> File:
-    """A Django File carrying the Content-Type and download name the storage writes on the object."""
+def stored_file(content: IO[bytes], image_format: str, download_name: str) -> ObjectContent:
+    """The photo as the storage writes it: with its Content-Type and download name."""
     content.seek(0)
-    upload = File(content, name=f"image.{FORMAT_DETAILS[image_format][0]}")
-    upload.content_type = FORMAT_DETAILS[image_format][1]
-    upload.download_name = download_name
-    return upload
+    extension, content_type = FORMAT_DETAILS[image_format]
+    return ObjectContent(content, name=f"image.{extension}", content_type=content_type, download_name=download_name)
 
 
 def image_placeholder(image: Image.Image) -> Placeholder:

@@ -1,5 +1,6 @@
 """The private bucket as S3 itself answers: bare URLs refused, presigned ones served, objects written private."""
 
+import io
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from django.core.files.storage import storages
 from django.test import override_settings
 
 from backend.s3 import S3ImageService, S3StorageError
-from backend.storage_backends import SMALL_BODY_SIZE, PrivateMediaStorage
+from backend.storage_backends import SMALL_BODY_SIZE, ObjectContent, PrivateMediaStorage
 from conftest import (
     TEST_BUCKET,
     acls_refused,
@@ -177,9 +178,9 @@ def test_settings_cannot_make_the_storage_public():
 
 
 def test_upload_keeps_original_name_as_download_name(bucket_keys, s3_client):
-    content = ContentFile(b"\xff\xd8photo")
-    content.content_type = "image/jpeg"
-    content.download_name = "salón principal.jpg"
+    content = ObjectContent(
+        io.BytesIO(b"\xff\xd8photo"), name="image.jpg", content_type="image/jpeg", download_name="salón principal.jpg"
+    )
     S3ImageService().upload(key=KEY, content=content)
     head = s3_client.head_object(Bucket=TEST_BUCKET, Key=KEY)
     assert head["ContentType"] == "image/jpeg"

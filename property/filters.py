@@ -86,25 +86,13 @@ class PropertyImageFilter(FilterSet):
 
 class HouseFilter(FilterSet):
     """`?city=`, `?owner=` (a user id: one without houses gives an empty list), `?bedrooms=` and, through
-    subclasses, a price range; `?include=images` for every image of each house."""
+    subclasses, a price range. (`?include=images` is not a filter of rows: HouseViewSet.with_images reads it.)"""
 
     city = extend_schema_field({"type": "string", "pattern": "^[^\\x00]*$"})(
         django_filters.CharFilter(lookup_expr="iexact")
     )
     owner = IntegerFilter(field_name="owner_id", min_value=1)
     bedrooms = IntegerFilter(min_value=0, max_value=32767)
-    # Not a filter of rows: what each house carries (the view reads it, HouseViewSet.with_images); declared
-    # here so that a wrong value is a 400 and the schema states it.
-    include = extend_schema_field(string_choices("images"))(
-        django_filters.ChoiceFilter(
-            choices=[("images", "images")],
-            method="include_as_answered",
-            help_text="`images`: every image of each house, not only its main_image.",
-        )
-    )
-
-    def include_as_answered(self, queryset, name, value):
-        return queryset
 
     class Meta:
         form = FilterForm

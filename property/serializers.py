@@ -287,7 +287,22 @@ class ReorderImagesSerializer(serializers.Serializer):
     )
 
 
-class ExpirationSerializer(serializers.Serializer):
+class QueryParametersSerializer(serializers.Serializer):
+    """Query parameters. DRF reads an empty optional value as "not given"; `?expiration=` or `?include=` is a
+    mistake, not the default: 400."""
+
+    def to_internal_value(self, data):
+        given_empty = {
+            name: [(field.error_messages.get("invalid_choice") or field.error_messages["invalid"]).format(input="")]
+            for name, field in self.fields.items()
+            if data.get(name) == ""
+        }
+        if given_empty:
+            raise serializers.ValidationError(given_empty)
+        return super().to_internal_value(data)
+
+
+class ExpirationSerializer(QueryParametersSerializer):
     """`?expiration=N`: seconds a presigned URL stays valid, 1 to PRESIGNED_URL_MAX_EXPIRATION (the SigV4 maximum, 7
     days); `?variant=`."""
 
@@ -301,17 +316,13 @@ class ExpirationSerializer(serializers.Serializer):
         error_messages={"invalid": EXPIRATION_ERROR},
     )
 
-    def to_internal_value(self, data):
-        # DRF reads an empty optional query value as "not given"; `?expiration=` or `?variant=` is a mistake, not
-        # the default.
-        given_empty = {
-            name: [(field.error_messages.get("invalid_choice") or field.error_messages["invalid"]).format(input="")]
-            for name, field in self.fields.items()
-            if data.get(name) == ""
-        }
-        if given_empty:
-            raise serializers.ValidationError(given_empty)
-        return super().to_internal_value(data)
+
+class HouseListQuerySerializer(QueryParametersSerializer):
+    """What each house of a list carries beyond its main_image."""
+
+    include = serializers.ChoiceField(
+        choices=["images"], required=False, help_text="`images`: every image of each house, not only its main_image."
+    )
 
 
 class HouseSerializer(StrictModelSerializer):

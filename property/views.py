@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Prefetch
@@ -46,6 +47,7 @@ from .serializers import (
     ExpirationSerializer,
     HouseForRentSerializer,
     HouseForSaleSerializer,
+    HouseListQuerySerializer,
     ImageUploadOptionsSerializer,
     ImageUploadSerializer,
     PropertyImageCreateSerializer,
@@ -110,16 +112,22 @@ class HouseViewSet(ListFilteredViewSet):
             houses = houses.prefetch_related(Prefetch("images", queryset=cover_images(), to_attr="cover_images"))
         return houses.prefetch_related("images") if self.with_images else houses
 
-    @property
+    @cached_property
     def with_images(self) -> bool:
-        """Whether the answer carries every image of each house: one house's does; a list's, with ?include=images
-        (which HouseFilter validates and documents). drf-spectacular describes the view (swagger_fake_view) with
-        every field."""
-        return (
-            self.action in ("retrieve", "create", "update", "partial_update")  # the actions that answer the house
-            or getattr(self, "swagger_fake_view", False)
-            or (self.action == "list" and self.request.query_params.get("include") == "images")
-        )
+        """Whether the answer carries every image of each house, decided here once (the serializer is told): one
+        house's answer does; a list's with `?include=images` (any other value is a 400). drf-spectacular describes
+        the view (swagger_fake_view) with every field."""
+        if getattr(self, "swagger_fake_view", False):
+            return True
+        if self.action == "list":
+            query = HouseListQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            return query.validated_data.get("include") == "images"
+        return self.action in ("retrieve", "create", "update", "partial_update")  # the actions that answer the house
+
+    @extend_schema(parameters=[HouseListQuerySerializer])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
 
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "with_images": self.with_images}

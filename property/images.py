@@ -148,29 +148,11 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None) -> Sanitiz
     limit = settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE
     if size is not None and size > limit:
         raise ImageRejected(display_name, f"the file is larger than the {human_size(limit)} limit")
-
     upload.seek(0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(upload, formats=ACCEPTED_FORMATS) as decoded:
-                # A phone's multi-picture JPEG (MPO: depth maps, a second lens) is a JPEG whose first picture is
-                # the photo: that one is kept, the others are never decoded.
-                image_format = "JPEG" if decoded.format == "MPO" else decoded.format
-                width, height = decoded.size
-                if width * height > settings.PROPERTY_IMAGE_MAX_PIXELS:
-                    raise ImageRejected(
-                        display_name,
-                        f"the image is {width}x{height} pixels, more than the "
-                        f"{settings.PROPERTY_IMAGE_MAX_PIXELS:,} pixels allowed",
-                    )
-                decoded.load()
-                # In place: no second full-size copy of the pixels.
-                ImageOps.exif_transpose(decoded, in_place=True)
-                # Before encoding, which drops the palette's transparency from the decoded image.
-                placeholder = image_placeholder(decoded)
-                content, encoded_size = _encode(decoded, image_format)
-                width, height = decoded.size
+            return _decoded_and_encoded(upload, display_name)
         except ImageRejected:
             raise
         except UnidentifiedImageError as error:
@@ -181,15 +163,34 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None) -> Sanitiz
             # Truncated data, broken chunks, or a PNG text chunk too large to decompress.
             raise ImageRejected(display_name, "the image is truncated or corrupt") from error
 
-    return SanitizedImage(
-        content=content,
-        original_filename=display_name,
-        format=image_format,
-        width=width,
-        height=height,
-        size=encoded_size,
-        placeholder=placeholder,
-    )
+
+def _decoded_and_encoded(upload: IO[bytes], display_name: str) -> SanitizedImage:
+    """sanitize_image's work on the pixels; Pillow's errors are left to it."""
+    with Image.open(upload, formats=ACCEPTED_FORMATS) as decoded:
+        # A phone's multi-picture JPEG (MPO: depth maps, a second lens) is a JPEG whose first picture is the photo:
+        # that one is kept, the others are never decoded.
+        image_format = "JPEG" if decoded.format == "MPO" else decoded.format
+        width, height = decoded.size
+        if width * height > settings.PROPERTY_IMAGE_MAX_PIXELS:
+            raise ImageRejected(
+                display_name,
+                f"the image is {width}x{height} pixels, more than the "
+                f"{settings.PROPERTY_IMAGE_MAX_PIXELS:,} pixels allowed",
+            )
+        decoded.load()
+        ImageOps.exif_transpose(decoded, in_place=True)  # in place: no second full-size copy of the pixels
+        # Before encoding, which drops the palette's transparency from the decoded image.
+        placeholder = image_placeholder(decoded)
+        content, encoded_size = _encode(decoded, image_format)
+        return SanitizedImage(
+            content=content,
+            original_filename=display_name,
+            format=image_format,
+            width=decoded.size[0],
+            height=decoded.size[1],
+            size=encoded_size,
+            placeholder=placeholder,
+        )
 
 
 def _encode(image: Image.Image, image_format: str) -> tuple[IO[bytes], int]:

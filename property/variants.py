@@ -12,7 +12,15 @@ from PIL import Image
 
 from backend.s3 import S3ImageService
 
-from .images import ACCEPTED_FORMATS, FORMAT_DETAILS, SPOOL_MAX_MEMORY, image_placeholder, stored_file, true_colour
+from .images import (
+    ACCEPTED_FORMATS,
+    FORMAT_DETAILS,
+    SPOOL_MAX_MEMORY,
+    Placeholder,
+    image_placeholder,
+    stored_file,
+    true_colour,
+)
 from .models import VARIANT_KEY_FIELDS, PropertyImage, VariantsStatus, variant_entry_keys
 
 VARIANT_QUALITY = 80
@@ -143,26 +151,10 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
     call added are deleted again and the row keeps the variants it had. FileNotFoundError if the original is
     gone, S3StorageError if S3 fails.
     """
-    original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
-    try:
-        # The stored original is already upright and stripped: only its pixels are read here.
-        with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
-            decoded.load()
-            # Uploads store their placeholder at once; made again here (a few ms beside the variants) so that images
-            # stored before there was one get it, and a rebuild remakes it with the variants.
-            placeholder = image_placeholder(decoded)
-            variants = make_variants(decoded)
-    finally:
-        original.close()
-    download_stem = image.original_filename.rsplit(".", 1)[0] or "image"
+    placeholder, variants = _variants_of_stored_original(s3, image)
     made: dict[str, dict] = {}
     try:
-        for variant in variants:
-            key = variant.key_beside(image.image.name)
-            entry = made.setdefault(variant.name, {"width": variant.width, "height": variant.height})
-            entry[variant.key_field] = key
-            download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
-            s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
+        _variants_store(s3, image, variants, made)
         stored = PropertyImage.objects.filter(pk=image.pk).update(
             variants=made,
             variants_status=VariantsStatus.READY,
@@ -186,3 +178,29 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
     image.variants, image.variants_status = made, VariantsStatus.READY
     image.thumbhash, image.color = placeholder.thumbhash, placeholder.color
     s3.delete_quietly(superseded)
+
+
+def _variants_of_stored_original(s3: S3ImageService, image: PropertyImage) -> tuple[Placeholder, list[ImageVariant]]:
+    """The placeholder and the variants of the image's stored original (already upright and stripped: only its
+    pixels are read)."""
+    original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
+    try:
+        with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
+            decoded.load()
+            # Uploads store their placeholder at once; made again here (a few ms beside the variants) so that images
+            # stored before there was one get it, and a rebuild remakes it with the variants.
+            return image_placeholder(decoded), make_variants(decoded)
+    finally:
+        original.close()
+
+
+def _variants_store(s3: S3ImageService, image: PropertyImage, variants: list[ImageVariant], made: dict) -> None:
+    """Upload each variant beside the original, noting each key in `made` before its upload (so that a failure
+    deletes what may have been written)."""
+    download_stem = image.original_filename.rsplit(".", 1)[0] or "image"
+    for variant in variants:
+        key = variant.key_beside(image.image.name)
+        entry = made.setdefault(variant.name, {"width": variant.width, "height": variant.height})
+        entry[variant.key_field] = key
+        download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
+        s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))

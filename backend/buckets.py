@@ -27,19 +27,12 @@ def s3_error_code(error: Exception) -> str | None:
     return (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
 
 
-def ensure_private_bucket(client, bucket: str, timeout: float = 15.0, cors_origins: Sequence[str] = ()) -> None:
-    """Create `bucket` if missing, private and with ACLs disabled, and block public access where the server
-    supports it. An existing bucket keeps its Object Ownership setting (other objects may rely on ACLs).
-    With `cors_origins`, pages on those origins may post photos to it and read its answers (`cors_rules`);
-    without, the bucket's CORS rules are left as they are.
-
-    SeaweedFS can answer InternalError to a CreateBucket sent right after it starts: retry.
-    """
-    deadline = time.monotonic() + timeout
+def _bucket_exists(client, bucket: str, deadline: float) -> None:
+    """Create `bucket` (with ACLs disabled) unless it exists, trying again until `deadline`."""
     while True:
         try:
             client.head_bucket(Bucket=bucket)
-            break
+            return
         except ClientError as error:
             if s3_error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
                 if time.monotonic() > deadline:
@@ -51,7 +44,7 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0, cors_origi
             client.create_bucket(Bucket=bucket, **location_constraint(client.meta.region_name))
         except ClientError as error:
             if s3_error_code(error) in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                break
+                return
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
@@ -62,7 +55,19 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0, cors_origi
             ),
             deadline,
         )
-        break
+        return
+
+
+def ensure_private_bucket(client, bucket: str, timeout: float = 15.0, cors_origins: Sequence[str] = ()) -> None:
+    """Create `bucket` if missing, private and with ACLs disabled, and block public access where the server
+    supports it. An existing bucket keeps its Object Ownership setting (other objects may rely on ACLs).
+    With `cors_origins`, pages on those origins may post photos to it and read its answers (`cors_rules`);
+    without, the bucket's CORS rules are left as they are.
+
+    SeaweedFS can answer InternalError to a CreateBucket sent right after it starts: retry.
+    """
+    deadline = time.monotonic() + timeout
+    _bucket_exists(client, bucket, deadline)
     # SeaweedFS answers NotImplemented: its buckets are never public anyway.
     _unless_not_implemented(
         lambda: client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)

@@ -102,15 +102,8 @@ def sanitized_images_store(
         for image in images
     ]
     images_and_keys = list(zip(images, keys, strict=True))
-
-    def stored(image_and_key: tuple[SanitizedImage, str]) -> str:
-        image, key = image_and_key
-        return s3.upload(key=key, content=image.as_file())
-
     try:
-        # The uploads overlap their round trips to S3.
-        with ThreadPoolExecutor(max_workers=min(len(images), os.cpu_count() or 1)) as pool:
-            _each(pool, stored, images_and_keys)
+        _objects_store(s3, images_and_keys)
         return _create_image_rows(
             house=house,
             content_type=content_type,
@@ -125,6 +118,17 @@ def sanitized_images_store(
     except BaseException:
         objects_delete_later(keys)
         raise
+
+
+def _objects_store(s3: S3ImageService, images_and_keys: list[tuple[SanitizedImage, str]]) -> None:
+    """Upload each image under its key, the uploads overlapping their round trips to S3."""
+
+    def stored(image_and_key: tuple[SanitizedImage, str]) -> str:
+        image, key = image_and_key
+        return s3.upload(key=key, content=image.as_file())
+
+    with ThreadPoolExecutor(max_workers=min(len(images_and_keys), os.cpu_count() or 1)) as pool:
+        _each(pool, stored, images_and_keys)
 
 
 def _check_count(files: Sequence) -> None:
@@ -172,10 +176,9 @@ def _create_image_rows(
     order: int | None,
 ) -> list[PropertyImage]:
     lock_house(content_type=content_type, object_id=house.pk)
-    if order is None:
-        siblings = PropertyImage.objects.filter(content_type=content_type, object_id=house.pk)
-        highest = siblings.aggregate(highest=Max("order"))["highest"]
-        order = 0 if highest is None else highest + 1
+    if order is None:  # after the house's images
+        highest = PropertyImage.objects.filter(content_type=content_type, object_id=house.pk).aggregate(Max("order"))
+        order = 0 if highest["order__max"] is None else highest["order__max"] + 1
     if is_main:
         unset_main_images(content_type_id=content_type.pk, object_id=house.pk)
     variants_status = VariantsStatus.PENDING if settings.PROPERTY_IMAGE_VARIANTS else VariantsStatus.READY

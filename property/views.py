@@ -25,6 +25,18 @@ from rest_framework.settings import api_settings
 from backend.exceptions import ApplicationError
 
 from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
+from .input_serializers import (
+    BulkImageUploadSerializer,
+    BulkUploadSerializer,
+    CompleteUploadSerializer,
+    ExpirationSerializer,
+    HouseListQuerySerializer,
+    ImageUploadOptionsSerializer,
+    ImageUploadSerializer,
+    PropertyImageCreateSerializer,
+    PropertyTargetSerializer,
+    ReorderImagesSerializer,
+)
 from .models import House, HouseForRent, HouseForSale, PropertyImage, cover_images
 from .permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from .schema import (
@@ -40,21 +52,7 @@ from .schema import (
     UPLOAD_NOT_FOUND,
     VARIANT_PARAMETER,
 )
-from .serializers import (
-    BulkImageUploadSerializer,
-    BulkUploadSerializer,
-    CompleteUploadSerializer,
-    ExpirationSerializer,
-    HouseForRentSerializer,
-    HouseForSaleSerializer,
-    HouseListQuerySerializer,
-    ImageUploadOptionsSerializer,
-    ImageUploadSerializer,
-    PropertyImageCreateSerializer,
-    PropertyImageSerializer,
-    PropertyTargetSerializer,
-    ReorderImagesSerializer,
-)
+from .serializers import HouseForRentSerializer, HouseForSaleSerializer, PropertyImageSerializer
 from .services.direct_uploads import direct_upload_complete, direct_upload_issue
 from .services.image_updates import property_image_set_main, property_image_update, property_images_reorder
 from .services.media_cookies import cloudfront_is_on, media_cookies_issue

@@ -1,49 +1,33 @@
-"""API views: houses for sale and for rent, and their private images."""
+"""Private property images: CRUD, presigned URLs, bulk and direct uploads, and choosing the main image."""
 
 from __future__ import annotations
 
-import time
-from functools import cached_property
-
-from django.conf import settings
-from django.db.models import Count, Prefetch
 from django.http import HttpResponseRedirect
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema,
-)
-from rest_framework import status, viewsets
-from rest_framework.authentication import SessionAuthentication
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from backend.exceptions import ApplicationError
 
-from .filters import HouseForRentFilter, HouseForSaleFilter, PropertyImageFilter
-from .input_serializers import (
+from ..filters import PropertyImageFilter
+from ..input_serializers import (
     BulkImageUploadSerializer,
     BulkUploadSerializer,
     CompleteUploadSerializer,
     ExpirationSerializer,
-    HouseListQuerySerializer,
-    ImageUploadOptionsSerializer,
-    ImageUploadSerializer,
     PropertyImageCreateSerializer,
     PropertyTargetSerializer,
-    ReorderImagesSerializer,
 )
-from .models import House, HouseForRent, HouseForSale, PropertyImage, cover_images
-from .permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
-from .schema import (
-    CDN_NOT_CONFIGURED,
+from ..models import House, PropertyImage
+from ..permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
+from ..schema import (
     DIRECT_UPLOAD,
     EXPIRATION_PARAMETER,
-    MEDIA_COOKIES,
     SECURE_URL,
     SECURE_URL_UNAVAILABLE,
     STORAGE_UNAVAILABLE,
@@ -52,11 +36,11 @@ from .schema import (
     UPLOAD_NOT_FOUND,
     VARIANT_PARAMETER,
 )
-from .serializers import HouseForRentSerializer, HouseForSaleSerializer, PropertyImageSerializer
-from .services.direct_uploads import direct_upload_complete, direct_upload_issue
-from .services.image_updates import property_image_set_main, property_image_update, property_images_reorder
-from .services.media_cookies import cloudfront_is_on, media_cookies_issue
-from .services.uploads import NoImagesProvided, property_images_store
+from ..serializers import PropertyImageSerializer
+from ..services.direct_uploads import direct_upload_complete, direct_upload_issue
+from ..services.image_updates import property_image_set_main, property_image_update
+from ..services.uploads import property_images_store
+from .common import WITH_ADMIN_SESSION, ListFilteredViewSet, created, uploaded_files
 
 
 class SecureUrlUnavailable(ApplicationError):
@@ -64,146 +48,6 @@ class SecureUrlUnavailable(ApplicationError):
 
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
     message = "Could not generate secure URL"
-
-
-def uploaded_files(request: Request, field: str) -> list:
-    """The files of a multipart upload; the guide's `No images provided` when there are none (before any other
-    field is read)."""
-    files = request.FILES.getlist(field)
-    if not files:
-        raise NoImagesProvided
-    return files
-
-
-def created(images: list[PropertyImage] | PropertyImage) -> Response:
-    many = isinstance(images, list)
-    return Response(PropertyImageSerializer(images, many=many).data, status=status.HTTP_201_CREATED)
-
-
-# The admin's direct upload calls upload_url and complete_upload with its session (and CSRF token).
-WITH_ADMIN_SESSION = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, SessionAuthentication]
-
-
-class ListFilteredViewSet(viewsets.ModelViewSet):
-    """A ModelViewSet whose filters apply to its list only: they are the list's query parameters, and a single
-    object is found by its id alone (django-filter would otherwise build and validate a form on every request)."""
-
-    def filter_queryset(self, queryset):
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
-
-
-class HouseViewSet(ListFilteredViewSet):
-    """CRUD for one kind of house, plus `upload_images`."""
-
-    permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
-    model: type[House]
-    # The actions this configuration may not offer, and when it does: /api/schema/ states them only then.
-    actions_available_when = {"media_cookies": cloudfront_is_on}
-
-    def get_queryset(self):
-        houses = (
-            self.model.objects.select_related("owner")
-            .annotate(image_count=Count("images"))
-            .order_by(*self.model._meta.ordering)  # a GROUP BY query leaves Meta.ordering out
-        )
-        if self.action == "list":  # each house's cover image
-            houses = houses.prefetch_related(Prefetch("images", queryset=cover_images(), to_attr="cover_images"))
-        return houses.prefetch_related("images") if self.with_images else houses
-
-    @cached_property
-    def with_images(self) -> bool:
-        """Whether the answer carries every image of each house, decided here once (the serializer is told): one
-        house's answer does; a list's with `?include=images` (any other value is a 400). drf-spectacular describes
-        the view (swagger_fake_view) with every field."""
-        if getattr(self, "swagger_fake_view", False):
-            return True
-        if self.action == "list":
-            query = HouseListQuerySerializer(data=self.request.query_params)
-            query.is_valid(raise_exception=True)
-            return query.validated_data.get("include") == "images"
-        return self.action in ("retrieve", "create", "update", "partial_update")  # the actions that answer the house
-
-    @extend_schema(parameters=[HouseListQuerySerializer])
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "with_images": self.with_images}
-
-    def perform_create(self, serializer) -> None:
-        serializer.save(owner=self.request.user)
-
-    @extend_schema(
-        request={"multipart/form-data": ImageUploadSerializer}, responses={201: PropertyImageSerializer(many=True)}
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        parser_classes=[MultiPartParser],
-        pagination_class=None,
-        filter_backends=[],
-    )
-    def upload_images(self, request: Request, pk: str | None = None) -> Response:
-        """Upload one or more JPEG/PNG files (`images`) to this house."""
-        house = self.get_object()
-        files = uploaded_files(request, "images")
-        options = ImageUploadOptionsSerializer(data=request.data)
-        options.is_valid(raise_exception=True)
-        return created(property_images_store(house=house, files=files, **options.validated_data))
-
-    @extend_schema(request=ReorderImagesSerializer, responses={200: PropertyImageSerializer(many=True)})
-    @action(
-        detail=True,
-        methods=["post"],
-        pagination_class=None,
-        filter_backends=[],
-        # The admin's drag-and-drop calls it with its session (and CSRF token), as the admin would let it.
-        authentication_classes=WITH_ADMIN_SESSION,
-        permission_classes=[IsAuthenticated, IsOwnerOrStaffOrReadOnly, AdminSessionMayChange],
-    )
-    def reorder_images(self, request: Request, pk: str | None = None) -> Response:
-        """Put this house's images in a new order in one go: `ids`, each of its images once, first to last. Answers
-        the images in that order (`order` 0, 1, ...); `is_main` is unchanged."""
-        house = self.get_object()
-        body = ReorderImagesSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        images = property_images_reorder(house=house, image_ids=body.validated_data["ids"])
-        return Response(PropertyImageSerializer(images, many=True).data)
-
-    @extend_schema(
-        responses={200: MEDIA_COOKIES, 404: CDN_NOT_CONFIGURED},
-    )
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def media_cookies(self, request: Request, pk: str | None = None) -> Response:
-        """CloudFront signed cookies for every photo of this house (its folder on the distribution), as JSON and,
-        with AWS_CLOUDFRONT_COOKIE_DOMAIN set, as Set-Cookie: a gallery then loads them with plain CDN URLs."""
-        issued = media_cookies_issue(house=self.get_object())
-        response = Response(issued, headers={"Cache-Control": "private, no-store"})
-        if settings.AWS_CLOUDFRONT_COOKIE_DOMAIN:
-            for name, value in issued["cookies"].items():
-                response.set_cookie(
-                    name,
-                    value,
-                    max_age=issued["expires"] - int(time.time()),
-                    domain=settings.AWS_CLOUDFRONT_COOKIE_DOMAIN,
-                    path=issued["path"],
-                    secure=True,
-                    httponly=True,
-                    samesite="Lax",
-                )
-        return response
-
-
-class HouseForSaleViewSet(HouseViewSet):
-    model = HouseForSale
-    serializer_class = HouseForSaleSerializer
-    filterset_class = HouseForSaleFilter
-
-
-class HouseForRentViewSet(HouseViewSet):
-    model = HouseForRent
-    serializer_class = HouseForRentSerializer
-    filterset_class = HouseForRentFilter
 
 
 class PropertyImageViewSet(ListFilteredViewSet):

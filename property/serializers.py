@@ -167,6 +167,11 @@ class PropertyImageSerializer(StrictModelSerializer):
         return original_url, variants
 
 
+# What a cover image leaves out: where the image belongs (the house is around it), its bytes, its history, and the
+# deprecated name of secure_url.
+NOT_ON_A_CARD = {"content_type", "object_id", "size", "mime_type", "image_url", "created_at", "updated_at"}
+
+
 class CoverImageSerializer(PropertyImageSerializer):
     """A house's cover image, as a card on an index page draws it: its placeholder, the original's URL and the two
     sizes a card needs (PROPERTY_IMAGE_COVER_VARIANTS). Every field of every image is in the house's `images`."""
@@ -177,20 +182,7 @@ class CoverImageSerializer(PropertyImageSerializer):
     )
 
     class Meta(PropertyImageSerializer.Meta):
-        fields = [
-            "id",
-            "caption",
-            "is_main",
-            "order",
-            "original_filename",
-            "width",
-            "height",
-            "thumbhash",
-            "color",
-            "secure_url",
-            "variants",
-            "variants_status",
-        ]
+        fields = [name for name in PropertyImageSerializer.Meta.fields if name not in NOT_ON_A_CARD]
 
     @property
     def variant_names(self) -> list[str]:

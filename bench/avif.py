@@ -15,6 +15,8 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.report import verdict
+
 PHOTO_DIR = Path(__file__).resolve().parent / ".photos"
 WIDTH = 1024
 # scikit-image's photographs that ship in its wheel (its other samples are drawings, microscopy or downloads).
@@ -123,3 +125,40 @@ def main() -> dict:
     result["equal_quality_qualities"] = sorted(quality for _size, _score, quality in equal_quality)
     result["both_cpu_ms_per_picture"] = statistics.fmean(cpu_seconds) * 1000
     return result
+
+
+def avif_section(avif: dict) -> str:
+    from property.variants import AVIF_QUALITY, AVIF_SPEED, VARIANT_QUALITY, WEBP_METHOD
+
+    webp, avif_copies = avif["WEBP"], avif["AVIF"]
+    qualities = avif["equal_quality_qualities"]
+    equal = avif["equal_quality_ratio"]
+    return "\n".join(
+        [
+            f"## 9. AVIF against WebP: a gallery of {avif['pictures']} photographs at the {avif['width']}-px width",
+            "",
+            "`bench/avif.py`: each picture made into its medium variant by the variants task's own code",
+            f"(`make_variants`: WebP at quality {VARIANT_QUALITY}, method {WEBP_METHOD}; AVIF at quality "
+            f"{AVIF_QUALITY}, speed {AVIF_SPEED}), each copy's",
+            "SSIM measured against the pixels it was encoded from (scikit-image `structural_similarity`, RGB).",
+            "",
+            "| | bytes | SSIM mean / lowest |",
+            "|---|---|---|",
+            f"| WebP, as the task makes it | {webp['bytes'] / 1000:.0f} kB | {webp['ssim_mean']:.4f} / "
+            f"{webp['ssim_min']:.4f} |",
+            f"| AVIF, as the task makes it | {avif_copies['bytes'] / 1000:.0f} kB ({avif['ratio']:.2f}x) "
+            f"| {avif_copies['ssim_mean']:.4f} / {avif_copies['ssim_min']:.4f} |",
+            f"| AVIF at equal quality: for each picture the smallest AVIF copy whose SSIM is at least its WebP "
+            f"copy's | {avif['equal_quality_bytes'] / 1000:.0f} kB, **{equal:.2f}x** WebP (goal ≤ 0.75x: "
+            f"{verdict(equal <= 0.75 and avif['equal_quality_matched'] == avif['pictures'])}) | |",
+            "",
+            f"As the task makes them, the AVIF copy's SSIM is at least the WebP copy's for "
+            f"{avif['avif_ssim_at_least_webp']} of {avif['pictures']} pictures.",
+            f"At equal quality, {avif['equal_quality_matched']} of {avif['pictures']} pictures found an AVIF copy as "
+            f"good (qualities {qualities[0]} to {qualities[-1]}, median {statistics.median(qualities):g}).",
+            f"Encoding both copies took {avif['both_cpu_ms_per_picture']:.0f} ms of CPU per picture.",
+            "The photographs: Debian's mate-backgrounds nature photos (12, whole and their centre half) and six of",
+            "scikit-image's samples; close-ups with soft backgrounds favour AVIF, so a house's photos may gain less.",
+            "",
+        ]
+    )

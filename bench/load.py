@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 
 from bench.photos import photo_jpeg
+from bench.report import verdict
 from localdev.run import api_server_command, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
@@ -306,6 +307,55 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
         "connection_bound": connection_bound(),
         **counts,
     }
+
+
+def load_row(load: dict) -> str:
+    equal = load["mismatched"] == 0 and load["expected_objects"] == load["objects"]
+    return (
+        f"| {load['database']} | {load['served']} | {load['per_second']} "
+        f"| **{load['errors']}** (goal 0: {verdict(load['errors'] == 0)}) "
+        f"| {load['p50_ms']} ms | {load['p95_ms']} ms | {load['p99_ms']} ms | {load['rows']} "
+        f"| {load['expected_objects']} | {load['objects']} (equal: {verdict(equal)}) "
+        f"| **{load['staging_objects']}** (goal 0: {verdict(load['staging_objects'] == 0)}) "
+        f"| {connections_cell(load)} |"
+    )
+
+
+def connections_cell(load: dict) -> str:
+    if load["most_connections"] is None:
+        return "(SQLite: one per thread, in process)"
+    within = load["most_connections"] <= load["connection_bound"]
+    return f"**{load['most_connections']}** (goal ≤ {load['connection_bound']}: {verdict(within)})"
+
+
+def load_section(loads: list[dict]) -> str:
+    mix = ", ".join(f"{weight}% {description}" for _, weight, description in MIX)
+    by_operation = [
+        f"{load['database']}: " + ", ".join(f"{name} {count}" for name, count in sorted(load["by_operation"].items()))
+        for load in loads
+    ]
+    return "\n".join(
+        [
+            f"## 4. Load test (`bench/load.py`): {loads[0]['clients']} clients for {loads[0]['seconds']} s each",
+            "",
+            "Served as `make run` serves it (gunicorn with `gunicorn.conf.py` and the background worker beside it),",
+            "on SQLite with the project's settings (what `make run` starts) and on PostgreSQL. S3: local SeaweedFS;",
+            "loopback. Objects are counted once the worker has made the variants still queued when the clients stop",
+            "(" + ", ".join(f"{load['database']}: {load['pending_at_end']} images" for load in loads) + ").",
+            f"Mix: {mix}.",
+            "On PostgreSQL the connections to the load's database are sampled every 0.2 s: at most gunicorn's",
+            "processes times its threads, plus the worker's.",
+            "",
+            "| database | requests | per second | errors | p50 | p95 | p99 | image rows "
+            "| their objects (originals and variants) | objects under properties/ | staging objects left "
+            "| most database connections at once |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            *[load_row(load) for load in loads],
+            "",
+            f"Requests by operation: {'; '.join(by_operation)}.",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

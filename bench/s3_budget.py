@@ -13,6 +13,7 @@ from django.core.files import File
 from backend.s3 import S3ImageService, S3StorageError
 from backend.storage_backends import PrivateMediaStorage
 from bench.latency_proxy import LatencyProxy
+from bench.report import verdict
 from localdev.s3server import LocalS3Server
 
 BIG_OBJECT_SIZE = 10 * 1024 * 1024
@@ -67,3 +68,33 @@ def main(server: LocalS3Server, bucket: str) -> dict:
         "hung_s": hung_seconds,
         "hung_outcome": hung_outcome,
     }
+
+
+def s3_budget_section(budget: dict) -> str:
+    rows = []
+    for link in budget["slow_links"]:
+        whole = link["stored_size"] == budget["big_size"]
+        rows.append(
+            f"| PUT of {budget['big_size'] / 2**20:.0f} MB through `bench/latency_proxy.py` at "
+            f"{link['bytes_per_second'] * 8 / 1e6:.0f} Mbit/s, {SLOW_LINK_ONE_WAY_DELAY * 1000:.0f} ms each way "
+            f"| {link['seconds']:.1f} s | {'stored whole' if whole else 'FAILED'} (not cut short: {verdict(whole)}) |"
+        )
+    return "\n".join(
+        [
+            f"## 7. S3 under the time budget (`S3_REQUEST_BUDGET` = {budget['budget_s']:.0f} s: "
+            f"{budget['attempts']} tries, connect timeout {budget['connect_timeout_s']:.0f} s, "
+            f"read timeout {budget['read_timeout_s']:.0f} s)",
+            "",
+            "| | time | outcome |",
+            "|---|---|---|",
+            *rows,
+            f"| PUT to the S3 server frozen by SIGSTOP (accepts connections, answers nothing) "
+            f"| {budget['hung_s']:.1f} s | {budget['hung_outcome']} "
+            f"(within the budget: {verdict(budget['hung_s'] <= budget['budget_s'])}) |",
+            "",
+            "The project's own storage and settings, pointed at the proxy or the frozen server. The read timeout is",
+            "the wait for S3's answer once the last bytes are handed to the kernel: on a slower link than these,",
+            "what still sits in the socket's send buffer can take longer than that to leave (raise the budget).",
+            "",
+        ]
+    )

@@ -25,6 +25,7 @@ import requests
 
 from bench.load import database_url, manage
 from bench.photos import photo_jpeg
+from bench.report import verdict
 from localdev.run import api_server_command, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
@@ -312,6 +313,114 @@ def main() -> dict:
         **{f"{name}_big_house_p50_ms": statistics.median(values) for name, values in shown_ms.items()},
         **{f"{name}_reorder_p50_ms": statistics.median(values) for name, values in reorder_ms.items()},
     }
+
+
+SERVING_GOALS = {
+    # server: (list speed-up goal, its moonshot, secure_url speed-up goal), against the reference on SQLite
+    "project_sqlite": (6.0, 8.0, 1.3),
+    "project_postgresql": (5.0, None, 1.0),
+}
+
+
+SERVING_NAMES = {"project_sqlite": "project, SQLite", "project_postgresql": "project, PostgreSQL"}
+
+
+def serving_rows(serving: dict, server: str) -> list[str]:
+    list_goal, moonshot, secure_url_goal = SERVING_GOALS[server]
+    list_speedup = serving["reference_list_p50_ms"] / serving[f"{server}_list_p50_ms"]
+    secure_url_speedup = serving["reference_secure_url_p50_ms"] / serving[f"{server}_secure_url_p50_ms"]
+    moonshot_note = f", moonshot {moonshot:g}x: {verdict(list_speedup >= moonshot)}" if moonshot else ""
+    return [
+        f"| {SERVING_NAMES[server]} | {serving[f'{server}_secure_url_p50_ms']:.2f} ms "
+        f"/ {serving[f'{server}_secure_url_p95_ms']:.2f} ms | **{secure_url_speedup:.2f}x** "
+        f"(goal ≥ {secure_url_goal:g}x: {verdict(secure_url_speedup >= secure_url_goal)}) "
+        f"| {serving[f'{server}_list_p50_ms']:.1f} ms / {serving[f'{server}_list_p95_ms']:.1f} ms "
+        f"| **{list_speedup:.1f}x** (goal ≥ {list_goal:g}x: {verdict(list_speedup >= list_goal)}{moonshot_note}) |",
+    ]
+
+
+def serving_section(serving: dict) -> str:
+    projects = [server for server in serving["servers"] if server != "reference"]
+    return "\n".join(
+        [
+            "## 6. What `make run` serves, against the guide-faithful django-storages build",
+            "",
+            "`bench/serving.py`: the project as `make run` starts it (gunicorn with `gunicorn.conf.py`, the background",
+            "worker beside it, idle once it has made the seed photos' variants) on its default SQLite and on",
+            "PostgreSQL, and `bench/reference` (the guide written plainly on django-storages: boto3 presigns",
+            "`image_url` and `secure_url` on every call) under the same gunicorn settings on SQLite, signing for the",
+            "same SeaweedFS. The servers take turns. Speed-ups are the reference's p50 over the project's.",
+            "",
+            f"Client: {serving['client'].split(' (')[0]}, one keep-alive connection per run of requests (each run",
+            "checked to open one connection), each request timed by curl itself (`%{time_total}`); curl spent",
+            f"{serving['client_cpu_us_per_request']:.0f} µs of CPU per request, its start included.",
+            "",
+            f"| | `secure_url` p50 / p95 | speed-up | list of {serving['images']} images p50 / p95 | speed-up |",
+            "|---|---|---|---|---|",
+            f"| reference (SQLite) | {serving['reference_secure_url_p50_ms']:.2f} ms "
+            f"/ {serving['reference_secure_url_p95_ms']:.2f} ms | 1 "
+            f"| {serving['reference_list_p50_ms']:.1f} ms / {serving['reference_list_p95_ms']:.1f} ms | 1 |",
+            *[row for server in projects for row in serving_rows(serving, server)],
+            "",
+            "Each image of the project's list carries seven presigned URLs (the original, and three sizes in WebP and",
+            "in AVIF), the reference's two.",
+            "",
+            house_list_rows(serving),
+            reorder_rows(serving),
+        ]
+    )
+
+
+def reorder_rows(serving: dict) -> str:
+    photos = serving["reordered_photos"]
+    rows = []
+    for server in (name for name in serving["servers"] if name != "reference"):
+        shown, reordered = serving[f"{server}_big_house_p50_ms"], serving[f"{server}_reorder_p50_ms"]
+        ratio = reordered / shown
+        rows.append(
+            f"| {SERVING_NAMES[server]} | {shown:.1f} ms | {reordered:.1f} ms | **{ratio:.2f}x** "
+            f"(goal < 2x: {verdict(ratio < 2)}) |"
+        )
+    return "\n".join(
+        [
+            f"A house of {photos} photos: its own answer (`GET /api/houses-for-sale/{{id}}/`, every image) against",
+            f"`POST .../reorder_images/` of all {photos} (alternately reversed and back; it answers the images too):",
+            "",
+            "| | house p50 | reorder p50 | reorder / house |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
+
+
+def house_list_rows(serving: dict) -> str:
+    page = serving["house_page"]
+    light, gallery = serving["house_list_light_sent_bytes"], serving["house_list_gallery_sent_bytes"]
+    light_json, gallery_json = serving["house_list_light_bytes"], serving["house_list_gallery_bytes"]
+    time_ratio = serving["house_list_light_p50_ms"] / serving["house_list_gallery_p50_ms"]
+    return "\n".join(
+        [
+            f"The project's house list, a page of {page['houses']} houses of {page['photos']} photos each (variants",
+            "ready), as an index page asks for it (each house's main image and image count) and with",
+            "`?include=images` (every image, as every list answered before):",
+            "",
+            "| `GET /api/houses-for-sale/?page_size=20` | JSON | sent (gzip) | p50 (not compressed) |",
+            "|---|---|---|---|",
+            f"| default | {light_json / 1000:.1f} kB (goal ≤ 60 kB: {verdict(light_json <= 60_000)}) "
+            f"| {light / 1000:.1f} kB "
+            f"| {serving['house_list_light_p50_ms']:.1f} ms, **{time_ratio:.2f}** of `include=images` "
+            f"(goal ≤ 0.33: {verdict(time_ratio <= 1 / 3)}) |",
+            f"| `&include=images` | {gallery_json / 1000:.1f} kB | {gallery / 1000:.1f} kB "
+            f"| {serving['house_list_gallery_p50_ms']:.1f} ms |",
+            "",
+            "JSON: the answer's body as the server renders it (what a client that does not ask for gzip receives).",
+            "Sent: to a client that accepts gzip (browsers, requests and httpx ask for it by default), what",
+            "Django's GZipMiddleware sends. A house's cover image (`main_image`) carries five signed URLs of about",
+            "370 bytes each: the original, and the two sizes a card needs in WebP and in AVIF.",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import requests
 from bench.latency_proxy import LatencyProxy
 from bench.load import manage
 from bench.photos import photo_jpeg
+from bench.report import cpu_cell, verdict
 from localdev.run import ALLOCATOR_ENVIRONMENT
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
@@ -278,6 +279,57 @@ def time_to_ready(environment: dict[str, str], headers: dict[str, str], house: i
         stop_task_workers(workers)
         api.stop()
     return samples[2:]  # the first two warm the worker up
+
+
+def uploads_section(upload: dict) -> str:
+    ratio = upload["with_variants_s"] / upload["without_variants_s"]
+    placeholder_ratio = upload["with_placeholder_s"] / upload["without_placeholder_s"]
+    against_reference = upload["reference_s"] / upload["ours_beside_reference_s"]
+    rss = upload["rss_by_files"]
+    memory_growth = rss[10] / rss[2]
+    with_worker, with_s3 = upload["with_variants_cpu_ms"]
+    without_worker, without_s3 = upload["without_variants_cpu_ms"]
+    return "\n".join(
+        [
+            f"## 3. `bulk_upload` of {upload['photos']} photos of {upload['two_mb_size'] / 1e6:.1f} MB "
+            "(gunicorn, one worker process)",
+            "",
+            "The request checks and re-encodes each photo, stores it and writes its row; a background task makes its",
+            "size variants afterwards (section 5). No task worker runs while these are timed.",
+            "",
+            "| | wall time (median of 5) | CPU per photo, API worker / S3 server |",
+            "|---|---|---|",
+            f"| variants on (the default) | {upload['with_variants_s']:.2f} s "
+            f"| {with_worker:.0f} ms / {with_s3:.0f} ms |",
+            f"| variants off (`PROPERTY_IMAGE_VARIANTS=False`) | {upload['without_variants_s']:.2f} s "
+            f"| {without_worker:.0f} ms / {without_s3:.0f} ms |",
+            f"| on / off | **{ratio:.2f}x** (goal ≤ 1.15x: {verdict(ratio <= 1.15)}) | |",
+            f"| without the placeholder (`bench/no_placeholder_wsgi.py`: the same code, no ThumbHash or colour) "
+            f"| {upload['without_placeholder_s']:.2f} s | {cpu_cell(upload['without_placeholder_cpu_ms'])} |",
+            f"| with it, timed right after | {upload['with_placeholder_s']:.2f} s "
+            f"| {cpu_cell(upload['with_placeholder_cpu_ms'])} |",
+            f"| with / without the placeholder | **{placeholder_ratio:.2f}x** "
+            f"(goal ≤ 1.1x: {verdict(placeholder_ratio <= 1.1)}) | |",
+            f"| the same upload with {S3_ONE_WAY_DELAY * 1000:.0f} ms added each way to the S3 server "
+            f"(`bench/latency_proxy.py`, an assumed delay) | {upload['distant_s']:.2f} s | |",
+            "",
+            "Against the guide-faithful django-storages build (`bench/reference`), which stores the bytes as they come",
+            "(no decoding, no re-encoding, no metadata stripped), under the same gunicorn settings, in turn:",
+            "",
+            "| | wall time (median of 5) |",
+            "|---|---|",
+            f"| reference | {upload['reference_s']:.2f} s |",
+            f"| project (variants on) | {upload['ours_beside_reference_s']:.2f} s |",
+            f"| project speed / reference speed | **{against_reference:.2f}x** "
+            f"(goal ≥ 0.5x: {verdict(against_reference >= 0.5)}) |",
+            "",
+            f"Peak RSS of a fresh worker for one bulk upload of photos of {upload['ten_mb_size'] / 1e6:.1f} MB:",
+            f"1 file {rss[1]:.0f} MB, 2 files {rss[2]:.0f} MB, 10 files {rss[10]:.0f} MB",
+            f"(10 files / 2 files: **{memory_growth:.2f}**; flat within 15%: {verdict(memory_growth <= 1.15)}).",
+            "Photos are decoded one at a time, and each re-encoded photo waits for its upload in a temporary file.",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

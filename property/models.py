@@ -117,19 +117,19 @@ class PropertyImage(models.Model):
         or when they could not be."""
         return self.variants_status != VariantsStatus.READY
 
-    def offered_variants(self, names: Iterable[str] | None = None) -> dict[str, dict]:
-        """The sizes the image offers, of `names` or all: name -> {"width", "height", "is_original"}. Each variant it
-        has; while the original stands in for them (variants_stand_in), each configured one it lacks is the original.
-        The one place of the stand-in rule: the serializers and the secure_url action ask here."""
+    def offered_variants(self, names: Iterable[str] | None = None) -> dict[str, tuple[int, int, bool]]:
+        """The sizes the image offers, of `names` or all: name -> (width, height, is_original). Each variant it has;
+        while the original stands in for them (variants_stand_in), each configured one it lacks is the original.
+        The one place of the stand-in rule: the serializers and the secure_url action ask here. (Tuples: a list
+        asks for every image's.)"""
         offered = {
-            name: {"width": variant["width"], "height": variant["height"], "is_original": False}
+            name: (variant["width"], variant["height"], False)
             for name, variant in self.variants.items()
             if names is None or name in names
         }
         if self.variants_stand_in:
-            original = {"width": self.width, "height": self.height, "is_original": True}
             for name in settings.PROPERTY_IMAGE_VARIANT_WIDTHS if names is None else names:
-                offered.setdefault(name, original)
+                offered.setdefault(name, (self.width, self.height, True))
         return offered
 
     def secure_urls(self, copies: list[tuple[str | None, str]], expiration: int | None = None) -> list[str | None]:

@@ -163,7 +163,10 @@ class PropertyImageSerializer(StrictModelSerializer):
         urls = iter(instance.secure_urls(copies))
         original_url = next(urls)
         # VARIANT_KEY_FIELDS: the configured format's copy, then the AVIF one.
-        variants = {name: {"url": next(urls), "avif_url": next(urls), **size} for name, size in offered.items()}
+        variants = {
+            name: {"url": next(urls), "avif_url": next(urls), "width": width, "height": height, "is_original": original}
+            for name, (width, height, original) in offered.items()
+        }
         return original_url, variants
 
 

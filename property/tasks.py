@@ -12,9 +12,17 @@ to delete anything: every deletion goes through `objects_delete_later`. Each gua
 was produced in a test, and that test fails when the guard is taken out (each was tried so):
 
 1. Compensation where the objects were written. An upload whose rows cannot be written, or whose house went
-   meanwhile, hands the keys it wrote to objects_delete_later (services/uploads.py, services/direct_uploads.py;
-   variants.py for copies a rebuild replaced). Fault: the INSERT fails after the PUTs
-   (test_uploads::test_database_failure_after_upload_deletes_the_objects).
+   meanwhile, hands the keys it wrote to objects_delete_later (services/uploads.py, services/direct_uploads.py);
+   a variants task that fails partway deletes the copies it wrote itself (variants.py: it is off the request path
+   already). Faults: the INSERT fails after the PUTs
+   (test_uploads::test_database_failure_after_upload_deletes_the_objects); S3 refuses a variant's PUT after the
+   others were stored (test_variants::
+   test_a_variants_task_that_fails_partway_deletes_what_it_added_and_keeps_the_old_variants). Deleting an image
+   deletes every copy the settings name, whether the row it was given knew of them or not
+   (image_updates.property_image_delete_objects_on_commit): a row read before its task stored them
+   (test_variants::test_deleting_an_image_read_before_its_variants_were_made_deletes_them_too). An image deleted
+   while its task stores them is covered by either of these two
+   (test_tasks::test_an_image_deleted_while_its_task_runs_leaves_no_object fails only without both).
 2. `delete_objects` tries again after each of S3_TASK_RETRY_DELAYS: S3 refuses or hangs when the deletion runs
    (test_tasks::test_a_deletion_s3_does_not_answer_is_tried_again_and_done_once_it_is_back).
 3. A second deletion after the first delay when S3 did not answer a write (`again_after_s3_failed`): S3 may apply
@@ -28,7 +36,8 @@ was produced in a test, and that test fails when the guard is taken out (each wa
    (test_tasks::test_a_stale_pending_image_is_enqueued_again_by_the_sweep_but_not_behind_a_backlog).
 6. `manage.py sweep_orphans`, the reconciler an operator (or a daily cron) runs: what no guard above could see
    (a process killed between a PUT and its row; deletions that used up every retry, each logged as "Orphaned S3
-   object left behind"). Not scheduled every minute: it lists the whole bucket.
+   object left behind"). Not scheduled every minute: it lists the whole bucket
+   (test_commands::test_sweep_orphans_delete_removes_both_kinds_and_keeps_the_rest).
 Guards 2 to 4 keep a deleted photo's URLs from working longer than S3 is down; guard 6 alone would leave a deleted
 photo reachable until the next sweep, so it stays the backstop, not the mechanism.
 """

@@ -11,16 +11,16 @@ def image(status: str, variants: dict) -> PropertyImage:
 
 def test_a_ready_image_offers_the_variants_it_has_and_no_other():
     ready = image(VariantsStatus.READY, {"thumbnail": THUMBNAIL})
-    assert ready.offered_variants() == {"thumbnail": {"width": 320, "height": 240, "is_original": False}}
+    assert ready.offered_variants() == {"thumbnail": (320, 240, False)}
     assert ready.offered_variants(["medium"]) == {}
 
 
 def test_while_variants_stand_in_each_configured_one_missing_is_the_original():
-    original = {"width": 4000, "height": 3000, "is_original": True}
+    original = (4000, 3000, True)
     for status in (VariantsStatus.PENDING, VariantsStatus.FAILED):
         rebuilding = image(status, {"thumbnail": THUMBNAIL})
         assert rebuilding.offered_variants() == {
-            "thumbnail": {"width": 320, "height": 240, "is_original": False},
+            "thumbnail": (320, 240, False),
             "medium": original,
             "large": original,
         }

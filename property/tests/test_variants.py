@@ -324,6 +324,19 @@ def test_deleting_an_image_deletes_its_variants(bucket_keys, django_capture_on_c
     assert bucket_keys() == []
 
 
+def test_deleting_an_image_read_before_its_variants_were_made_deletes_them_too(
+    bucket_keys, django_capture_on_commit_callbacks
+):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    read_before = PropertyImage.objects.get(pk=image.pk)  # a request holds the row; the worker makes the variants
+    make_variants_now(image)
+    assert len(bucket_keys()) == OBJECTS_PER_IMAGE and read_before.variants == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        read_before.delete()
+    run_queued_tasks()
+    assert bucket_keys() == []
+
+
 def test_sweep_orphans_does_not_take_variants_for_orphans(bucket_keys):
     make_variants_now(*property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()]))
     out = io.StringIO()

@@ -172,10 +172,11 @@ def share_parameter_enums(result: dict, generator, request, public) -> dict:
     for operation in (operation for path in result.get("paths", {}).values() for operation in path.values()):
         for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
             schema = parameter.get("schema", {})
-            choices_alone = set(schema) <= {"type", "enum", "minLength"} and all(
-                len(choice) >= schema.get("minLength", 0) for choice in schema.get("enum", [])
-            )  # a minLength every choice meets says nothing more
-            if parameter["in"] != "query" or "enum" not in schema or schema["type"] != "string" or not choices_alone:
+            if parameter["in"] != "query" or schema.get("type") != "string" or "enum" not in schema:
+                continue
+            # Nothing but the choices (a minLength every choice meets says nothing more).
+            shortest = min(map(len, schema["enum"]), default=0)
+            if not set(schema) <= {"type", "enum", "minLength"} or shortest < schema.get("minLength", 0):
                 continue
             name = "".join(word.capitalize() for word in parameter["name"].split("_")) + "Enum"
             component = components.setdefault(name, {"type": "string", "enum": schema["enum"]})

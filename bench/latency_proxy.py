@@ -42,8 +42,18 @@ class LatencyProxy:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(asyncio.start_server(self._connection, sock=self.listener))
-        self.loop.run_forever()
+        server = self.loop.run_until_complete(asyncio.start_server(self._connection, sock=self.listener))
+        try:
+            self.loop.run_forever()
+        finally:
+            # Connections still open when the proxy stops end here, in their loop, not later in the garbage
+            # collector on a closed loop (which reports them as errors in whatever runs then).
+            server.close()
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self.loop.close()
 
     async def _connection(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)

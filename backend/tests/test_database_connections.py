@@ -60,18 +60,22 @@ def gunicorn_processes(run) -> list[int]:
     return [pid for pid in descendants(run.pid) if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
-def open_files(pid: int) -> list[str]:
-    targets = []
+def open_files(pid: int) -> dict[str, str]:
+    """What this process holds open: its file descriptors' numbers and their targets."""
+    targets = {}
     for descriptor in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):  # closed meanwhile
-            targets.append(os.readlink(descriptor))
+            targets[descriptor.name] = os.readlink(descriptor)
     return targets
 
 
 def local_tcp_ports(pids: list[int]) -> set[int]:
     """The local ports of the TCP sockets these processes hold (from /proc: Linux)."""
     inodes = {
-        target[len("socket:[") : -1] for pid in pids for target in open_files(pid) if target.startswith("socket:")
+        target[len("socket:[") : -1]
+        for pid in pids
+        for target in open_files(pid).values()
+        if target.startswith("socket:")
     }
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -84,11 +88,16 @@ def local_tcp_ports(pids: list[int]) -> set[int]:
 
 def database_connections(run, environment: dict[str, str]) -> list:
     """What gunicorn's processes hold open to the database: PostgreSQL's backend pids serving them, or SQLite's open
-    database files."""
+    database files (process and descriptor number)."""
     pids = gunicorn_processes(run)
     if not ON_POSTGRESQL:
         database_file = environment["DATABASE_URL"].removeprefix("sqlite:///")
-        return sorted(target for pid in pids for target in open_files(pid) if target == database_file)
+        return sorted(
+            (pid, descriptor)
+            for pid in pids
+            for descriptor, target in open_files(pid).items()
+            if target == database_file
+        )
     with postgresql() as admin:
         rows = admin.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND client_port = ANY(%s)",
@@ -109,7 +118,11 @@ def test_make_run_keeps_its_database_connections_from_one_request_to_the_next(se
     kept = database_connections(run, environment)
     assert 1 <= len(kept) <= THREADS  # held between requests, at most one per thread
     assert statuses(environment, headers, house, 40) == [200] * 40
-    assert database_connections(run, environment) == kept  # the same ones: no request opened its own
+    held = database_connections(run, environment)
+    # The same ones are still open, none closed and opened again. A thread that serves its first request meanwhile
+    # opens one of its own (on SQLite each thread has its connection): never more than one per thread.
+    assert set(kept) <= set(held)
+    assert len(held) <= THREADS
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="a database server to restart: PostgreSQL")

@@ -187,9 +187,11 @@ def _variants_of_stored_original(s3: S3ImageService, image: PropertyImage) -> tu
     try:
         with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
             decoded.load()
-            # Uploads store their placeholder at once; made again here (a few ms beside the variants) so that images
-            # stored before there was one get it, and a rebuild remakes it with the variants.
-            return image_placeholder(decoded), make_variants(decoded)
+            # Uploads store their placeholder at once, made from the photo as sent: it stays what the upload's answer
+            # said (the stored original, encoded again, would give a few other bits). Images stored before there
+            # was one get it here.
+            stored = Placeholder(thumbhash=image.thumbhash, color=image.color) if image.thumbhash else None
+            return stored or image_placeholder(decoded), make_variants(decoded)
     finally:
         original.close()
 

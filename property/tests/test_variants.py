@@ -215,6 +215,21 @@ def test_rebuild_variants_goes_on_while_other_connections_write_between_its_batc
     assert bucket_keys() == object_keys(*PropertyImage.objects.all())
 
 
+def test_an_uploads_placeholder_stays_what_its_answer_said_once_its_variants_are_made(bucket_keys):
+    # A grainy photo: the original as stored (encoded again) gives a ThumbHash a few bits off the one of the photo
+    # as sent, which the upload's answer carries.
+    grain = [Image.effect_noise((1200, 900), sigma) for sigma in (60, 80, 40)]
+    photo = encode(Image.merge("RGB", grain), "JPEG", quality=90)
+    (image,) = property_images_store(
+        house=HouseForSaleFactory(), files=[SimpleUploadedFile("grain.jpg", photo, content_type="image/jpeg")]
+    )
+    answered = (image.thumbhash, image.color)
+    make_variants_now(image)
+    image.refresh_from_db()
+    assert image.variants_status == VariantsStatus.READY
+    assert (image.thumbhash, image.color) == answered
+
+
 def test_an_image_stored_before_placeholders_gets_one_from_rebuild_variants(bucket_keys, owner_client):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(size=(400, 300))])
     make_variants_now(image)

@@ -60,6 +60,7 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 from django_tasks_rq import RQBackend
 from redis import RedisError
+from rq.job import Job
 
 from backend.s3 import S3ImageService, S3StorageError
 
@@ -228,3 +229,17 @@ def waiting_database_tasks(backend: DatabaseBackend):
 
 def rq_queues(backend: RQBackend) -> list:
     return [django_rq.get_queue(name) for name in backend.queues]
+
+
+def rq_failed_jobs_forget(backend: RQBackend, ended_before: datetime) -> int:
+    """Delete the failed jobs of the backend's queues that ended before `ended_before`, with their entries in the
+    failed job registry; how many. RQ keeps a failed job a year (each try S3 refused is one), with its arguments
+    and traceback; a finished one it forgets after 500 s by itself."""
+    forgotten = 0
+    for queue in rq_queues(backend):
+        registry = queue.failed_job_registry
+        for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):
+            if job is not None and job.ended_at is not None and job.ended_at < ended_before:
+                registry.remove(job, delete_job=True)
+                forgotten += 1
+    return forgotten

@@ -131,8 +131,8 @@ elif TASKS_BACKEND == "rq":
 else:
     raise ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'rq'")
 RQ_QUEUES = {"default": {"URL": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")}}
-# Finished tasks' results on the database queue are forgotten this many days after they finished (`manage.py
-# housekeeping`, every minute under `make run`); RQ forgets a finished job's result after 500 s by itself.
+# Finished tasks' results on the database queue, and RQ's failed jobs, are forgotten this many days after they ended
+# (`manage.py housekeeping`, every minute under `make run`); RQ forgets a finished job's result after 500 s by itself.
 TASK_RESULTS_MAX_AGE_DAYS = env.int("TASK_RESULTS_MAX_AGE_DAYS", default=1)
 if TASK_RESULTS_MAX_AGE_DAYS < 1:
     raise ImproperlyConfigured("TASK_RESULTS_MAX_AGE_DAYS must be a whole number of days, at least 1")

@@ -17,6 +17,7 @@ import requests
 from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
+from rq.job import Job
 
 from conftest import (
     OBJECTS_PER_IMAGE,
@@ -244,6 +245,28 @@ def test_a_task_that_keeps_failing_marks_the_variants_failed_and_rebuild_variant
             assert image.variants_status == VariantsStatus.READY and len(image.object_keys) == OBJECTS_PER_IMAGE
         finally:
             restarted.stop()
+
+
+@pytest.mark.parametrize("queue", ["rq"], indirect=True)
+def test_housekeeping_forgets_the_rq_jobs_that_failed_over_a_day_ago_and_keeps_the_others(
+    queue, owner, settings, tmp_path
+):
+    settings.S3_TASK_RETRY_DELAYS = [0]
+    with own_s3_server(tmp_path) as server:
+        property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(size=(900, 600))])
+        server.stop()
+        queue.run_worker()  # two tries, both refused: two failed jobs, which RQ would keep a year
+    registry = django_rq.get_queue("default").failed_job_registry
+    first, second = Job.fetch_many(registry.get_job_ids(), connection=registry.connection)
+    first.ended_at = timezone.now() - timedelta(days=1, minutes=1)
+    first.save()
+
+    output = io.StringIO()
+    call_command("housekeeping", stdout=output)
+
+    assert "Forgot 1 failed jobs that ended over 1 days ago." in output.getvalue()
+    assert registry.get_job_ids() == [second.id]
+    assert not Job.exists(first.id, connection=registry.connection)  # its arguments and traceback too
 
 
 def test_a_stale_pending_image_is_enqueued_again_by_the_sweep_but_not_behind_a_backlog(queue, owner, bucket_keys):

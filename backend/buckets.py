@@ -27,7 +27,7 @@ def s3_error_code(error: Exception) -> str | None:
     return (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
 
 
-def _bucket_exists(client, bucket: str, deadline: float) -> None:
+def _bucket_create_unless_present(client, bucket: str, deadline: float) -> None:
     """Create `bucket` (with ACLs disabled) unless it exists, trying again until `deadline`."""
     while True:
         try:
@@ -67,7 +67,7 @@ def ensure_private_bucket(client, bucket: str, timeout: float = 15.0, cors_origi
     SeaweedFS can answer InternalError to a CreateBucket sent right after it starts: retry.
     """
     deadline = time.monotonic() + timeout
-    _bucket_exists(client, bucket, deadline)
+    _bucket_create_unless_present(client, bucket, deadline)
     # SeaweedFS answers NotImplemented: its buckets are never public anyway.
     _unless_not_implemented(
         lambda: client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)

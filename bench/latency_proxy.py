@@ -49,19 +49,24 @@ class LatencyProxy:
             # Connections still open when the proxy stops end here, in their loop, not later in the garbage
             # collector on a closed loop (which reports them as errors in whatever runs then).
             server.close()
-            pending = asyncio.all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # Again while any is left: a pipe cancelled while it waits may wait once more as it closes (its queue).
+            while pending := asyncio.all_tasks(self.loop):
+                for task in pending:
+                    task.cancel()
+                self.loop.run_until_complete(asyncio.wait(pending, timeout=1))
             self.loop.close()
 
     async def _connection(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        await asyncio.gather(
-            self._pipe(client_reader, upstream_writer),
-            self._pipe(upstream_reader, client_writer),
-            return_exceptions=True,
-        )
+        try:
+            await asyncio.gather(
+                self._pipe(client_reader, upstream_writer),
+                self._pipe(upstream_reader, client_writer),
+                return_exceptions=True,
+            )
+        finally:
+            client_writer.close()
+            upstream_writer.close()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Copy `reader` to `writer`, each chunk leaving `one_way_delay` after it came in (chunks do not

@@ -40,6 +40,10 @@ WORKER_GRACE = 30.0
 WORKER_POLL_INTERVAL = 0.5
 # Seconds between two runs of `manage.py housekeeping` (lost variants tasks, old task results).
 HOUSEKEEPING_INTERVAL = 60.0
+# A worker that exits (the database worker does when a query fails, as when its connection is cut by a database
+# restart) is started again within this many seconds, but never twice within WORKER_RESTART_SPACING.
+WORKER_CHECK_INTERVAL = 1.0
+WORKER_RESTART_SPACING = 5.0
 # glibc's allocator for the API server and the worker, which decode photos: allocations of 1 MB and more come from
 # mmap, so freeing a decoded photo returns its memory. glibc otherwise raises its mmap threshold after the first
 # large free and keeps later pixel buffers in per-thread heaps, and a process grows with every thread that has
@@ -179,13 +183,19 @@ def main() -> None:
         api_server = start_child(api_server_command(port, dev=dev), death_signal=signal.SIGINT, cwd=BASE_DIR)
         print("Starting the background worker (size variants) ...", flush=True)
         worker = start_child(worker_command(), cwd=BASE_DIR)
+        worker_started = time.monotonic()
+        housekeeping()
+        housekept = time.monotonic()
         while True:
-            housekeeping()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                sys.exit(api_server.wait(timeout=HOUSEKEEPING_INTERVAL))
-            if worker.poll() is not None:
+                sys.exit(api_server.wait(timeout=WORKER_CHECK_INTERVAL))
+            now = time.monotonic()
+            if worker.poll() is not None and now - worker_started >= WORKER_RESTART_SPACING:
                 print(f"The background worker exited with {worker.returncode}: starting another", flush=True)
-                worker = start_child(worker_command(), cwd=BASE_DIR)
+                worker, worker_started = start_child(worker_command(), cwd=BASE_DIR), now
+            if now - housekept >= HOUSEKEEPING_INTERVAL:
+                housekeeping()
+                housekept = time.monotonic()
     except KeyboardInterrupt:
         pass
     except subprocess.CalledProcessError as error:

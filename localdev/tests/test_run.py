@@ -142,6 +142,29 @@ def manage_beside(environment: dict[str, str], *args: str) -> subprocess.Complet
     )
 
 
+def task_workers(run: subprocess.Popen) -> list[int]:
+    return [pid for pid in descendants(run.pid) if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_make_run_starts_another_worker_within_seconds_when_its_worker_dies(run_environment):
+    # As the database worker exits when a query fails under it (a database restart cutting its connection).
+    run = start_run(run_environment)
+    try:
+        wait_until_served(run_environment, run)
+        (worker,) = task_workers(run)
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 10  # the worker check's interval, the restart spacing, and a margin
+        while not (replacement := [pid for pid in task_workers(run) if pid != worker]):
+            assert time.monotonic() < deadline, "make run did not start another worker"
+            time.sleep(0.2)
+        assert len(replacement) == 1
+        headers, house = an_owner(run_environment)
+        upload_and_wait_for_variants(run_environment, headers, house)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+
+
 def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everything(run_environment):
     api = f"http://127.0.0.1:{run_environment['PORT']}"
     front_end = "http://localhost:5173"

@@ -4,6 +4,7 @@ import logging
 import sqlite3
 from typing import ClassVar
 
+import psycopg
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from psycopg_pool import PoolTimeout
@@ -88,9 +89,26 @@ def database_is_busy(exc: BaseException) -> bool:
     )
 
 
+# PostgreSQL's SQLSTATEs for a server going down or not yet up: admin_shutdown (a restart, or the backend
+# terminated), crash_shutdown, cannot_connect_now.
+SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}
+
+
+def database_went_away(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL's connection lost under a request: the server restarting or terminating it
+    (SERVER_GOING_AWAY), or the connection failing with no SQLSTATE at all (closed, reset, refused). The next
+    request gets a new one (CONN_HEALTH_CHECKS, the pool's check)."""
+    cause = exc.__cause__
+    return (
+        isinstance(exc, OperationalError)
+        and isinstance(cause, psycopg.OperationalError)
+        and (cause.sqlstate is None or cause.sqlstate in SERVER_GOING_AWAY)
+    )
+
+
 class DatabaseBusyMiddleware:
-    """A request that could not get SQLite's write lock, or a pooled PostgreSQL connection, in time answers 503 with
-    Retry-After, not 500.
+    """A request that could not get SQLite's write lock, or a pooled PostgreSQL connection, in time, or whose
+    PostgreSQL connection went away under it (a database restart), answers 503 with Retry-After, not 500.
 
     Last in MIDDLEWARE, so it sees what the API's views (DRF re-raises what its handler leaves) and the
     admin raise.
@@ -103,9 +121,14 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not database_is_busy(exception):
+        if database_is_busy(exception):
+            logger.warning("Database busy: %s", exception.__cause__)
+            message = "The database is busy: send the request again in a moment"
+        elif database_went_away(exception):
+            logger.warning("Database connection lost: %s", type(exception.__cause__).__name__)
+            message = "The database is unavailable: send the request again in a moment"
+        else:
             return None
-        logger.warning("Database busy: %s", exception.__cause__)
-        response = JsonResponse({"error": "The database is busy: send the request again in a moment"}, status=503)
+        response = JsonResponse({"error": message}, status=503)
         response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
         return response

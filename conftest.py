@@ -120,6 +120,16 @@ def bucket_keys(s3_client):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def lists_counted_every_time():
+    """A test's writes never commit (pytest-django wraps each test in a transaction), so the version that tells the
+    cached counts of the lists to count again (property/list_counts.py, bumped once a write commits) never moves:
+    counted every time here. test_list_counts tests the cache with committing tests; the servers the suite starts
+    (test_run, bench) keep it on."""
+    with override_settings(LIST_COUNT_CACHE_SECONDS=0):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing():
     """Real hashing costs ~0.2 s a user; the tests check authorisation, not the hasher."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

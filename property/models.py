@@ -10,6 +10,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
 # Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
@@ -88,7 +90,11 @@ class PropertyImage(models.Model):
 
     class Meta:
         ordering = ["order", "id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "order"], name="property_image_owner_order")]
+        indexes = [
+            # A house's photos, in order; and the whole list in its order (a page of it read from the index).
+            models.Index(fields=["content_type", "object_id", "order"], name="property_image_owner_order"),
+            models.Index(fields=["order", "id"], name="property_image_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id"],
@@ -164,19 +170,39 @@ def cover_images() -> models.QuerySet[PropertyImage]:
     return PropertyImage.objects.filter(pk=models.Subquery(first.values("pk")[:1]))
 
 
+def image_count(model: type[models.Model]) -> models.Subquery:
+    """The number of images of each house of `model`, as a subquery for annotate(): counted per house from the
+    images' (content_type, object_id, order) index, for the rows a query returns."""
+    images = (
+        PropertyImage.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id=models.OuterRef("pk")
+        )
+        .order_by()
+        .values("object_id")
+        .annotate(count=models.Count("pk"))
+        .values("count")
+    )
+    return Coalesce(models.Subquery(images), 0)
+
+
 class House(models.Model):
     """What a house for sale and a house for rent have in common."""
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     address = models.CharField(max_length=255)
-    city = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    city = models.CharField(max_length=100, blank=True, default="")  # indexed as the filter reads it (Meta)
     bedrooms = models.PositiveSmallIntegerField(default=0)
     bathrooms = models.PositiveSmallIntegerField(default=0)
     area = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)], help_text="m²"
     )
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(class)s_set")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="%(class)s_set",
+        db_index=False,  # the owner's index (Meta) has the list's order after it
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Deleting a house deletes its image rows; their objects go once the transaction commits (signals.py).
@@ -185,6 +211,15 @@ class House(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
+        # A page of the list, whole or filtered, read from an index in the list's order (and counted from one):
+        # never a sort or a scan of the whole table, whatever the catalogue's size (test_query_plans).
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="%(app_label)s_%(class)s_newest"),
+            # `?city=` compares UPPER(city) (filters.HouseFilter): case-insensitive, from this index on every database.
+            models.Index(Upper("city"), F("created_at").desc(), F("id").desc(), name="%(app_label)s_%(class)s_city"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="%(app_label)s_%(class)s_owner"),
+            models.Index(fields=["bedrooms", "-created_at", "-id"], name="%(app_label)s_%(class)s_bedrooms"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -208,6 +243,7 @@ class HouseForSale(House):
     class Meta(House.Meta):
         verbose_name = "house for sale"
         verbose_name_plural = "houses for sale"
+        indexes = [*House.Meta.indexes, models.Index(fields=["price"], name="%(app_label)s_%(class)s_price")]
 
 
 class HouseForRent(House):
@@ -218,6 +254,7 @@ class HouseForRent(House):
     class Meta(House.Meta):
         verbose_name = "house for rent"
         verbose_name_plural = "houses for rent"
+        indexes = [*House.Meta.indexes, models.Index(fields=["monthly_rent"], name="%(app_label)s_%(class)s_rent")]
 
 
 HOUSE_MODELS: dict[str, type[House]] = {"house_for_sale": HouseForSale, "house_for_rent": HouseForRent}

@@ -74,6 +74,11 @@ CACHES = {
     },
 }
 
+# How long a list's `count` may be answered from the cache (property/list_counts.py): every write through the app
+# counts again at once; this bounds only what changes behind its back (SQL typed into the database). 0: count every
+# page.
+LIST_COUNT_CACHE_SECONDS = env.int("LIST_COUNT_CACHE_SECONDS", default=60)
+
 # CORS: front ends on other origins (`http://localhost:5173`, `https://www.example.com`) may call the API from a
 # browser. None by default: an operator lists them. Tokens travel in the Authorization header, never in cookies,
 # so no credentials mode (and never a wildcard with one).

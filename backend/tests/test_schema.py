@@ -89,6 +89,9 @@ def test_query_parameters_of_the_same_choices_share_one_enum_component():
     assert choices == {
         ("/api/houses-for-rent/", "include"): {"$ref": "#/components/schemas/IncludeEnum"},
         ("/api/houses-for-sale/", "include"): {"$ref": "#/components/schemas/IncludeEnum"},
+        ("/api/houses-for-rent/", "paging"): {"$ref": "#/components/schemas/PagingEnum"},
+        ("/api/houses-for-sale/", "paging"): {"$ref": "#/components/schemas/PagingEnum"},
+        ("/api/property-images/", "paging"): {"$ref": "#/components/schemas/PagingEnum"},
         ("/api/property-images/", "content_type"): {"$ref": "#/components/schemas/ContentTypeEnum"},
         ("/api/property-images/", "is_main"): {"$ref": "#/components/schemas/IsMainEnum"},
         ("/api/property-images/{id}/redirect_to_image/", "variant"): {"$ref": "#/components/schemas/VariantEnum"},

@@ -6,7 +6,7 @@ import time
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -21,7 +21,7 @@ from ..input_serializers import (
     ImageUploadSerializer,
     ReorderImagesSerializer,
 )
-from ..models import House, HouseForRent, HouseForSale, cover_images
+from ..models import House, HouseForRent, HouseForSale, cover_images, image_count
 from ..permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from ..schema import CDN_NOT_CONFIGURED, MEDIA_COOKIES
 from ..serializers import HouseForRentSerializer, HouseForSaleSerializer, PropertyImageSerializer
@@ -40,14 +40,14 @@ class HouseViewSet(ListFilteredViewSet):
     actions_available_when = {"media_cookies": cloudfront_is_on}
 
     def get_queryset(self):
-        houses = (
-            self.model.objects.select_related("owner")
-            .annotate(image_count=Count("images"))
-            .order_by(*self.model._meta.ordering)  # a GROUP BY query leaves Meta.ordering out
+        houses = self.model.objects.select_related("owner")
+        if self.with_images:  # each house's images, counted as they are read
+            return houses.prefetch_related("images")
+        # A list's page: each house's cover, and its number of images counted for that house alone (a subquery the
+        # database runs for the page's rows, from the images' index): never an aggregate over the whole catalogue.
+        return houses.annotate(image_count=image_count(self.model)).prefetch_related(
+            Prefetch("images", queryset=cover_images(), to_attr="cover_images")
         )
-        if self.action == "list":  # each house's cover image
-            houses = houses.prefetch_related(Prefetch("images", queryset=cover_images(), to_attr="cover_images"))
-        return houses.prefetch_related("images") if self.with_images else houses
 
     @cached_property
     def with_images(self) -> bool:

@@ -1,0 +1,94 @@
+"""A catalogue the size a real agency network has, grown with SQL from one house and one photo already stored.
+
+`catalogue_grow(houses=100_000, photos=10)` clones the seed house (a house for sale) into `houses` houses for sale
+and as many for rent, with cities, prices, rents and bedrooms spread as a real catalogue spreads them and creation
+times a minute apart, and the seed photo into `photos` photo rows per house (the first one main), all pointing at
+the seed's objects: a list signs URLs and never reads S3. One statement per table and kind (no parameters: its
+numbers are the caller's integers, and `%` is SQL's modulo), in the database itself
+(PostgreSQL and SQLite): 100,000 houses x 10 photos take about a minute. Run inside Django (bench/scale.py).
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+
+from property.models import HouseForRent, HouseForSale, PropertyImage
+
+CITIES = [
+    "Madrid", "Barcelona", "Valencia", "Sevilla", "Zaragoza", "Málaga", "Murcia", "Palma", "Bilbao", "Alicante",
+    "Córdoba", "Valladolid", "Vigo", "Gijón", "Granada", "Elche", "Oviedo", "Cádiz", "Santander", "Toledo",
+]  # fmt: skip
+
+
+def numbers(count: int) -> str:
+    """A common table expression `numbers(n)` of 0 .. count - 1, on PostgreSQL and SQLite."""
+    return f"WITH RECURSIVE numbers(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n < {count - 1})"  # noqa: S608 - integers
+
+
+def city_of(column: str) -> str:
+    cases = " ".join(f"WHEN {number} THEN '{city}'" for number, city in enumerate(CITIES))
+    return f"CASE ({column} % {len(CITIES)}) {cases} END"
+
+
+def minutes_ago(column: str) -> str:
+    """A creation time `column` minutes before now, as each database stores a DateTimeField (on SQLite, text in UTC
+    as Django writes a time of whole seconds: a cursor compares it as text)."""
+    if connection.vendor == "postgresql":
+        return f"(date_trunc('second', now()) - ({column} * interval '1 minute'))"
+    return f"strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || {column} || ' minutes')"
+
+
+def houses_grow(model: type, count: int, owner_id: int, amount_column: str, amount: str) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    when = minutes_ago(f"({count} - n)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{numbers(count)}
+            INSERT INTO {table} (title, description, address, city, bedrooms, bathrooms, area, owner_id, created_at,
+                                 updated_at, {amount_column})
+            SELECT 'House ' || n, 'A house of the bench catalogue.', n || ' Bench Street', {city_of("n")},
+                   1 + (n * 7) % 6, 1 + n % 3, 60 + (n * 13) % 240, {int(owner_id)}, {when}, {when}, {amount}
+            FROM numbers"""  # noqa: S608 - names from the models, numbers from the caller as integers
+        )
+
+
+def photos_grow(model: type, seed: PropertyImage, photos: int, after_id: int) -> None:
+    """`photos` rows like `seed` for every house of `model` whose id is above `after_id`."""
+    images = connection.ops.quote_name(PropertyImage._meta.db_table)
+    houses = connection.ops.quote_name(model._meta.db_table)
+    kind = ContentType.objects.get_for_model(model).pk
+    columns = [
+        field.column
+        for field in PropertyImage._meta.concrete_fields
+        if field.column not in ("id", "content_type_id", "object_id", "is_main", "order")
+    ]
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    seeded = ", ".join(f"seed.{connection.ops.quote_name(column)}" for column in columns)
+    order = connection.ops.quote_name("order")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{numbers(photos)}
+            INSERT INTO {images} (content_type_id, object_id, is_main, {order}, {quoted})
+            SELECT {int(kind)}, house.id, numbers.n = 0, numbers.n, {seeded}
+            FROM {houses} house CROSS JOIN numbers CROSS JOIN {images} seed
+            WHERE seed.id = {int(seed.pk)} AND house.id > {int(after_id)}
+            ORDER BY house.id, numbers.n"""  # noqa: S608 - names from the models, integers
+        )
+
+
+def catalogue_grow(*, seed: PropertyImage, owner_id: int, houses: int, photos: int) -> None:
+    """`houses` houses for sale and as many for rent, each with `photos` rows like `seed`."""
+    with transaction.atomic():
+        for model, column, amount in [
+            (HouseForSale, "price", "50000 + (n * 7919) % 1450000"),
+            (HouseForRent, "monthly_rent", "400 + (n * 31) % 3600"),
+        ]:
+            last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            houses_grow(model, houses, owner_id, column, amount)
+            photos_grow(model, seed, photos, last)
+    with connection.cursor() as cursor:
+        # The planner's statistics, and PostgreSQL's visibility map (outside a transaction), as autovacuum keeps them
+        # in a database that grew over years: index-only scans then read no table page.
+        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")

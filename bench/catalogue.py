@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
+from property.list_counts import list_changed
 from property.models import HouseForRent, HouseForSale, PropertyImage
 
 CITIES = [
@@ -87,6 +88,8 @@ def catalogue_grow(*, seed: PropertyImage, owner_id: int, houses: int, photos: i
             last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
             houses_grow(model, houses, owner_id, column, amount)
             photos_grow(model, seed, photos, last)
+            list_changed(model)  # rows written with SQL: the lists' counts are told as the app's writes tell them
+        list_changed(PropertyImage)
     with connection.cursor() as cursor:
         # The planner's statistics, and PostgreSQL's visibility map (outside a transaction), as autovacuum keeps them
         # in a database that grew over years: index-only scans then read no table page.

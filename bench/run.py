@@ -24,6 +24,7 @@ from bench.presign import bench_presigner
 from bench.report import machine, verdict
 from bench.s3_budget import main as bench_s3_budget
 from bench.s3_budget import s3_budget_section
+from bench.scale import scale_section
 from bench.serving import serving_section
 from bench.uploads import main as bench_uploads
 from bench.uploads import uploads_section
@@ -63,6 +64,7 @@ def report(
     budget: dict,
     cdn: dict,
     avif: dict,
+    scale: dict,
 ) -> str:
     return f"""# Benchmark results
 
@@ -94,7 +96,8 @@ variants (seven URLs: the original, three sizes in WebP and in AVIF).
 {serving_section(serving)}
 {s3_budget_section(budget)}
 {cloudfront_section(cdn)}
-{avif_section(avif)}"""
+{avif_section(avif)}
+{scale_section(scale)}"""
 
 
 def main() -> None:
@@ -105,30 +108,32 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/9 presigning ...", flush=True)
+            print("1/10 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/9 list endpoint ...", flush=True)
+            print("2/10 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/9 bulk upload ...", flush=True)
+            print("3/10 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/9 load test ...", flush=True)
+            print("4/10 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/9 variant cost ...", flush=True)
+            print("5/10 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/9 served side by side with the reference build ...", flush=True)
+            print("6/10 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
-            print("7/9 S3 under the time budget ...", flush=True)
+            print("7/10 S3 under the time budget ...", flush=True)
             budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
-            print("8/9 CloudFront signed URLs ...", flush=True)
+            print("8/10 CloudFront signed URLs ...", flush=True)
             cdn = bench_cloudfront() if not only or "cloudfront" in only else None
-            print("9/9 AVIF against WebP ...", flush=True)
+            print("9/10 AVIF against WebP ...", flush=True)
             avif = bench_avif() if not only or "avif" in only else None
+            print("10/10 reads at 1,000 and 100,000 houses ...", flush=True)
+            scale = in_own_process("bench.scale") if not only or "scale" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif)
+                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif)
+    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale)
     RESULTS.write_text(text)
     print(text)
 

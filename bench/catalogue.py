@@ -3,9 +3,10 @@
 `catalogue_grow(houses=100_000, photos=10)` clones the seed house (a house for sale) into `houses` houses for sale
 and as many for rent, with cities, prices, rents and bedrooms spread as a real catalogue spreads them and creation
 times a minute apart, and the seed photo into `photos` photo rows per house (the first one main), all pointing at
-the seed's objects: a list signs URLs and never reads S3. One statement per table and kind (no parameters: its
-numbers are the caller's integers, and `%` is SQL's modulo), in the database itself
-(PostgreSQL and SQLite): 100,000 houses x 10 photos take about a minute. Run inside Django (bench/scale.py).
+the seed's objects: a list signs URLs and never reads S3. Two statements (houses, then their photos) per BATCH
+houses, each batch its own transaction, in the database itself (PostgreSQL and SQLite; no parameters: the numbers are
+the caller's integers, and `%` is SQL's modulo): 100,000 houses x 10 photos of each kind take about a minute. Run
+inside Django (bench/scale.py).
 """
 
 from __future__ import annotations
@@ -22,9 +23,15 @@ CITIES = [
 ]  # fmt: skip
 
 
-def numbers(count: int) -> str:
-    """A common table expression `numbers(n)` of 0 .. count - 1, on PostgreSQL and SQLite."""
-    return f"WITH RECURSIVE numbers(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n < {count - 1})"  # noqa: S608 - integers
+# Houses written in one transaction: a few seconds of the write lock at most (SQLite's other writers, the worker
+# among them, wait up to SQLITE_BUSY_TIMEOUT for it).
+BATCH = 10_000
+
+
+def numbers(start: int, count: int) -> str:
+    """A common table expression `numbers(n)` of start .. start + count - 1, on PostgreSQL and SQLite."""
+    last = start + count - 1
+    return f"WITH RECURSIVE numbers(n) AS (SELECT {start} UNION ALL SELECT n + 1 FROM numbers WHERE n < {last})"  # noqa: S608 - integers
 
 
 def city_of(column: str) -> str:
@@ -40,12 +47,15 @@ def minutes_ago(column: str) -> str:
     return f"strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || {column} || ' minutes')"
 
 
-def houses_grow(model: type, count: int, owner_id: int, amount_column: str, amount: str) -> None:
+def houses_grow(
+    model: type, start: int, count: int, total: int, owner_id: int, amount_column: str, amount: str
+) -> None:
+    """Houses start .. start + count - 1 of `total`, the last one created a minute ago."""
     table = connection.ops.quote_name(model._meta.db_table)
-    when = minutes_ago(f"({count} - n)")
+    when = minutes_ago(f"({total} - n)")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""{numbers(count)}
+            f"""{numbers(start, count)}
             INSERT INTO {table} (title, description, address, city, bedrooms, bathrooms, area, owner_id, created_at,
                                  updated_at, {amount_column})
             SELECT 'House ' || n, 'A house of the bench catalogue.', n || ' Bench Street', {city_of("n")},
@@ -69,7 +79,7 @@ def photos_grow(model: type, seed: PropertyImage, photos: int, after_id: int) ->
     order = connection.ops.quote_name("order")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""{numbers(photos)}
+            f"""{numbers(0, photos)}
             INSERT INTO {images} (content_type_id, object_id, is_main, {order}, {quoted})
             SELECT {int(kind)}, house.id, numbers.n = 0, numbers.n, {seeded}
             FROM {houses} house CROSS JOIN numbers CROSS JOIN {images} seed
@@ -79,17 +89,20 @@ def photos_grow(model: type, seed: PropertyImage, photos: int, after_id: int) ->
 
 
 def catalogue_grow(*, seed: PropertyImage, owner_id: int, houses: int, photos: int) -> None:
-    """`houses` houses for sale and as many for rent, each with `photos` rows like `seed`."""
-    with transaction.atomic():
-        for model, column, amount in [
-            (HouseForSale, "price", "50000 + (n * 7919) % 1450000"),
-            (HouseForRent, "monthly_rent", "400 + (n * 31) % 3600"),
-        ]:
-            last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            houses_grow(model, houses, owner_id, column, amount)
-            photos_grow(model, seed, photos, last)
-            list_changed(model)  # rows written with SQL: the lists' counts are told as the app's writes tell them
-        list_changed(PropertyImage)
+    """`houses` houses for sale and as many for rent, each with `photos` rows like `seed`, BATCH houses a
+    transaction."""
+    for model, column, amount in [
+        (HouseForSale, "price", "50000 + (n * 7919) % 1450000"),
+        (HouseForRent, "monthly_rent", "400 + (n * 31) % 3600"),
+    ]:
+        for start in range(0, houses, BATCH):
+            with transaction.atomic():
+                last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                houses_grow(model, start, min(BATCH, houses - start), houses, owner_id, column, amount)
+                photos_grow(model, seed, photos, last)
+                # Rows written with SQL: the lists' counts are told as the app's writes tell them.
+                list_changed(model)
+                list_changed(PropertyImage)
     with connection.cursor() as cursor:
         # The planner's statistics, and PostgreSQL's visibility map (outside a transaction), as autovacuum keeps them
         # in a database that grew over years: index-only scans then read no table page.

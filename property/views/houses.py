@@ -43,6 +43,8 @@ class HouseViewSet(ListFilteredViewSet):
         houses = self.model.objects.select_related("owner")
         if self.with_images:  # each house's images, counted as they are read
             return houses.prefetch_related("images")
+        if self.action != "list":  # a house the action changes, not its answer
+            return houses
         # A list's page: each house's cover, and its number of images counted for that house alone (a subquery the
         # database runs for the page's rows, from the images' index): never an aggregate over the whole catalogue.
         return houses.annotate(image_count=image_count(self.model)).prefetch_related(

@@ -92,7 +92,7 @@ class PropertyImage(models.Model):
         ordering = ["order", "id"]
         indexes = [
             # A house's photos, in order; and the whole list in its order (a page of it read from the index).
-            models.Index(fields=["content_type", "object_id", "order"], name="property_image_owner_order"),
+            models.Index(fields=["content_type", "object_id", "order", "id"], name="property_image_owner_order"),
             models.Index(fields=["order", "id"], name="property_image_order"),
         ]
         constraints = [

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
@@ -15,6 +16,7 @@ from django.utils.html import format_html
 from backend.exceptions import ApplicationError
 
 from .models import PROPERTY_KIND_BY_MODEL_NAME, House, HouseForRent, HouseForSale, PropertyImage
+from .pagination import IndexedPaginator
 from .services.image_updates import ImageNotFound, PropertyNotFound, property_image_update
 from .services.uploads import TooManyImages, UploadRejected, sanitized_images_store, upload_sanitize
 
@@ -102,6 +104,7 @@ class HouseAdmin(admin.ModelAdmin):
     # typed as an id (with the lookup popup) instead of a dropdown of every user.
     show_full_result_count = False
     raw_id_fields = ["owner"]
+    paginator = IndexedPaginator  # the count kept until a house is written, as the API's lists keep it
     readonly_fields = ["direct_upload", "image_order", "created_at", "updated_at"]
 
     class Media:
@@ -215,3 +218,38 @@ class HouseForSaleAdmin(HouseAdmin):
 class HouseForRentAdmin(HouseAdmin):
     list_display = ["title", "main_image", "city", "monthly_rent", "owner", "created_at"]
     list_filter = ["city", "owner", MonthlyRentRangeFilter]
+
+
+@admin.register(PropertyImage)
+class PropertyImageAdmin(admin.ModelAdmin):
+    """Every photo, newest list order first as the API lists them, to look one up: read-only here (a house's page
+    changes its photos, through the same services as the API), deletable (its objects go once that commits)."""
+
+    list_display = ["preview", "house", "original_filename", "order", "is_main", "variants_status", "created_at"]
+    list_filter = ["variants_status", "is_main"]
+    # A page of a million photos read from the (order, id) index and counted once per change (list_counts.py).
+    show_full_result_count = False
+    paginator = IndexedPaginator
+    fields = ["preview", "house", "original_filename", "caption", "order", "is_main", "width", "height", "size"]
+    fields += ["mime_type", "variants_status", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Image")
+    def preview(self, image: PropertyImage) -> str:
+        return thumbnail(image, height=48)
+
+    @admin.display(description="House")
+    def house(self, image: PropertyImage) -> str:
+        model_name = ContentType.objects.get_for_id(image.content_type_id).model
+        return format_html(
+            '<a href="{}">{} {}</a>',
+            reverse(f"admin:property_{model_name}_change", args=[image.object_id]),
+            PROPERTY_KIND_BY_MODEL_NAME[model_name].replace("_", " "),
+            image.object_id,
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False  # photos come through a house's "Upload images", which checks and re-encodes them
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -11,7 +11,7 @@ from conftest import cloudfront_settings, image_bytes, jpeg_upload, object_keys,
 from property.models import HouseForSale, PropertyImage
 from property.services import uploads
 from property.services.uploads import property_images_store
-from property.tests.factories import HouseForSaleFactory
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -236,3 +236,25 @@ def test_admin_upload_to_a_house_deleted_meanwhile_says_so_and_stores_nothing(ad
     assert "The house was deleted meanwhile: no image was stored." in response.content.decode()
     run_queued_tasks()
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
+
+
+def test_the_image_changelist_shows_each_photo_with_its_house_and_adds_none(admin_client):
+    sale, rent = HouseForSaleFactory(), HouseForRentFactory()
+    for house in (sale, rent):
+        property_images_store(house=house, files=[jpeg_upload(f"{house.pk}.jpg")])
+    page = admin_client.get("/admin/property/propertyimage/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'href="/admin/property/houseforsale/{sale.pk}/change/"' in html
+    assert f'href="/admin/property/houseforrent/{rent.pk}/change/"' in html
+    assert html.count('class="property-thumbnail"') == 2 and "X-Amz-Signature=" in html
+    assert "/admin/property/propertyimage/add/" not in html
+
+
+def test_an_image_is_read_only_in_the_admin_and_changed_through_its_house(admin_client):
+    (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
+    path = f"/admin/property/propertyimage/{image.pk}/change/"
+    assert admin_client.get(path).status_code == 200
+    assert admin_client.post(path, {"caption": "changed"}).status_code == 403
+    image.refresh_from_db()
+    assert image.caption == ""

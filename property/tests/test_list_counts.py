@@ -82,3 +82,15 @@ def test_a_transaction_announces_each_model_once_when_it_commits(owner, django_c
         list_changed(HouseForRent)
     bumped = [callback.args[0] for callback in callbacks if getattr(callback, "func", None) is version_bump]
     assert sorted(model.__name__ for model in bumped) == ["HouseForRent", "HouseForSale"]
+
+
+def test_the_admin_changelists_count_once_per_change_too(admin_client, owner):
+    HouseForSaleFactory.create_batch(2, owner=owner)
+    counted = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/admin/property/houseforsale/").status_code == 200
+        counted.append(sum(query["sql"].startswith("SELECT COUNT(") for query in captured))
+    assert counted == [1, 0]
+    HouseForSaleFactory(owner=owner)
+    assert "3 houses for sale" in admin_client.get("/admin/property/houseforsale/").content.decode()

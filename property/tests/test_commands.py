@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
@@ -18,7 +19,7 @@ from conftest import (
     object_keys,
     s3_event_handler,
 )
-from property.models import PropertyImage, StagedUploadClaim
+from property.models import HouseForSale, PropertyImage, StagedUploadClaim
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
@@ -191,3 +192,31 @@ def test_housekeeping_forgets_task_results_finished_over_a_day_ago_and_enqueues_
     remaining = set(DBTaskResult.objects.values_list("pk", flat=True))
     assert old.pk not in remaining and recent.pk in remaining  # and the lost image's new task waits
     assert DBTaskResult.objects.ready().count() == 1
+
+
+def test_sweep_orphans_walks_keys_in_byte_order_whatever_the_database_collates(bucket_keys, s3_client):
+    """Rows and objects are compared as two sorted walks: keys that a language's collation orders otherwise
+    (upper case before lower, `10/` before `9/`), rows sharing an original, and strays between a row's original
+    and its variants are each found once."""
+    kind = ContentType.objects.get_for_model(HouseForSale)
+    folder = "properties/houseforsale/"
+    rows = {"10/B": True, "10/a": True, "9/c": False, "100/s": True}  # stem -> whether its objects are there
+    for stem, stored in [*rows.items(), ("100/s", True)]:
+        variants = {"thumbnail": {"key": f"{folder}{stem}_320w.webp", "avif_key": f"{folder}{stem}_320w.avif"}}
+        PropertyImage.objects.create(
+            content_type=kind, object_id=1, image=f"{folder}{stem}.jpg", variants=variants, variants_status="ready"
+        )
+        if stored:
+            for key in (f"{folder}{stem}.jpg", *variants["thumbnail"].values()):
+                s3_client.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"x")
+    strays = [f"{folder}10/B.jpg.bak", f"{folder}0/z.jpg", "properties/zzz.jpg"]
+    for key in strays:
+        s3_client.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"x")
+    output = run("sweep_orphans", "--min-age", "0")
+    assert sorted(line.split(": ")[1] for line in output.splitlines() if line.startswith("object without")) == sorted(
+        strays
+    )
+    (lost,) = PropertyImage.objects.filter(image=f"{folder}9/c.jpg")
+    assert [line for line in output.splitlines() if line.startswith("row without")] == [
+        f"row without an object: image {lost.pk} ({folder}9/c.jpg)"
+    ]

@@ -238,7 +238,7 @@ def test_admin_upload_to_a_house_deleted_meanwhile_says_so_and_stores_nothing(ad
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
 
 
-def test_the_image_changelist_shows_each_photo_with_its_house_and_adds_none(admin_client):
+def test_the_image_changelist_shows_each_photo_with_its_house_and_adds_none(admin_client, bucket_keys):
     sale, rent = HouseForSaleFactory(), HouseForRentFactory()
     for house in (sale, rent):
         property_images_store(house=house, files=[jpeg_upload(f"{house.pk}.jpg")])
@@ -251,7 +251,7 @@ def test_the_image_changelist_shows_each_photo_with_its_house_and_adds_none(admi
     assert "/admin/property/propertyimage/add/" not in html
 
 
-def test_an_image_is_read_only_in_the_admin_and_changed_through_its_house(admin_client):
+def test_an_image_is_read_only_in_the_admin_and_changed_through_its_house(admin_client, bucket_keys):
     (image,) = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload()])
     path = f"/admin/property/propertyimage/{image.pk}/change/"
     assert admin_client.get(path).status_code == 200

@@ -121,11 +121,11 @@ def bucket_keys(s3_client):
 
 @pytest.fixture(scope="session", autouse=True)
 def lists_counted_every_time():
-    """A test's writes never commit (pytest-django wraps each test in a transaction), so the version that tells the
-    cached counts of the lists to count again (property/list_counts.py, bumped once a write commits) never moves:
-    counted every time here. test_list_counts tests the cache with committing tests; the servers the suite starts
-    (test_run, bench) keep it on."""
-    with override_settings(LIST_COUNT_CACHE_SECONDS=0):
+    """A test's writes never commit (pytest-django wraps each test in a transaction), so the versions that tell the
+    lists' cached counts and the API's kept answers to take a write in (property/versions.py, renewed once a write
+    commits) never move: counted and built every time here. test_list_counts and test_answers test both with
+    committing tests; the servers the suite starts (test_run, bench) keep them on."""
+    with override_settings(LIST_COUNT_CACHE_SECONDS=0, API_ANSWER_CACHE=False):
         yield
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
-from property.list_counts import list_changed
 from property.models import HouseForRent, HouseForSale, PropertyImage
+from property.versions import changed
 
 CITIES = [
     "Madrid", "Barcelona", "Valencia", "Sevilla", "Zaragoza", "Málaga", "Murcia", "Palma", "Bilbao", "Alicante",
@@ -100,9 +100,9 @@ def catalogue_grow(*, seed: PropertyImage, owner_id: int, houses: int, photos: i
                 last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
                 houses_grow(model, start, min(BATCH, houses - start), houses, owner_id, column, amount)
                 photos_grow(model, seed, photos, last)
-                # Rows written with SQL: the lists' counts are told as the app's writes tell them.
-                list_changed(model)
-                list_changed(PropertyImage)
+                # Rows written with SQL: announced as the app's writes announce themselves.
+                changed(model)
+                changed(PropertyImage)
     with connection.cursor() as cursor:
         # The planner's statistics, and PostgreSQL's visibility map (outside a transaction), as autovacuum keeps them
         # in a database that grew over years: index-only scans then read no table page.

@@ -14,6 +14,8 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
+from .versions import ChangeAnnouncingQuerySet
+
 # Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
 VARIANT_KEY_FIELDS = ("key", "avif_key")
 
@@ -87,6 +89,9 @@ class PropertyImage(models.Model):
     variants_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # update() and bulk_create() announce themselves, as save() and delete() do (versions.py).
+    objects = ChangeAnnouncingQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "id"]
@@ -207,6 +212,8 @@ class House(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Deleting a house deletes its image rows; their objects go once the transaction commits (signals.py).
     images = GenericRelation(PropertyImage)
+
+    objects = ChangeAnnouncingQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -81,11 +81,11 @@ class Keyset:
     def cursor(self, row, *, forward: bool) -> str:
         values = [getattr(row, field.attname) for field in self.fields]
         encoded = [value.isoformat() if isinstance(value, datetime.datetime) else value for value in values]
-        return signing.dumps([encoded, forward], salt=self.salt, compress=True)
+        return signing.Signer(salt=self.salt).sign_object([encoded, forward], compress=True)  # no timestamp
 
     def position(self, cursor: str) -> tuple[list, bool]:
         try:
-            values, forward = signing.loads(cursor, salt=self.salt)
+            values, forward = signing.Signer(salt=self.salt).unsign_object(cursor)
             if len(values) != len(self.fields) or not isinstance(forward, bool):
                 raise InvalidCursor
             return [field.to_python(value) for field, value in zip(self.fields, values, strict=True)], forward

@@ -66,6 +66,15 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(LOCAL_DATA_DIR / "cache")},
     # Token users (backend.authentication): this process's memory, whatever CACHE_URL says (a shared cache would cost
     # a round trip per request, the query it saves).
+    # The models' versions, the lists' counts and the API's kept answers (property/versions.py): apart from the
+    # throttle counters, so that answers crowding the local file cache never cull a counter. Shared like them.
+    "lists": {**environ.Env.cache_url_config(CACHE_URL), "KEY_PREFIX": "lists"}
+    if CACHE_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(LOCAL_DATA_DIR / "cache-lists"),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
     "users": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "users",
@@ -78,6 +87,9 @@ CACHES = {
 # counts again at once; this bounds only what changes behind its back (SQL typed into the database). 0: count every
 # page.
 LIST_COUNT_CACHE_SECONDS = env.int("LIST_COUNT_CACHE_SECONDS", default=60)
+# Answers to GETs of the lists and of a house or an image, kept in the cache while nothing they show changes
+# (property/answers.py), with an ETag that If-None-Match turns into a 304.
+API_ANSWER_CACHE = env.bool("API_ANSWER_CACHE", default=True)
 
 # CORS: front ends on other origins (`http://localhost:5173`, `https://www.example.com`) may call the API from a
 # browser. None by default: an operator lists them. Tokens travel in the Authorization header, never in cookies,

@@ -14,6 +14,7 @@ from backend.exceptions import ApplicationError, DeletedMeanwhile
 from ..models import House, PropertyImage
 from ..tasks import objects_delete_later
 from ..variants import configured_variant_keys
+from ..versions import changed
 
 
 class PropertyNotFound(DeletedMeanwhile):
@@ -127,6 +128,7 @@ def image_orders_write(image_ids: list[int], *, updated_at) -> None:
                 f"UPDATE {table} SET {order} = CASE {pk} {whens} END, {updated} = %s WHERE {pk} IN ({listed})",  # noqa: S608 - names from the model, values as parameters
                 [*positions, stamp, *batch],
             )
+    changed(PropertyImage)  # raw SQL: announced here as update() announces itself
 
 
 def order_problems(image_ids: list[int], house_image_ids: set[int]) -> str:

@@ -7,9 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from property.list_counts import list_changed, version_bump
 from property.models import HouseForRent, HouseForSale, PropertyImage
 from property.tests.factories import HouseForSaleFactory
+from property.versions import changed, version_bump
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,8 +78,8 @@ def test_a_transaction_announces_each_model_once_when_it_commits(owner, django_c
     with django_capture_on_commit_callbacks() as callbacks:
         HouseForSaleFactory.create_batch(3, owner=owner)
         HouseForSale.objects.first().delete()
-        list_changed(HouseForRent)
-        list_changed(HouseForRent)
+        changed(HouseForRent)
+        changed(HouseForRent)
     bumped = [callback.args[0] for callback in callbacks if getattr(callback, "func", None) is version_bump]
     assert sorted(model.__name__ for model in bumped) == ["HouseForRent", "HouseForSale"]
 

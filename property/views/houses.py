@@ -6,6 +6,7 @@ import time
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -14,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..answers import KeptAnswers
 from ..filters import HouseForRentFilter, HouseForSaleFilter
 from ..input_serializers import (
     HouseListQuerySerializer,
@@ -21,7 +23,7 @@ from ..input_serializers import (
     ImageUploadSerializer,
     ReorderImagesSerializer,
 )
-from ..models import House, HouseForRent, HouseForSale, cover_images, image_count
+from ..models import House, HouseForRent, HouseForSale, PropertyImage, cover_images, image_count
 from ..permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from ..schema import CDN_NOT_CONFIGURED, MEDIA_COOKIES
 from ..serializers import HouseForRentSerializer, HouseForSaleSerializer, PropertyImageSerializer
@@ -31,7 +33,7 @@ from ..services.uploads import property_images_store
 from .common import WITH_ADMIN_SESSION, ListFilteredViewSet, created, uploaded_files
 
 
-class HouseViewSet(ListFilteredViewSet):
+class HouseViewSet(KeptAnswers, ListFilteredViewSet):
     """CRUD for one kind of house, plus `upload_images`."""
 
     permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
@@ -137,11 +139,13 @@ class HouseViewSet(ListFilteredViewSet):
 
 class HouseForSaleViewSet(HouseViewSet):
     model = HouseForSale
+    answer_depends_on = (HouseForSale, PropertyImage, get_user_model())  # a house shows its owner's username
     serializer_class = HouseForSaleSerializer
     filterset_class = HouseForSaleFilter
 
 
 class HouseForRentViewSet(HouseViewSet):
     model = HouseForRent
+    answer_depends_on = (HouseForRent, PropertyImage, get_user_model())
     serializer_class = HouseForRentSerializer
     filterset_class = HouseForRentFilter

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from backend.exceptions import ApplicationError
 
+from ..answers import KeptAnswers
 from ..filters import PropertyImageFilter
 from ..input_serializers import (
     BulkImageUploadSerializer,
@@ -50,8 +51,10 @@ class SecureUrlUnavailable(ApplicationError):
     message = "Could not generate secure URL"
 
 
-class PropertyImageViewSet(ListFilteredViewSet):
+class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
     """Private property images: CRUD, presigned URLs, bulk upload and choosing the main image."""
+
+    answer_depends_on = (PropertyImage,)
 
     queryset = PropertyImage.objects.all()
     permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly, AdminSessionMayChange]

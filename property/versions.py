@@ -1,0 +1,71 @@
+"""A version of each model's rows, new after every committed write: what the lists' counts (list_counts.py) and
+the API's cached answers (answers.py) are kept under, so that nothing written through the app is answered stale.
+
+A version lives in the cache (CACHES["lists"]: Redis in production, files under .localdata for `make run`), shared by
+every process. It changes after the commit (transaction.on_commit), never before: what a reader computes while a
+write is still uncommitted is stored under the old version, which nobody asks for once the write has committed. So a
+client that writes and then reads sees its write. Saves and deletes announce themselves (signals.py), and so do the
+models' QuerySet.update() and bulk_create() (ChangeAnnouncingQuerySet); raw SQL calls changed() itself. What no such
+write announces (SQL typed into the database) is seen once what was kept expires.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import partial
+
+from django.core.cache import caches
+from django.db import models, transaction
+
+
+def version_key(model: type[models.Model]) -> str:
+    return f"version:{model._meta.label_lower}"
+
+
+def version_bump(model: type[models.Model]) -> None:
+    """A new version, random so that two processes bumping at once can never agree on an old one."""
+    caches["lists"].set(version_key(model), secrets.token_hex(8), timeout=None)  # kept until the next
+
+
+def changed(model: type[models.Model]) -> None:
+    """`model`'s rows get a new version once the current transaction commits (at once outside one). Once per model
+    and transaction, however many rows it writes (a house's deletion deletes all its images)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        version_bump(model)
+        return
+    # The models already announced to this transaction's commit hooks. Django gives a new list of hooks to each
+    # transaction (and on a savepoint's rollback, which at worst announces a model twice).
+    announced = getattr(connection, "changes_announced", None)
+    if announced is None or announced[0] is not connection.run_on_commit:
+        announced = connection.changes_announced = (connection.run_on_commit, set())
+    if model not in announced[1]:
+        announced[1].add(model)
+        transaction.on_commit(partial(version_bump, model))
+
+
+def versions_of(*models_: type[models.Model]) -> str:
+    """The current versions of these models, one string (a model never written yet gets its first one now)."""
+    keys = [version_key(model) for model in models_]
+    found = caches["lists"].get_many(keys)
+    for key in keys:
+        if key not in found:
+            token = secrets.token_hex(8)
+            found[key] = token if caches["lists"].add(key, token, timeout=None) else caches["lists"].get(key, token)
+    return ",".join(str(found[key]) for key in keys)
+
+
+class ChangeAnnouncingQuerySet(models.QuerySet):
+    """A QuerySet whose update() and bulk_create() announce the change (save() and delete() send signals)."""
+
+    def update(self, **kwargs) -> int:
+        rows = super().update(**kwargs)
+        if rows:
+            changed(self.model)
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            changed(self.model)
+        return created

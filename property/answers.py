@@ -41,7 +41,7 @@ def signing_time() -> int | None:
 
 class KeptAnswers:
     """A viewset mixin: list() and retrieve() answered from the cache while nothing they show has changed, and 304
-    to a client that has them."""
+    to a client that has them; another GET action is kept by answering `self.kept_or_built(build, request, ...)`."""
 
     answer_depends_on: tuple = ()
 

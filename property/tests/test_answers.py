@@ -37,10 +37,13 @@ def house(owner, bucket_keys):
 
 
 def paths(house) -> list[str]:
+    image = house.images.order_by("pk").first().pk
     return [
         f"/api/property-images/?content_type=house_for_sale&object_id={house.pk}",
         "/api/property-images/?paging=cursor&page_size=2",
-        f"/api/property-images/{house.images.order_by('pk').first().pk}/",
+        f"/api/property-images/{image}/",
+        f"/api/property-images/{image}/secure_url/",
+        f"/api/property-images/{image}/secure_url/?variant=thumbnail&expiration=60",
         "/api/houses-for-sale/",
         "/api/houses-for-sale/?include=images",
         f"/api/houses-for-sale/{house.pk}/",

@@ -108,6 +108,9 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
     def secure_url(self, request: Request, pk: str | None = None) -> Response:
         """A presigned URL for this image (or one of its variants, or the original while they are being made),
         valid for `expiration` seconds."""
+        return self.kept_or_built(self.secure_url_answer, request, pk=pk)
+
+    def secure_url_answer(self, request: Request, pk: str | None = None) -> Response:
         image = self.get_object()
         presigned_url, expiration, is_original = self.presigned_url_for(request, image)
         body = {"secure_url": presigned_url, "expires_in": expiration, "image_id": image.pk}

@@ -21,6 +21,7 @@ from bench.django_setup import BUCKET, configure_django
 from bench.listing import bench_list
 from bench.load import load_section
 from bench.presign import bench_presigner
+from bench.referee import referee_section
 from bench.report import machine, verdict
 from bench.s3_budget import main as bench_s3_budget
 from bench.s3_budget import s3_budget_section
@@ -65,6 +66,7 @@ def report(
     cdn: dict,
     avif: dict,
     scale: dict,
+    referee: dict,
 ) -> str:
     return f"""# Benchmark results
 
@@ -97,7 +99,8 @@ variants (seven URLs: the original, three sizes in WebP and in AVIF).
 {s3_budget_section(budget)}
 {cloudfront_section(cdn)}
 {avif_section(avif)}
-{scale_section(scale)}"""
+{scale_section(scale)}
+{referee_section(referee)}"""
 
 
 def main() -> None:
@@ -108,32 +111,34 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/10 presigning ...", flush=True)
+            print("1/11 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/10 list endpoint ...", flush=True)
+            print("2/11 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/10 bulk upload ...", flush=True)
+            print("3/11 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/10 load test ...", flush=True)
+            print("4/11 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/10 variant cost ...", flush=True)
+            print("5/11 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/10 served side by side with the reference build ...", flush=True)
+            print("6/11 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
-            print("7/10 S3 under the time budget ...", flush=True)
+            print("7/11 S3 under the time budget ...", flush=True)
             budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
-            print("8/10 CloudFront signed URLs ...", flush=True)
+            print("8/11 CloudFront signed URLs ...", flush=True)
             cdn = bench_cloudfront() if not only or "cloudfront" in only else None
-            print("9/10 AVIF against WebP ...", flush=True)
+            print("9/11 AVIF against WebP ...", flush=True)
             avif = bench_avif() if not only or "avif" in only else None
-            print("10/10 reads at 1,000 and 100,000 houses ...", flush=True)
+            print("10/11 reads at 1,000 and 100,000 houses ...", flush=True)
             scale = in_own_process("bench.scale") if not only or "scale" in only else None
+            print("11/11 against the shared reference ...", flush=True)
+            referee = in_own_process("bench.referee") if not only or "referee" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale)
+                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale)
+    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee)
     RESULTS.write_text(text)
     print(text)
 

@@ -162,12 +162,22 @@ class Client:
 class Served:
     """One API under gunicorn (the `make run` command line), with the background worker beside it if asked."""
 
-    def __init__(self, name: str, command: list[str], environment: dict[str, str], seed: dict, *, worker: bool):
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        environment: dict[str, str],
+        seed: dict,
+        *,
+        worker: bool,
+        access_log: bool = False,
+    ):
+        """`access_log`: gunicorn's access log as `make run` writes it (to standard output), else none."""
         self.name, self.seed = name, seed
         self.port = free_port_with_grpc_twin(set())
         self.base_url = f"http://127.0.0.1:{self.port}"
         command = [part.replace("PORT", str(self.port)) for part in command]
-        environment = {**environment, "GUNICORN_ACCESS_LOG": ""}
+        environment = environment if access_log else {**environment, "GUNICORN_ACCESS_LOG": ""}
         self.processes = [subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL)]
         if worker:
             self.processes.append(subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment))

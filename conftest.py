@@ -120,6 +120,21 @@ def bucket_keys(s3_client):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def caches_of_their_own(tmp_path_factory):
+    """The file caches in a folder of the tests' own: `make test` beside `make run` neither clears its throttle
+    counters (empty_cache) nor meets its versions and answers."""
+    from django.conf import settings
+
+    folder = tmp_path_factory.mktemp("caches")
+    caches = {
+        alias: {**config, "LOCATION": str(folder / alias)} if config["BACKEND"].endswith("FileBasedCache") else config
+        for alias, config in settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def lists_counted_every_time():
     """A test's writes never commit (pytest-django wraps each test in a transaction), so the versions that tell the
     lists' cached counts and the API's kept answers to take a write in (property/versions.py, renewed once a write

@@ -9,8 +9,10 @@ versions of those models (versions.py: renewed once any write of them commits) a
 again as it was built. Each carries an ETag of that key: a client that sends it back (If-None-Match) gets 304 and no
 body, without a row read, until a write or the next window changes it.
 
-Only JSON answers of 200 are kept; with the signer unable to give stable URLs (botocore's path), or
-API_ANSWER_CACHE off, every answer is built.
+Only JSON answers of 200 up to API_ANSWER_CACHE_MAX_BYTES are kept (a page of 100 photos is; a page of 20 houses
+with `?include=images` of 30 photos each, 2.7 MB, is not: a crawl of those would fill the cache for ten minutes);
+with the signer unable to give stable URLs (botocore's path), or API_ANSWER_CACHE off, every answer is built. An
+answer too large to keep still carries its ETag, and a client that has it still gets 304.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ class KeptAnswers:
             body = request.accepted_renderer.render(
                 response.data, request.accepted_media_type, self.get_renderer_context()
             )
-            caches["lists"].set(f"answer:{key}", body, timeout=settings.AWS_PRESIGNED_URL_STABLE_WINDOW)
+            if len(body) <= settings.API_ANSWER_CACHE_MAX_BYTES:
+                caches["lists"].set(f"answer:{key}", body, timeout=settings.AWS_PRESIGNED_URL_STABLE_WINDOW)
         answer = HttpResponse(body, content_type=request.accepted_renderer.media_type)
         answer["ETag"] = etag
         return answer

@@ -11,15 +11,25 @@ write announces (SQL typed into the database) is seen once what was kept expires
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from functools import partial
+from functools import cache, partial
 
 from django.core.cache import caches
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 
 def version_key(model: type[models.Model]) -> str:
-    return f"version:{model._meta.label_lower}"
+    """Of this database's rows: two deployments sharing one cache (`make run` and a benchmark's server, staging and
+    production on one Redis) keep versions, counts and answers apart."""
+    return f"version:{database_identity()}:{model._meta.label_lower}"
+
+
+@cache
+def database_identity() -> str:
+    database = connections[DEFAULT_DB_ALIAS].settings_dict
+    where = f"{database['ENGINE']} {database['HOST']} {database['PORT']} {database['NAME']}"
+    return hashlib.sha256(where.encode()).hexdigest()[:16]
 
 
 def version_bump(model: type[models.Model]) -> None:

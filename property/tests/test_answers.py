@@ -134,3 +134,14 @@ def test_answers_of_the_next_signing_window_are_built_again(owner_client, house)
 def test_only_json_answers_are_kept(owner_client, house):
     answer = owner_client.get("/api/houses-for-sale/", HTTP_ACCEPT="text/html")
     assert answer.status_code == 200 and not answer.has_header("ETag")
+
+
+def test_an_answer_too_large_to_keep_is_built_each_time_and_still_answers_304(owner_client, house, settings):
+    settings.API_ANSWER_CACHE_MAX_BYTES = 100
+    path = "/api/houses-for-sale/?include=images"
+    answer = owner_client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        again = owner_client.get(path)
+    assert answer.content == again.content and len(answer.content) > 100
+    assert any('FROM "property_propertyimage"' in query["sql"] for query in queries)  # built again: not kept
+    assert owner_client.get(path, HTTP_IF_NONE_MATCH=answer["ETag"]).status_code == 304

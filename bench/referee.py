@@ -4,19 +4,23 @@ its users deploy it, and its client `compare.py`) against what `make run` serves
 The project under gunicorn with gunicorn.conf.py and its access log, the background worker beside it, on SQLite
 (what `make run` starts) and, when it answers on 127.0.0.1:5432, on PostgreSQL; the reference started by the
 referee's run_baseline.sh. compare.py runs RUNS times per database; each run prints the project's speed over the
-reference's for the 50-photo list, `secure_url` and a bulk upload of 10 x 2 MB. `python -m bench.referee`; prints
-JSON. Without ../shared/referee/ it says so and measures nothing.
+reference's for the 50-photo list, `secure_url` and a bulk upload of 10 x 2 MB. Then the same list with
+If-None-Match (conditional_gets). `python -m bench.referee`; prints JSON. Without ../shared/referee/ it says so and
+measures nothing.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench.load import database_url, manage
@@ -30,6 +34,7 @@ REFEREE = BASE_DIR.parent / "shared" / "referee"
 REFERENCE = ("baseline", "http://127.0.0.1:18001", "bench", "bench-pass-123")
 BUCKET = "alca-referee"
 RUNS = 3
+REPEATS = 30
 # (list, secure_url, upload) goals of issue 36, the project's speed over the reference's.
 GOALS = {"sqlite": (8.0, 1.5, 0.7), "postgresql": (6.0, 1.2, 0.7)}
 
@@ -54,7 +59,46 @@ def compare(project_url: str) -> dict[str, float]:
     return dict(zip(("list", "secure_url", "upload"), map(float, ratios.groups()), strict=True))
 
 
-def bench_database(database: str, s3: dict[str, str], workdir: Path) -> list[dict[str, float]]:
+def conditional_gets(served: Served) -> dict[str, float]:
+    """p50 of the 50-photo list compare.py made: answered again (kept), answered 304 to If-None-Match, and built
+    (the first GET after a caption changed), over one keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
+    headers = {"Authorization": f"Bearer {served.seed['token']}"}
+
+    def get(path: str, **more: str) -> tuple[float, http.client.HTTPResponse, bytes]:
+        started = time.perf_counter()
+        connection.request("GET", path, headers={**headers, **more})
+        response = connection.getresponse()
+        body = response.read()
+        return (time.perf_counter() - started) * 1000, response, body
+
+    _, _, body = get("/api/property-images/?page_size=1")
+    image = json.loads(body)["results"][0]
+    path = f"/api/property-images/?content_type=house_for_sale&object_id={image['object_id']}&page_size=100"
+    kept, not_modified, built = [], [], []
+    for n in range(REPEATS):
+        connection.request(
+            "PATCH", f"/api/property-images/{image['id']}/", body=json.dumps({"caption": f"caption {n}"}),
+            headers={**headers, "Content-Type": "application/json"},
+        )  # fmt: skip
+        connection.getresponse().read()
+        elapsed, response, _ = get(path)
+        built.append(elapsed)
+        etag = response.getheader("ETag")
+        kept.append(get(path)[0])
+        elapsed, response, _ = get(path, **{"If-None-Match": etag})
+        if response.status != 304:
+            raise RuntimeError(f"If-None-Match answered {response.status}")
+        not_modified.append(elapsed)
+    connection.close()
+    return {
+        "built_ms": statistics.median(built),
+        "kept_ms": statistics.median(kept),
+        "not_modified_ms": statistics.median(not_modified),
+    }
+
+
+def bench_database(database: str, s3: dict[str, str], workdir: Path) -> dict:
     environment = {**os.environ, **s3, "DATABASE_URL": database_url(database, workdir, f"alca_referee_{database}")}
     manage(environment, "migrate", "--noinput")
     token = manage(environment, "shell", "-c", USER).strip().splitlines()[-1]
@@ -63,7 +107,8 @@ def bench_database(database: str, s3: dict[str, str], workdir: Path) -> list[dic
         access_log=True,
     )  # fmt: skip
     try:
-        return [compare(served.base_url) for _ in range(RUNS)]
+        runs = [compare(served.base_url) for _ in range(RUNS)]
+        return {"runs": runs, "conditional": conditional_gets(served)}
     finally:
         served.stop()
 
@@ -110,13 +155,29 @@ def referee_section(referee: dict | None) -> str:
         "| database | 50-photo list | `secure_url` | bulk upload 10 x 2 MB |",
         "|---|---|---|---|",
     ]
-    for database, runs in referee.items():
+    for database, measured in referee.items():
+        runs = measured["runs"]
         cells = []
         for measure, goal in zip(("list", "secure_url", "upload"), GOALS[database], strict=True):
             values = [run[measure] for run in runs]
             low, high = min(values), max(values)
             cells.append(f"{low:.2f}-{high:.2f}x (goal ≥ {goal:g}x: {verdict(low >= goal)})")
         lines.append(f"| {database} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"The same 50-photo list with `If-None-Match` ({REPEATS} times, p50): answered built (the first GET after a "
+        "caption changed), answered again (kept), and 304:",
+        "",
+        "| database | built | kept | 304 | 304 / built (goal < 0.33) |",
+        "|---|---|---|---|---|",
+    ]
+    for database, measured in referee.items():
+        figures = measured["conditional"]
+        share = figures["not_modified_ms"] / figures["built_ms"]
+        lines.append(
+            f"| {database} | {figures['built_ms']:.2f} ms | {figures['kept_ms']:.2f} ms | "
+            f"{figures['not_modified_ms']:.2f} ms | {share:.2f} {verdict(share < 1 / 3)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -57,6 +57,18 @@ def database_url(database: str, workdir: Path, name: str = "alca_load") -> str:
     return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
+def server_environment(server: LocalS3Server, bucket: str) -> dict[str, str]:
+    """What points a server the benchmarks start at `server`'s `bucket`, with a secret key of its own."""
+    return {
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_S3_ENDPOINT_URL": server.endpoint_url,
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+
+
 def manage(environment: dict[str, str], *args: str, stdin: bytes = b"") -> str:
     """What `manage.py args` prints, run with `environment` on top of this process's (the benchmarks' one way
     to run a command, seed data with a shell script fed on stdin, or count rows)."""
@@ -225,12 +237,8 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "backend.settings",
                 "DATABASE_URL": database_url(database, Path(workdir)),
-                "AWS_ACCESS_KEY_ID": server.access_key,
-                "AWS_SECRET_ACCESS_KEY": server.secret_key,
-                "AWS_S3_ENDPOINT_URL": server.endpoint_url,
-                "AWS_STORAGE_BUCKET_NAME": BUCKET,
+                **server_environment(server, BUCKET),
                 "DJANGO_LOG_LEVEL": "ERROR",
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
                 "DJANGO_DEBUG": "False",
             }
             manage(environment, "migrate", "--noinput")

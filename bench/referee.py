@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import database_url, manage
+from bench.load import database_url, manage, server_environment
 from bench.report import verdict
 from bench.serving import Served, postgresql_answers
 from localdev.run import api_server_command
@@ -124,14 +124,7 @@ def main() -> dict:
             server.start()
             try:
                 server.ensure_private_bucket(BUCKET)
-                s3 = {
-                    "AWS_ACCESS_KEY_ID": server.access_key,
-                    "AWS_SECRET_ACCESS_KEY": server.secret_key,
-                    "AWS_S3_ENDPOINT_URL": server.endpoint_url,
-                    "AWS_STORAGE_BUCKET_NAME": BUCKET,
-                    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-                    "DJANGO_LOG_LEVEL": "WARNING",
-                }
+                s3 = server_environment(server, BUCKET)
                 databases = ["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"]
                 return {database: bench_database(database, s3, Path(workdir)) for database in databases}
             finally:

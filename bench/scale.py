@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from bench.load import database_url, manage
+from bench.load import database_url, manage, server_environment
 from bench.photos import photo_jpeg
 from bench.report import verdict
 from bench.serving import Served, postgresql_answers
@@ -149,14 +149,7 @@ def main(databases: list[str]) -> dict:
         server.start()
         try:
             server.ensure_private_bucket(BUCKET)
-            s3 = {
-                "AWS_ACCESS_KEY_ID": server.access_key,
-                "AWS_SECRET_ACCESS_KEY": server.secret_key,
-                "AWS_S3_ENDPOINT_URL": server.endpoint_url,
-                "AWS_STORAGE_BUCKET_NAME": BUCKET,
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-                "DJANGO_LOG_LEVEL": "WARNING",
-            }
+            s3 = server_environment(server, BUCKET)
             return {database: bench_database(database, s3, Path(workdir)) for database in databases}
         finally:
             server.stop()

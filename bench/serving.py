@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench.load import database_url, manage
+from bench.load import database_url, manage, server_environment
 from bench.photos import photo_jpeg
 from bench.report import verdict
 from localdev.run import api_server_command, worker_command
@@ -232,14 +232,7 @@ def main() -> dict:
         served: list[Served] = []
         try:
             server.ensure_private_bucket(BUCKET)
-            s3 = {
-                "AWS_ACCESS_KEY_ID": server.access_key,
-                "AWS_SECRET_ACCESS_KEY": server.secret_key,
-                "AWS_S3_ENDPOINT_URL": server.endpoint_url,
-                "AWS_STORAGE_BUCKET_NAME": BUCKET,
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-                "DJANGO_LOG_LEVEL": "WARNING",
-            }
+            s3 = server_environment(server, BUCKET)
             databases = ["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"]
             for database in databases:
                 served.append(seeded_project(f"project_{database}", database, s3, Path(workdir)))

@@ -9,6 +9,10 @@ versions of those models (versions.py: renewed once any write of them commits) a
 again as it was built. Each carries an ETag of that key: a client that sends it back (If-None-Match) gets 304 and no
 body, without a row read, until a write or the next window changes it.
 
+A kept answer is the same for every user the view lets read it (authentication and the view's permissions still run
+on every request; object permissions, which GETs of these views pass for any signed-in user, do not run again): a
+view whose answers differ by user must not keep them.
+
 Only JSON answers of 200 up to API_ANSWER_CACHE_MAX_BYTES are kept (a page of 100 photos is; a page of 20 houses
 with `?include=images` of 30 photos each, 2.7 MB, is not: a crawl of those would fill the cache for ten minutes);
 with the signer unable to give stable URLs (botocore's path), or API_ANSWER_CACHE off, every answer is built. An

@@ -75,8 +75,9 @@ def conditional_gets(served: Served) -> dict[str, float]:
     _, _, body = get("/api/property-images/?page_size=1")
     image = json.loads(body)["results"][0]
     path = f"/api/property-images/?content_type=house_for_sale&object_id={image['object_id']}&page_size=100"
-    # The worker done with the variants of compare.py's uploads: each one it makes changes the list.
-    photos = f"/api/property-images/?content_type=house_for_sale&object_id={image['object_id']}&paging=cursor"
+    # The worker done with the variants of every upload of compare.py's runs (a house each): each variant it makes,
+    # in any house, changes the photos' version and so the list's ETag.
+    photos = "/api/property-images/?paging=cursor&page_size=100"
     while photos:
         served.wait_for_variants(photos.removeprefix(served.base_url))
         photos = served.get(photos.removeprefix(served.base_url)).json()["next"]

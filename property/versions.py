@@ -1,9 +1,10 @@
 """A version of each model's rows, new after every committed write: what the lists' counts (list_counts.py) and
 the API's cached answers (answers.py) are kept under, so that nothing written through the app is answered stale.
 
-A version lives in the cache (CACHES["lists"]: Redis in production, files under .localdata for `make run`), shared by
-every process. It changes after the commit (transaction.on_commit), never before: what a reader computes while a
-write is still uncommitted is stored under the old version, which nobody asks for once the write has committed. So a
+A version lives in the cache (CACHES["versions"]: Redis in production, files under .localdata for `make run`), shared
+by every process; what is kept under it lives in CACHES["lists"], whose culling never drops a version. It changes
+after the commit (transaction.on_commit), never before: what a reader computes while a write is still uncommitted is
+stored under the old version, which nobody asks for once the write has committed. So a
 client that writes and then reads sees its write. Saves and deletes announce themselves (signals.py), and so do the
 models' QuerySet.update() and bulk_create() (ChangeAnnouncingQuerySet); raw SQL calls changed() itself. What no such
 write announces (SQL typed into the database) is seen once what was kept expires.
@@ -34,7 +35,7 @@ def database_identity() -> str:
 
 def version_bump(model: type[models.Model]) -> None:
     """A new version, random so that two processes bumping at once can never agree on an old one."""
-    caches["lists"].set(version_key(model), secrets.token_hex(8), timeout=None)  # kept until the next
+    caches["versions"].set(version_key(model), secrets.token_hex(8), timeout=None)  # kept until the next
 
 
 def changed(model: type[models.Model]) -> None:
@@ -57,11 +58,12 @@ def changed(model: type[models.Model]) -> None:
 def versions_of(*models_: type[models.Model]) -> str:
     """The current versions of these models, one string (a model never written yet gets its first one now)."""
     keys = [version_key(model) for model in models_]
-    found = caches["lists"].get_many(keys)
+    found = caches["versions"].get_many(keys)
     for key in keys:
         if key not in found:
             token = secrets.token_hex(8)
-            found[key] = token if caches["lists"].add(key, token, timeout=None) else caches["lists"].get(key, token)
+            versions = caches["versions"]
+            found[key] = token if versions.add(key, token, timeout=None) else versions.get(key, token)
     return ",".join(str(found[key]) for key in keys)
 
 

@@ -75,6 +75,13 @@ CACHES = {
         "LOCATION": str(LOCAL_DATA_DIR / "cache-lists"),
         "OPTIONS": {"MAX_ENTRIES": 1000},
     },
+    # The versions themselves (a few keys, one a model): apart, so that culling the kept answers never drops one.
+    "versions": {**environ.Env.cache_url_config(CACHE_URL), "KEY_PREFIX": "versions"}
+    if CACHE_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(LOCAL_DATA_DIR / "versions"),
+    },
     "users": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "users",

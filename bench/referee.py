@@ -164,8 +164,8 @@ def referee_section(referee: dict | None) -> str:
         lines.append(f"| {database} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"The same 50-photo list with `If-None-Match` ({REPEATS} times, p50): answered built (the first GET after a "
-        "caption changed), answered again (kept), and 304:",
+        f"The list compare.py made (80 photos after its rounds) with `If-None-Match` ({REPEATS} times, p50): answered "
+        "built (the first GET after a caption changed), answered again (kept), and 304:",
         "",
         "| database | built | kept | 304 | 304 / built (goal < 0.33) |",
         "|---|---|---|---|---|",

@@ -13,8 +13,8 @@ A kept answer is the same for every user the view lets read it (authentication a
 on every request; object permissions, which GETs of these views pass for any signed-in user, do not run again): a
 view whose answers differ by user must not keep them.
 
-Only JSON answers of 200 up to API_ANSWER_CACHE_MAX_BYTES are kept (a page of 100 photos is; a page of 20 houses
-with `?include=images` of 30 photos each, 2.7 MB, is not: a crawl of those would fill the cache for ten minutes);
+Only JSON answers of 200 up to API_ANSWER_CACHE_MAX_BYTES (512 KiB) are kept (a page of 100 photos, 330 kB, is; a
+page of 20 houses with `?include=images` of 30 photos each, 2.7 MB, is not: a crawl of those would fill the cache);
 with the signer unable to give stable URLs (botocore's path), or API_ANSWER_CACHE off, every answer is built. An
 answer too large to keep still carries its ETag, and a client that has it still gets 304.
 """

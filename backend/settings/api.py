@@ -97,7 +97,7 @@ LIST_COUNT_CACHE_SECONDS = env.int("LIST_COUNT_CACHE_SECONDS", default=60)
 # Answers to GETs of the lists and of a house or an image, kept in the cache while nothing they show changes
 # (property/answers.py), with an ETag that If-None-Match turns into a 304.
 API_ANSWER_CACHE = env.bool("API_ANSWER_CACHE", default=True)
-API_ANSWER_CACHE_MAX_BYTES = env.int("API_ANSWER_CACHE_MAX_BYTES", default=256 * 1024)  # larger ones are built again
+API_ANSWER_CACHE_MAX_BYTES = env.int("API_ANSWER_CACHE_MAX_BYTES", default=512 * 1024)  # larger ones are built again
 
 # CORS: front ends on other origins (`http://localhost:5173`, `https://www.example.com`) may call the API from a
 # browser. None by default: an operator lists them. Tokens travel in the Authorization header, never in cookies,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -107,9 +108,14 @@ def database_connections(run, environment: dict[str, str]) -> list:
 
 
 def statuses(environment: dict[str, str], headers: dict[str, str], house: int, requests_count: int) -> list[int]:
-    url = f"http://127.0.0.1:{environment['PORT']}/api/houses-for-sale/{house}/"
+    """The house's answer, each time at a URL of its own: none is a kept answer (property/answers.py), so the
+    database answers every one."""
+    url = f"http://127.0.0.1:{environment['PORT']}/api/houses-for-sale/{house}/?request={{}}"
     with requests.Session() as session:
-        return [session.get(url, headers=headers, timeout=30).status_code for _ in range(requests_count)]
+        return [
+            session.get(url.format(uuid.uuid4().hex), headers=headers, timeout=30).status_code
+            for _ in range(requests_count)
+        ]
 
 
 def test_make_run_keeps_its_database_connections_from_one_request_to_the_next(served):

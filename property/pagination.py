@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.utils.urls import replace_query_param
 
 from .list_counts import list_count
 
@@ -146,8 +146,7 @@ class StandardPagination(PageNumberPagination):
     def cursor_link(self, cursor: str | None) -> str | None:
         if cursor is None:
             return None
-        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
-        return replace_query_param(url, self.cursor_query_param, cursor)
+        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)
 
     def get_paginated_response(self, data) -> Response:
         if self.keyset is None:

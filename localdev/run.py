@@ -36,6 +36,11 @@ LOCAL_S3_SERVER_FILE = LOCAL_S3_DIR / "server.json"
 # How long the API server and the worker may take to finish what they are doing when asked to stop.
 API_SERVER_GRACE = 15.0
 WORKER_GRACE = 30.0
+# The background worker's CPU priority (nice(1): 0 is a request's, 19 the lowest). Making a photo's variants (AVIF
+# encodes on every core) is work no one waits on, while someone waits on each request: on 2 cores a busy worker
+# slowed the API's answers (bench/referee.py: the 50-photo list 13.4-16.8x the reference, with the worker niced
+# 15.4-19.5x). Niced, it takes the CPU the API server leaves idle. Production's worker unit has Nice=10 (README).
+WORKER_NICENESS = 10
 # Seconds between the database worker's looks for new tasks.
 WORKER_POLL_INTERVAL = 0.5
 # Seconds between two runs of `manage.py housekeeping` (lost variants tasks, old task results).
@@ -126,9 +131,11 @@ def api_server_command(port: str, *, dev: bool) -> list[str]:
 
 
 def worker_command() -> list[str]:
-    """The background worker for the configured queue: the database (default) or RQ on Redis."""
+    """The background worker for the configured queue: the database (default) or RQ on Redis, at WORKER_NICENESS."""
+    niced = ["nice", "-n", str(WORKER_NICENESS)]
     if os.environ.get("TASKS_BACKEND", "database") == "rq":
         return [
+            *niced,
             sys.executable,
             "manage.py",
             "rqworker",
@@ -137,7 +144,7 @@ def worker_command() -> list[str]:
             "--job-class",
             "django_tasks_rq.Job",
         ]
-    return [sys.executable, "manage.py", "db_worker", "--interval", str(WORKER_POLL_INTERVAL)]
+    return [*niced, sys.executable, "manage.py", "db_worker", "--interval", str(WORKER_POLL_INTERVAL)]
 
 
 def housekeeping() -> None:

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import image_bytes
 from localdev.processes import descendants, is_running, start_child, stop_stale
+from localdev.run import WORKER_NICENESS
 from localdev.s3server import LocalS3Server, S3Ports, free_port_with_grpc_twin, port_is_free
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -143,7 +144,9 @@ def manage_beside(environment: dict[str, str], *args: str) -> subprocess.Complet
 
 
 def task_workers(run: subprocess.Popen) -> list[int]:
-    return [pid for pid in descendants(run.pid) if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    """make run's task workers, once they run Python (not while `nice` is still starting them)."""
+    command_lines = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in descendants(run.pid)}
+    return [pid for pid, argv in command_lines.items() if b"db_worker" in argv and not argv[0].endswith(b"nice")]
 
 
 def test_make_run_starts_another_worker_within_seconds_when_its_worker_dies(run_environment):
@@ -152,12 +155,16 @@ def test_make_run_starts_another_worker_within_seconds_when_its_worker_dies(run_
     try:
         wait_until_served(run_environment, run)
         (worker,) = task_workers(run)
+        # Below the API server's priority (localdev.run.WORKER_NICENESS), and so is the worker started again.
+        assert os.getpriority(os.PRIO_PROCESS, worker) == WORKER_NICENESS
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in gunicorn_workers(run)} == {0}
         os.kill(worker, signal.SIGKILL)
         deadline = time.monotonic() + 10  # the worker check's interval, the restart spacing, and a margin
         while not (replacement := [pid for pid in task_workers(run) if pid != worker]):
             assert time.monotonic() < deadline, "make run did not start another worker"
             time.sleep(0.2)
         assert len(replacement) == 1
+        assert os.getpriority(os.PRIO_PROCESS, replacement[0]) == WORKER_NICENESS
         headers, house = an_owner(run_environment)
         upload_and_wait_for_variants(run_environment, headers, house)
     finally:

@@ -250,8 +250,10 @@ def request_fields(request) -> set[str]:
     return set(getattr(force_instance(request), "fields", {}))
 
 
-# What the upload endpoints take as files: the schema's binary says nothing of it; an encoding does.
-IMAGE_ENCODING = {"contentType": "image/jpeg, image/png"}
+# What the upload endpoints take as files: the schema's binary says nothing of it; an encoding does. The server
+# recognises a file by its content, whatever type it is sent as; HEIC and HEIF (phones' photos) and WebP are stored
+# as JPEG (PNG with transparency). The same list as property.images.UPLOAD_ACCEPT (test_schema holds them equal).
+IMAGE_ENCODING = {"contentType": "image/jpeg, image/png, image/webp, image/heic, image/heif"}
 
 
 def declare_image_encodings(result: dict, generator, request, public) -> dict:

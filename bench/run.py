@@ -18,6 +18,7 @@ from bench.avif import avif_section
 from bench.avif import main as bench_avif
 from bench.cloudfront import bench_cloudfront, cloudfront_section
 from bench.django_setup import BUCKET, configure_django
+from bench.heic import bench_heic, heic_section
 from bench.listing import bench_list
 from bench.load import load_section
 from bench.presign import bench_presigner
@@ -67,6 +68,7 @@ def report(
     avif: dict,
     scale: dict,
     referee: dict,
+    heic: dict,
 ) -> str:
     return f"""# Benchmark results
 
@@ -100,7 +102,8 @@ variants (seven URLs: the original, three sizes in WebP and in AVIF).
 {cloudfront_section(cdn)}
 {avif_section(avif)}
 {scale_section(scale)}
-{referee_section(referee)}"""
+{referee_section(referee)}
+{heic_section(heic)}"""
 
 
 def main() -> None:
@@ -111,34 +114,36 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/11 presigning ...", flush=True)
+            print("1/12 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/11 list endpoint ...", flush=True)
+            print("2/12 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/11 bulk upload ...", flush=True)
+            print("3/12 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/11 load test ...", flush=True)
+            print("4/12 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/11 variant cost ...", flush=True)
+            print("5/12 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/11 served side by side with the reference build ...", flush=True)
+            print("6/12 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
-            print("7/11 S3 under the time budget ...", flush=True)
+            print("7/12 S3 under the time budget ...", flush=True)
             budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
-            print("8/11 CloudFront signed URLs ...", flush=True)
+            print("8/12 CloudFront signed URLs ...", flush=True)
             cdn = bench_cloudfront() if not only or "cloudfront" in only else None
-            print("9/11 AVIF against WebP ...", flush=True)
+            print("9/12 AVIF against WebP ...", flush=True)
             avif = bench_avif() if not only or "avif" in only else None
-            print("10/11 reads at 1,000 and 100,000 houses ...", flush=True)
+            print("10/12 reads at 1,000 and 100,000 houses ...", flush=True)
             scale = in_own_process("bench.scale") if not only or "scale" in only else None
-            print("11/11 against the shared reference ...", flush=True)
+            print("11/12 against the shared reference ...", flush=True)
             referee = in_own_process("bench.referee") if not only or "referee" in only else None
+            print("12/12 a phone's HEIC against the same photo as JPEG ...", flush=True)
+            heic = bench_heic(environment) if not only or "heic" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee)
+                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee, heic)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee)
+    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee, heic)
     RESULTS.write_text(text)
     print(text)
 

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from backend.exceptions import ApplicationError
 
+from .images import UPLOAD_ACCEPT, UPLOAD_TYPES_DESCRIPTION, human_size
 from .models import PROPERTY_KIND_BY_MODEL_NAME, House, HouseForRent, HouseForSale, PropertyImage
 from .pagination import IndexedPaginator
 from .services.image_updates import ImageNotFound, PropertyNotFound, property_image_update
@@ -53,7 +54,7 @@ class MultipleImageField(forms.FileField):
     value is the checked images, which save_related stores."""
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": UPLOAD_ACCEPT}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None) -> list:
@@ -75,9 +76,15 @@ class MultipleImageField(forms.FileField):
 
 
 class HouseAdminForm(forms.ModelForm):
-    upload_images = MultipleImageField(
-        required=False, label="Upload images", help_text="JPEG or PNG, up to 10 MB each. They go to the private bucket."
-    )
+    upload_images = MultipleImageField(required=False, label="Upload images")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        limit = human_size(settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE)
+        self.fields["upload_images"].help_text = (
+            f"{UPLOAD_TYPES_DESCRIPTION} (a phone's HEIC is stored as JPEG), up to {limit} each. "
+            "They go to the private bucket."
+        )
 
 
 class PropertyImageInline(GenericTabularInline):
@@ -133,7 +140,7 @@ class HouseAdmin(admin.ModelAdmin):
         return format_html(
             '<div class="direct-upload" data-upload-url="{}" data-complete-url="{}" data-content-type="{}" '
             'data-object-id="{}">'
-            '<input type="file" class="direct-upload-files" multiple accept="image/jpeg,image/png" '
+            '<input type="file" class="direct-upload-files" multiple accept="{}" '
             'aria-label="Photos to send straight to the bucket"> '
             '<button type="button" class="button direct-upload-start">Send to the bucket</button>'
             '<ul class="direct-upload-status"></ul>'
@@ -142,6 +149,7 @@ class HouseAdmin(admin.ModelAdmin):
             reverse("property-image-complete-upload"),
             PROPERTY_KIND_BY_MODEL_NAME[self.opts.model_name],
             house.pk,
+            UPLOAD_ACCEPT,
         )
 
     def get_queryset(self, request):

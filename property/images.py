@@ -1,4 +1,5 @@
-"""Checking and re-encoding uploaded photos: only real JPEG and PNG images, without metadata, reach the bucket."""
+"""Checking and re-encoding uploaded photos: JPEG, PNG, WebP and a phone's HEIC/HEIF are read, recognised by their
+content; only JPEG (PNG where there is transparency), upright and without metadata, reaches the bucket."""
 
 from __future__ import annotations
 
@@ -12,19 +13,31 @@ from typing import IO
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from backend.storage_backends import ObjectContent
 
 from .thumbhash import average_rgba, js_round, rgba_to_thumbhash
 
-# Only these decoders ever see an upload (Pillow's security guidance).
-ACCEPTED_FORMATS = ("JPEG", "PNG")
+# HEIC and HEIF stills through libheif (pillow-heif): the primary image alone, none of the thumbnails, depth maps or
+# auxiliary images a phone stores beside it.
+register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+# Only these decoders ever see an upload (Pillow's security guidance); MPO is a phone's multi-picture JPEG.
+UPLOAD_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+# What the bucket holds, and so the only decoders that read a stored original: formats every browser shows.
+STORED_FORMATS = ("JPEG", "PNG")
+# The file picker's `accept` for the admin and the gallery page. Chrome's picker does not count image/heic as
+# image/*, and some systems give a HEIC file no type at all, hence the extensions.
+UPLOAD_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
+UPLOAD_TYPES_DESCRIPTION = "JPEG, PNG, WebP, HEIC or HEIF"
 FORMAT_DETAILS = {
     "JPEG": ("jpg", "image/jpeg"),
     "PNG": ("png", "image/png"),
     "WEBP": ("webp", "image/webp"),
     "AVIF": ("avif", "image/avif"),
 }
+# Every stored JPEG, phone photos converted from HEIC/HEIF and WebP included.
 JPEG_QUALITY = 90
 # The placeholder is computed from a copy this many pixels on its longer side (ThumbHash takes at most 100): a few
 # milliseconds of pure-Python encoding instead of about 40 at 100 px, for the same terms (see image_placeholder).
@@ -136,10 +149,11 @@ def clean_original_filename(filename: str | None) -> str:
 
 
 def sanitize_image(upload: IO[bytes], *, filename: str | None = None) -> SanitizedImage:
-    """Decode `upload` as JPEG or PNG, apply its EXIF orientation and re-encode it from pixels alone.
+    """Decode `upload` (JPEG, PNG, WebP, HEIC/HEIF, whatever its name says), turn it upright and re-encode it from
+    pixels alone: JPEG and PNG stay what they are; WebP and HEIC/HEIF become JPEG, or PNG if they have transparency.
 
-    The stored file is rebuilt from decoded pixels, so EXIF (GPS included), comments,
-    text chunks and bytes appended after the image never reach the bucket.
+    The stored file is rebuilt from decoded pixels, so EXIF (GPS included), XMP, comments, text chunks and bytes
+    appended after the image never reach the bucket; the colour profile is kept.
     """
     display_name = clean_original_filename(filename if filename is not None else getattr(upload, "name", None))
     size = getattr(upload, "size", None)
@@ -156,41 +170,84 @@ def sanitize_image(upload: IO[bytes], *, filename: str | None = None) -> Sanitiz
         except ImageRejected:
             raise
         except UnidentifiedImageError as error:
-            raise ImageRejected(display_name, "not a JPEG or PNG image") from error
+            raise ImageRejected(display_name, f"not a {UPLOAD_TYPES_DESCRIPTION} image") from error
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise ImageRejected(display_name, "the image has too many pixels (decompression bomb)") from error
-        except (OSError, ValueError, SyntaxError, EOFError) as error:
-            # Truncated data, broken chunks, or a PNG text chunk too large to decompress.
+        except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as error:
+            # Truncated data, broken chunks, a PNG text chunk too large to decompress, or what libheif cannot decode
+            # (pillow-heif raises RuntimeError for some).
             raise ImageRejected(display_name, "the image is truncated or corrupt") from error
 
 
 def _decoded_and_encoded(upload: IO[bytes], display_name: str) -> SanitizedImage:
     """sanitize_image's work on the pixels; Pillow's errors are left to it."""
-    with Image.open(upload, formats=ACCEPTED_FORMATS) as decoded:
+    with Image.open(upload, formats=UPLOAD_FORMATS) as decoded:
         # A phone's multi-picture JPEG (MPO: depth maps, a second lens) is a JPEG whose first picture is the photo:
-        # that one is kept, the others are never decoded.
-        image_format = "JPEG" if decoded.format == "MPO" else decoded.format
-        width, height = decoded.size
+        # that one is kept, the others are never decoded. So is the first picture of an animated WebP and the
+        # primary image of a HEIF (a burst's or a sequence's chosen one).
+        stored_format = decoded.format if decoded.format in STORED_FORMATS else None
+        width, height = decoded.size  # as displayed: for a HEIF, after its rotation
         if width * height > settings.PROPERTY_IMAGE_MAX_PIXELS:
             raise ImageRejected(
                 display_name,
                 f"the image is {width}x{height} pixels, more than the "
                 f"{settings.PROPERTY_IMAGE_MAX_PIXELS:,} pixels allowed",
             )
+        heif_orientation = heif_orientation_left(decoded)
         decoded.load()
-        ImageOps.exif_transpose(decoded, in_place=True)  # in place: no second full-size copy of the pixels
+        upright = _upright(decoded, heif_orientation)
+        image_format = stored_format or ("PNG" if upright.has_transparency_data else "JPEG")
         # Before encoding, which drops the palette's transparency from the decoded image.
-        placeholder = image_placeholder(decoded)
-        content, encoded_size = _encode(decoded, image_format)
+        placeholder = image_placeholder(upright)
+        content, encoded_size = _encode(upright, image_format)
         return SanitizedImage(
             content=content,
             original_filename=display_name,
             format=image_format,
-            width=decoded.size[0],
-            height=decoded.size[1],
+            width=upright.size[0],
+            height=upright.size[1],
             size=encoded_size,
             placeholder=placeholder,
         )
+
+
+# EXIF Orientation values and the turn that shows the picture upright (as PIL.ImageOps.exif_transpose).
+ORIENTATION_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def heif_orientation_left(decoded: Image.Image) -> int:
+    """For a HEIF opened but not yet loaded, the EXIF Orientation that decoding will not apply (1: none).
+
+    A HEIF states its orientation in its own rotation and mirror boxes (irot, imir), which libheif applies while
+    decoding; pillow-heif then sets the EXIF Orientation it found to 1 and keeps it as `original_orientation`. That
+    EXIF value is applied only when the HEIF has no such box: heif-enc and an iPhone's Photos editor write a rotation
+    in EXIF alone, while the iPhone's camera writes both (applied twice, a portrait photo would lie on its side).
+    """
+    if decoded.format != "HEIF":
+        return 1
+    # pillow-heif has no public word for the boxes; its image object knows them until the pixels are loaded.
+    transformations = decoded._heif_file[decoded.tell()]._c_image.transformations
+    if any(kind in ("irot", "imir") for kind, *_ in transformations):
+        return 1
+    return decoded.info.get("original_orientation") or 1
+
+
+def _upright(decoded: Image.Image, heif_orientation: int) -> Image.Image:
+    """The decoded picture as it is meant to be seen, its orientation applied once (see heif_orientation_left)."""
+    if decoded.format != "HEIF":
+        ImageOps.exif_transpose(decoded, in_place=True)  # in place: no second full-size copy of the pixels
+        return decoded
+    if heif_orientation not in ORIENTATION_TRANSPOSES:
+        return decoded
+    return decoded.transpose(ORIENTATION_TRANSPOSES[heif_orientation])
 
 
 def _encode(image: Image.Image, image_format: str) -> tuple[IO[bytes], int]:

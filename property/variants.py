@@ -13,9 +13,9 @@ from PIL import Image
 from backend.s3 import S3ImageService
 
 from .images import (
-    ACCEPTED_FORMATS,
     FORMAT_DETAILS,
     SPOOL_MAX_MEMORY,
+    STORED_FORMATS,
     Placeholder,
     image_placeholder,
     stored_file,
@@ -185,7 +185,7 @@ def _variants_of_stored_original(s3: S3ImageService, image: PropertyImage) -> tu
     pixels are read)."""
     original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
     try:
-        with Image.open(original, formats=ACCEPTED_FORMATS) as decoded:
+        with Image.open(original, formats=STORED_FORMATS) as decoded:
             decoded.load()
             # Uploads store their placeholder at once, made from the photo as sent: it stays what the upload's answer
             # said (the stored original, encoded again, would give a few other bits). Images stored before there

@@ -1,6 +1,6 @@
 """Schemathesis hooks: a schema-valid upload carries real photos.
 
-The schema says the upload fields take `image/jpeg, image/png` (their multipart encoding), which is all OpenAPI
+The schema says which image types the upload fields take (their multipart encoding), which is all OpenAPI
 can say; Schemathesis still sends any bytes there, or a GIF or a PDF labelled `image/jpeg`, and would call the
 server's 400 a rejected valid request. Registering media type strategies instead (`schemathesis.openapi.
 media_type`) trips two bugs of Schemathesis 4.32.5: an array of files is sent as one part without a file name,

@@ -1,11 +1,14 @@
 """Photos as cameras, phones and editors write them: the encodings an upload must take (test_images stores
-each one; the fuzzer sends them as its schema-valid uploads). Needs only Pillow, no Django."""
+each one; the fuzzer sends them as its schema-valid uploads). Needs only Pillow and pillow-heif, no Django."""
 
 import io
 import struct
 import zlib
 
 from PIL import Image, ImageCms
+from pillow_heif import register_heif_opener
+
+register_heif_opener()  # to write the HEIC ones (with libheif's encoder; phone_photos/ has heif-enc's)
 
 ORIENTATION = 0x0112
 # Landscape, so that turning it upright by EXIF orientations 5-8 swaps width and height.
@@ -28,6 +31,15 @@ def multi_picture() -> bytes:
     """A phone's MPO: a JPEG with a second picture (a depth map, the other lens) after it."""
     first, second = Image.new("RGB", SIZE, (200, 10, 10)), Image.new("RGB", SIZE, (10, 10, 200))
     return encode(first, "MPO", save_all=True, append_images=[second])
+
+
+def heic_turned_twice_over() -> bytes:
+    """A HEIC as an iPhone's camera writes it: the picture lying on its side, with both a rotation box (irot, which
+    pillow-heif writes from the EXIF Orientation it is given) and that EXIF Orientation 6. Upright it is SIZE
+    turned to portrait; turned by both, it would lie on its other side."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    return encode(Image.new("RGB", SIZE, (30, 160, 90)), "HEIF", exif=exif.tobytes(), quality=90)
 
 
 def handwritten_png(width: int, height: int, *, bit_depth: int, color_type: int, interlace: int, pixel: bytes):
@@ -91,4 +103,12 @@ PHOTOS: dict[str, tuple[bytes, str, tuple[int, int]]] = {
         (1, 1),
     ),
     "icc-profile.png": (encode(Image.new("RGB", SIZE, (90, 30, 200)), "PNG", icc_profile=SRGB), "PNG", SIZE),
+    # Stored as JPEG, or PNG where there is transparency.
+    "lossy.webp": (encode(Image.new("RGB", SIZE, (200, 120, 40)), "WEBP", quality=80), "JPEG", SIZE),
+    "lossless.webp": (encode(Image.new("RGB", SIZE, (20, 120, 240)), "WEBP", lossless=True), "JPEG", SIZE),
+    "transparent.webp": (encode(Image.new("RGBA", SIZE, (200, 120, 40, 128)), "WEBP"), "PNG", SIZE),
+    "phone.heic": (encode(Image.new("RGB", SIZE, (200, 120, 40)), "HEIF", quality=90), "JPEG", SIZE),
+    "phone-portrait.heic": (heic_turned_twice_over(), "JPEG", SIZE[::-1]),
+    "transparent.heif": (encode(Image.new("RGBA", SIZE, (200, 120, 40, 128)), "HEIF", quality=90), "PNG", SIZE),
+    "heic-named.jpg": (encode(Image.new("RGB", SIZE, (90, 30, 200)), "HEIF", quality=90), "JPEG", SIZE),
 }

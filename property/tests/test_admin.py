@@ -1,17 +1,28 @@
 """The admin's house pages: multi-file and direct uploads through the API's checks, set-as-main and delete in the
 inline."""
 
+import re
+
 import pytest
 import requests
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from conftest import cloudfront_settings, image_bytes, jpeg_upload, object_keys, post_to_s3, run_queued_tasks
+from conftest import (
+    cloudfront_settings,
+    image_bytes,
+    jpeg_upload,
+    make_variants_now,
+    object_keys,
+    post_to_s3,
+    run_queued_tasks,
+)
 from property.models import HouseForSale, PropertyImage
 from property.services import uploads
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from property.tests.phone_photos import UPRIGHT_SIZE, phone_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +69,40 @@ def test_admin_uploads_several_images_into_the_private_bucket(admin_client, buck
     assert {image.variants_status for image in house.images.all()} == {"pending"}
 
 
+def test_admin_uploads_a_phones_heic_as_an_upright_jpeg(admin_client, bucket_keys):
+    house = HouseForSaleFactory()
+    data = change_form_data(house)
+    data["upload_images"] = [SimpleUploadedFile("IMG_0001.HEIC", phone_photo("garden-rotated.heic"), "image/heic")]
+    response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
+    assert response.status_code == 302
+    (image,) = house.images.all()
+    assert (image.original_filename, image.mime_type, image.width, image.height) == (
+        "IMG_0001.HEIC",
+        "image/jpeg",
+        *UPRIGHT_SIZE,
+    )
+    make_variants_now(image)
+    assert image.variants_status == "ready"
+
+
+def test_the_admins_file_pickers_offer_phone_photos(admin_client):
+    house = HouseForSaleFactory()
+    page = admin_client.get(f"/admin/property/houseforsale/{house.pk}/change/").content.decode()
+    pickers = re.findall(r'<input type="file"[^>]*>', page)
+    assert len(pickers) == 2  # the upload field and the direct upload
+    for picker in pickers:
+        accepted = re.search(r'accept="([^"]*)"', picker).group(1).split(",")
+        assert {"image/heic", "image/heif", ".heic", ".heif", "image/webp", "image/jpeg"} <= set(accepted)
+    assert "JPEG, PNG, WebP, HEIC or HEIF" in page and "up to 10 MB each" in page
+
+
 def test_admin_upload_with_a_bad_file_shows_the_reason_and_stores_nothing(admin_client, bucket_keys):
     house = HouseForSaleFactory()
     data = change_form_data(house)
     data["upload_images"] = [jpeg_upload("a.jpg"), SimpleUploadedFile("fake.jpg", b"<html>")]
     response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
     assert response.status_code == 200
-    assert "fake.jpg: not a JPEG or PNG image" in response.content.decode()
+    assert "fake.jpg: not a JPEG, PNG, WebP, HEIC or HEIF image" in response.content.decode()
     assert PropertyImage.objects.count() == 0 and bucket_keys() == []
 
 

@@ -20,6 +20,7 @@ from conftest import (
 )
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
+from property.tests.phone_photos import UPRIGHT_SIZE, phone_photo
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]
@@ -115,6 +116,31 @@ def test_admin_photos_are_reordered_by_dragging_a_row_in_one_call(live_server, d
     assert list(house.images.values_list("pk", "order")) == [(third.pk, 0), (first.pk, 1), (second.pk, 2)]
 
 
+def test_admin_direct_upload_takes_a_phones_heic_the_system_gave_no_type(live_server, django_user_model, bucket_keys):
+    """Some systems give a HEIC file no MIME type: the page sends it as image/heif (the bucket's policy takes
+    image/*), and the server stores it as an upright JPEG."""
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
+    house = HouseForSaleFactory(owner=admin)
+    heic = {"name": "IMG_0001.HEIC", "mimeType": "", "buffer": phone_photo("garden-rotated.heic")}
+
+    with chromium_page() as page:
+        log_in(page, live_server, f"/admin/property/houseforsale/{house.pk}/change/")
+        page.set_input_files(".direct-upload-files", [heic])
+        page.click(".direct-upload-start")
+        page.wait_for_function(
+            "() => document.querySelectorAll('.direct-upload-done, .direct-upload-failed').length === 1",
+            timeout=30000,
+        )
+        assert page.query_selector(".direct-upload-done").inner_text().startswith("IMG_0001.HEIC: stored")
+
+    (image,) = house.images.all()
+    assert (image.original_filename, image.mime_type, image.width, image.height) == (
+        "IMG_0001.HEIC",
+        "image/jpeg",
+        *UPRIGHT_SIZE,
+    )
+
+
 def test_admin_direct_upload_sends_photos_from_the_browser_to_the_bucket(live_server, django_user_model, bucket_keys):
     admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-password-123")
     house = HouseForSaleFactory(owner=admin)
@@ -137,7 +163,7 @@ def test_admin_direct_upload_sends_photos_from_the_browser_to_the_bucket(live_se
         assert preview.evaluate("image => image.naturalWidth") == 800
         assert "X-Amz-Signature=" in preview.get_attribute("src")
         failed = page.query_selector(".direct-upload-failed")
-        assert failed.inner_text() == "fake.jpg: not a JPEG or PNG image"
+        assert failed.inner_text() == "fake.jpg: not a JPEG, PNG, WebP, HEIC or HEIF image"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "admin-direct-upload.png"), full_page=True)
 

@@ -1,4 +1,5 @@
-"""Upload checking and re-encoding: only decoded JPEG/PNG pixels, upright and without metadata, are kept."""
+"""Upload checking and re-encoding: only decoded pixels, upright and without metadata, are kept (JPEG and PNG as
+they are; WebP and a phone's HEIC/HEIF as JPEG, or PNG with transparency)."""
 
 import base64
 import io
@@ -11,6 +12,14 @@ from PIL import Image, ImageCms, ImageDraw
 
 from conftest import image_bytes, thumbhash_reference
 from property.images import ImageRejected, clean_original_filename, sanitize_image
+from property.tests.phone_photos import (
+    CLOSE_ENOUGH,
+    PHONE_PHOTOS,
+    UPRIGHT_SIZE,
+    mean_difference,
+    phone_photo,
+    references,
+)
 from property.tests.photos import PHOTOS
 from property.variants import make_variants
 
@@ -89,10 +98,14 @@ def test_bytes_appended_after_the_image_are_dropped():
     [
         ("empty.jpg", b"", "the file is empty"),
         ("truncated.jpg", image_bytes("JPEG", (200, 200))[:300], "the image is truncated or corrupt"),
-        ("anim.jpg", image_bytes("GIF"), "not a JPEG or PNG image"),
-        ("doc.jpg", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "not a JPEG or PNG image"),
-        ("page.png", b"<!doctype html><html><body>hi</body></html>", "not a JPEG or PNG image"),
-        ("vector.png", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', "not a JPEG or PNG image"),
+        ("anim.jpg", image_bytes("GIF"), "not a JPEG, PNG, WebP, HEIC or HEIF image"),
+        ("doc.jpg", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "not a JPEG, PNG, WebP, HEIC or HEIF image"),
+        ("page.png", b"<!doctype html><html><body>hi</body></html>", "not a JPEG, PNG, WebP, HEIC or HEIF image"),
+        (
+            "vector.png",
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+            "not a JPEG, PNG, WebP, HEIC or HEIF image",
+        ),
         ("magic.jpg", b"\xff\xd8\xff\xe0" + b"<html>not really a jpeg</html>" * 10, None),
     ],
 )
@@ -359,3 +372,56 @@ def test_a_palette_pngs_transparency_is_in_its_placeholder():
     placeholder = sanitize_image(upload("half.png", buffer.getvalue())).placeholder
     assert placeholder.color == "#0000ff"  # the transparent red counts for nothing
     assert base64.b64decode(placeholder.thumbhash)[2] & 0x80  # ThumbHash's "has alpha" bit
+
+
+@pytest.mark.parametrize("name", PHONE_PHOTOS)
+def test_phone_photos_from_another_encoder_are_stored_as_upright_jpegs_true_to_their_pixels(name):
+    """heif-enc's HEICs (8-bit, 10-bit, Display P3, EXIF-rotated): JPEG, upright, within CLOSE_ENOUGH of the source
+    photo and of heif-convert's decode, the colour profile kept, no metadata, every variant made."""
+    sanitized = sanitize_image(upload("IMG_0001.HEIC", phone_photo(name)))
+    stored = decoded(sanitized)
+    assert (sanitized.format, sanitized.mime_type, stored.format) == ("JPEG", "image/jpeg", "JPEG")
+    assert (sanitized.width, sanitized.height) == stored.size == UPRIGHT_SIZE
+    assert sanitized.original_filename == "IMG_0001.HEIC"
+    for reference in references(name):
+        assert mean_difference(stored, reference) < CLOSE_ENOUGH
+    with Image.open(io.BytesIO(phone_photo(name))) as heic:
+        assert stored.info.get("icc_profile") == heic.info.get("icc_profile")
+    if name == "garden-p3.heic":
+        profile = ImageCms.getOpenProfile(io.BytesIO(stored.info["icc_profile"])).profile
+        assert profile.profile_description == "Display P3"
+        assert round(profile.red_colorant[0][0], 3) == 0.515  # P3's red, wider than sRGB's 0.436
+    assert not set(stored.info) & {"exif", "xmp", "comment"} and not stored.getexif()
+    made = make_variants(stored)
+    assert sorted((variant.name, variant.format) for variant in made) == sorted(
+        (size, image_format) for size in ("thumbnail", "medium", "large") for image_format in ("WEBP", "AVIF")
+    )
+    for variant in made:
+        variant.content.seek(0)
+        with Image.open(variant.content) as pixels:
+            assert pixels.width == min(variant.nominal_width, UPRIGHT_SIZE[0]) and not pixels.getexif()
+
+
+def test_a_heic_carrying_gps_keeps_none_of_it():
+    exif = Image.Exif()
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (38.0, 20.0, 41.0), 3: "W", 4: (0.0, 29.0, 25.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(buffer, format="HEIF", exif=exif.tobytes(), xmp=b"<x:xmpmeta/>")
+    with Image.open(io.BytesIO(buffer.getvalue())) as heic:
+        assert GPS_IFD in heic.getexif() and heic.info.get("xmp")  # the fixture does carry them
+    stored = decoded(sanitize_image(upload("IMG_0002.HEIC", buffer.getvalue())))
+    assert not stored.getexif() and "exif" not in stored.info and "xmp" not in stored.info
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_a_truncated_heic_is_rejected_with_its_name(cut):
+    payload = phone_photo("garden.heic")
+    with pytest.raises(ImageRejected) as rejection:
+        sanitize_image(upload("IMG_0003.HEIC", payload[: int(len(payload) * cut)]))
+    assert str(rejection.value) == "IMG_0003.HEIC: the image is truncated or corrupt"
+
+
+def test_a_heic_over_the_pixel_cap_is_rejected_before_decoding(settings):
+    settings.PROPERTY_IMAGE_MAX_PIXELS = 479 * 320
+    with pytest.raises(ImageRejected, match=r"^IMG_0004\.HEIC: the image is 480x320 pixels, more than"):
+        sanitize_image(upload("IMG_0004.HEIC", phone_photo("garden.heic")))

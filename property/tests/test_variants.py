@@ -360,7 +360,7 @@ def test_sweep_orphans_does_not_take_variants_for_orphans(bucket_keys):
 
 
 def test_one_bad_file_leaves_no_variant_behind(bucket_keys):
-    with pytest.raises(UploadRejected, match="not a JPEG or PNG"):
+    with pytest.raises(UploadRejected, match="not a JPEG, PNG, WebP, HEIC or HEIF"):
         property_images_store(
             house=HouseForSaleFactory(), files=[jpeg_upload(), SimpleUploadedFile("bad.jpg", image_bytes("GIF"))]
         )

@@ -87,7 +87,7 @@ class HouseViewSet(KeptAnswers, ListFilteredViewSet):
         filter_backends=[],
     )
     def upload_images(self, request: Request, pk: str | None = None) -> Response:
-        """Upload one or more JPEG/PNG files (`images`) to this house."""
+        """Upload one or more photos (`images`: JPEG, PNG, WebP, HEIC or HEIF) to this house."""
         house = self.get_object()
         files = uploaded_files(request, "images")
         options = ImageUploadOptionsSerializer(data=request.data)

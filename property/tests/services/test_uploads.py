@@ -81,7 +81,7 @@ def test_stored_object_is_the_sanitised_image(bucket_keys, s3_client):
 def test_one_bad_file_stores_nothing(bucket_keys):
     house = HouseForSaleFactory()
     bad = SimpleUploadedFile("image2.jpg", b"GIF89a not an image")
-    with pytest.raises(UploadRejected, match=r"^image2\.jpg: not a JPEG or PNG image$"):
+    with pytest.raises(UploadRejected, match=r"^image2\.jpg: not a JPEG, PNG, WebP, HEIC or HEIF image$"):
         property_images_store(house=house, files=[jpeg("image1.jpg"), bad, jpeg("image3.jpg")])
     assert bucket_keys() == []
     assert PropertyImage.objects.count() == 0

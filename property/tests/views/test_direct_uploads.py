@@ -1,15 +1,18 @@
 """Direct uploads end to end against the real S3 server: upload_url, a POST straight to S3, complete_upload."""
 
+import io
 from datetime import timedelta
 
 import pytest
 import requests
 from django.utils import timezone
+from PIL import Image
 
-from conftest import colour_near, image_bytes, post_to_s3, run_queued_tasks
+from conftest import colour_near, image_bytes, make_variants_now, post_to_s3, run_queued_tasks
 from property.models import PropertyImage, StagedUploadClaim
 from property.services.direct_uploads import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
+from property.tests.phone_photos import UPRIGHT_SIZE, phone_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -112,9 +115,33 @@ def test_an_invalid_posted_image_is_rejected_and_leaves_nothing(owner_client, ho
         format="json",
     )
     assert response.status_code == 400
-    assert response.json() == {"error": "evil.jpg: not a JPEG or PNG image"}
+    assert response.json() == {"error": "evil.jpg: not a JPEG, PNG, WebP, HEIC or HEIF image"}
     run_queued_tasks()
     assert bucket_keys() == [] and PropertyImage.objects.count() == 0
+
+
+@pytest.mark.parametrize("content_type", ["image/heic", "image/jpeg"])
+def test_a_phone_photo_posted_straight_to_s3_is_stored_as_an_upright_jpeg(
+    owner_client, house, bucket_keys, content_type
+):
+    upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
+    posted = post_to_s3(upload, phone_photo("garden-rotated.heic"), content_type=content_type, filename="IMG_0001.HEIC")
+    assert posted.status_code in (200, 201, 204)
+    response = owner_client.post(
+        "/api/property-images/complete_upload/",
+        {"key": upload["key"], "filename": "IMG_0001.HEIC", **target(house)},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    image = response.json()
+    assert (image["original_filename"], image["width"], image["height"]) == ("IMG_0001.HEIC", *UPRIGHT_SIZE)
+    stored = PropertyImage.objects.get()
+    assert stored.mime_type == "image/jpeg" and stored.image.name.endswith(".jpg")
+    fetched = requests.get(image["secure_url"], timeout=10)
+    with Image.open(io.BytesIO(fetched.content)) as pixels:
+        assert pixels.format == "JPEG" and pixels.size == UPRIGHT_SIZE
+    make_variants_now(stored)
+    assert stored.variants_status == "ready"
 
 
 def complete(client, upload: dict, house) -> requests.Response:

@@ -1,14 +1,24 @@
 """Uploads: `POST /api/houses-for-sale|rent/{id}/upload_images/`, `POST /api/property-images/` and `bulk_upload/`."""
 
 import base64
+import io
 
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
-from conftest import colour_near, image_bytes, jpeg_upload, object_keys
+from conftest import OBJECTS_PER_IMAGE, colour_near, image_bytes, jpeg_upload, make_variants_now, object_keys
 from property.models import PropertyImage
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from property.tests.phone_photos import (
+    CLOSE_ENOUGH,
+    PHONE_PHOTOS,
+    UPRIGHT_SIZE,
+    mean_difference,
+    phone_photo,
+    references,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +97,7 @@ def test_one_bad_file_rejects_the_request_and_stores_nothing(owner_client, house
         images=[jpeg_upload("image1.jpg"), SimpleUploadedFile("image2.jpg", b"GIF89a\x01\x00"), jpeg_upload()],
     )
     assert response.status_code == 400
-    assert response.json() == {"error": "image2.jpg: not a JPEG or PNG image"}
+    assert response.json() == {"error": "image2.jpg: not a JPEG, PNG, WebP, HEIC or HEIF image"}
     assert bucket_keys() == [] and PropertyImage.objects.count() == 0
 
 
@@ -96,8 +106,8 @@ def test_one_bad_file_rejects_the_request_and_stores_nothing(owner_client, house
     [
         ("empty.jpg", b"", "empty.jpg: the file is empty"),
         ("cut.jpg", image_bytes("JPEG", (300, 300))[:400], "cut.jpg: the image is truncated or corrupt"),
-        ("page.jpg", b"<html><script>alert(1)</script></html>", "page.jpg: not a JPEG or PNG image"),
-        ("../../../etc/cron.d/x.jpg", b"%PDF-1.7", "x.jpg: not a JPEG or PNG image"),
+        ("page.jpg", b"<html><script>alert(1)</script></html>", "page.jpg: not a JPEG, PNG, WebP, HEIC or HEIF image"),
+        ("../../../etc/cron.d/x.jpg", b"%PDF-1.7", "x.jpg: not a JPEG, PNG, WebP, HEIC or HEIF image"),
     ],
 )
 def test_hostile_files_get_a_400_that_names_them(owner_client, house, bucket_keys, name, payload, message):
@@ -261,7 +271,7 @@ def test_create_rejects_a_bad_file_and_by_someone_else(owner_client, other_clien
     bad = owner_client.post(
         "/api/property-images/", {"image": SimpleUploadedFile("x.png", b"nope"), **fields}, format="multipart"
     )
-    assert bad.status_code == 400 and bad.json() == {"error": "x.png: not a JPEG or PNG image"}
+    assert bad.status_code == 400 and bad.json() == {"error": "x.png: not a JPEG, PNG, WebP, HEIC or HEIF image"}
     forbidden = other_client.post("/api/property-images/", {"image": jpeg_upload(), **fields}, format="multipart")
     assert forbidden.status_code == 403
     missing = owner_client.post("/api/property-images/", fields, format="multipart")
@@ -277,3 +287,48 @@ def test_upload_when_s3_is_unreachable_is_503_and_stores_no_row(owner_client, ho
     assert response.status_code == 503
     assert "error" in response.json()
     assert PropertyImage.objects.count() == 0
+
+
+def phone_upload(name: str, *, as_name: str | None = None, content_type: str = "image/heic") -> SimpleUploadedFile:
+    return SimpleUploadedFile(as_name or name, phone_photo(name), content_type=content_type)
+
+
+def test_phone_photos_are_uploaded_as_upright_jpegs_with_every_variant(owner_client, house, bucket_keys):
+    response = upload_images(owner_client, house, images=[phone_upload(name) for name in PHONE_PHOTOS])
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert [image["original_filename"] for image in body] == list(PHONE_PHOTOS)
+    assert {(image["width"], image["height"]) for image in body} == {UPRIGHT_SIZE}
+    images = list(PropertyImage.objects.order_by("order"))
+    assert {(image.mime_type, image.image.name.rsplit(".", 1)[-1]) for image in images} == {("image/jpeg", "jpg")}
+    make_variants_now(*images)
+    assert {image.variants_status for image in images} == {"ready"}
+    assert len(bucket_keys()) == OBJECTS_PER_IMAGE * len(PHONE_PHOTOS)
+    for image in body:
+        fetched = requests.get(image["secure_url"], timeout=10)
+        assert fetched.headers["Content-Type"] == "image/jpeg"
+        with Image.open(io.BytesIO(fetched.content)) as stored:
+            assert stored.format == "JPEG" and stored.size == UPRIGHT_SIZE
+            assert mean_difference(stored, references("garden.heic")[0]) < CLOSE_ENOUGH
+
+
+def test_a_heic_named_jpg_and_sent_as_jpeg_is_handled_as_a_heic(owner_client, house, bucket_keys):
+    disguised = phone_upload("garden-rotated.heic", as_name="IMG_0001.jpg", content_type="image/jpeg")
+    response = owner_client.post(
+        "/api/property-images/bulk_upload/",
+        {"images": [disguised], "content_type": "house_for_sale", "object_id": house.pk},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    (image,) = response.json()
+    assert (image["original_filename"], image["width"], image["height"]) == ("IMG_0001.jpg", *UPRIGHT_SIZE)
+    assert PropertyImage.objects.get().mime_type == "image/jpeg"
+
+
+def test_a_truncated_heic_among_good_photos_is_400_naming_it_and_stores_nothing(owner_client, house, bucket_keys):
+    payload = phone_photo("garden.heic")
+    truncated = SimpleUploadedFile("IMG_0002.HEIC", payload[: len(payload) // 2], content_type="image/heic")
+    response = upload_images(owner_client, house, images=[phone_upload("garden.heic"), truncated])
+    assert response.status_code == 400
+    assert response.json() == {"error": "IMG_0002.HEIC: the image is truncated or corrupt"}
+    assert (PropertyImage.objects.count(), bucket_keys()) == (0, [])

@@ -245,6 +245,9 @@ def _upright(decoded: Image.Image, heif_orientation: int) -> Image.Image:
     if decoded.format != "HEIF":
         ImageOps.exif_transpose(decoded, in_place=True)  # in place: no second full-size copy of the pixels
         return decoded
+    # pillow-heif decodes into memory of Pillow's own but leaves the image marked read-only, and Pillow copies a
+    # read-only image before saving it to a file object: 30 ms and 36 MB more for a 12-megapixel photo.
+    decoded.readonly = 0
     if heif_orientation not in ORIENTATION_TRANSPOSES:
         return decoded
     return decoded.transpose(ORIENTATION_TRANSPOSES[heif_orientation])

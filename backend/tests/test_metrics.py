@@ -1,7 +1,11 @@
 """GET /metrics: Prometheus' text format, requests by view and status, S3 calls, the queue and the images; only from
 the allowed addresses or with the token."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import jpeg_upload
@@ -42,13 +46,17 @@ def test_metrics_show_s3_calls_the_queue_and_the_images_by_variants_status(
     client, owner, bucket_keys, django_capture_on_commit_callbacks
 ):
     before = scrape(client)
+    assert before[("alca_tasks_oldest_waiting_seconds", ())] == 0  # none waiting
     with django_capture_on_commit_callbacks(execute=True):  # their variants tasks are enqueued
         property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload(), jpeg_upload()])
     after = scrape(client)
     put = ("alca_s3_call_duration_seconds_count", (("operation", "PutObject"), ("outcome", "ok")))
     assert after[put] - before.get(put, 0) == 2
     assert after[("alca_tasks_waiting", ())] == 2  # their variants tasks, no worker running
-    assert after[("alca_tasks_oldest_waiting_seconds", ())] >= 0
+    # The oldest's age: enqueued (as the database says) 90 s and 30 s ago.
+    for task, seconds_ago in zip(DBTaskResult.objects.order_by("enqueued_at"), (90, 30), strict=True):
+        DBTaskResult.objects.filter(pk=task.pk).update(enqueued_at=timezone.now() - timedelta(seconds=seconds_ago))
+    assert 90 <= scrape(client)[("alca_tasks_oldest_waiting_seconds", ())] < 100
     assert after[("alca_images", (("variants_status", "pending"),))] == 2
     assert after[("alca_images", (("variants_status", "ready"),))] == 0
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import image_bytes
@@ -224,10 +225,15 @@ def test_make_runs_login_throttle_holds_across_its_gunicorn_processes(run_enviro
         an_owner(environment)
         url = f"http://127.0.0.1:{environment['PORT']}/api/token/"
         answers = [requests.post(url, json={"username": "agent", "password": "wrong"}, timeout=10) for _ in range(50)]
-        assert len(gunicorn_workers(run)) == 2
+        workers = gunicorn_workers(run)
+        # Which process answered each: the login requests each one counted in its own metrics samples.
+        samples = Path(environment["LOCAL_DATA_DIR"]) / "metrics"
+        logins_answered = {pid: requests_counted(samples, pid, view="token_obtain_pair") for pid in workers}
     finally:
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
+    assert len(logins_answered) == 2 and all(logins_answered.values()), logins_answered  # both answered some
+    assert sum(logins_answered.values()) == 50
     assert [answer.status_code for answer in answers] == [401] * 20 + [429] * 30
     assert all(int(answer.headers["Retry-After"]) > 0 and answer.json()["detail"] for answer in answers[20:])
 
@@ -272,6 +278,21 @@ def test_make_runs_metrics_add_up_every_request_of_both_gunicorn_processes(run_e
     assert samples[("alca_images", (("variants_status", "ready"),))] == 1
     assert samples[("alca_tasks_waiting", ())] == 0
     assert refused.status == 403
+
+
+def requests_counted(samples_directory: Path, pid: int, *, view: str) -> int:
+    """How many requests to `view` the process `pid` has counted (its samples file, backend.metrics)."""
+    path = samples_directory / f"histogram_{pid}.db"
+    if not path.exists():
+        return 0
+    return int(
+        sum(
+            sample.value
+            for metric in MultiProcessCollector.merge([str(path)], accumulate=True)
+            for sample in metric.samples
+            if sample.name.endswith("_count") and sample.labels.get("view") == view
+        )
+    )
 
 
 def gunicorn_workers(run: subprocess.Popen) -> list[int]:

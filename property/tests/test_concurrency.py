@@ -10,6 +10,7 @@ from django.db import connection, connections
 
 from conftest import image_bytes, jpeg_upload, jwt_client, object_keys, post_to_s3, run_queued_tasks
 from property.models import PropertyImage, StagedUploadClaim
+from property.services import image_updates
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
 
@@ -130,7 +131,10 @@ def test_a_writer_that_cannot_get_the_write_lock_in_time_answers_503_with_retry_
     assert not image.is_main
 
 
-def test_ten_concurrent_reorders_of_a_30_photo_house_leave_exactly_one_of_their_orders(owner, bucket_keys):
+def test_ten_concurrent_reorders_of_a_30_photo_house_leave_exactly_one_of_their_orders(owner, bucket_keys, monkeypatch):
+    # Each reorder writes its order in 8 UPDATEs of 4 ids (not one, as 30 ids would take): without the house's lock,
+    # PostgreSQL would let two reorders' UPDATEs interleave (SQLite's IMMEDIATE transactions serialise them anyway).
+    monkeypatch.setattr(image_updates, "ORDER_BATCH", 4)
     house = HouseForSaleFactory(owner=owner)
     images = [
         image

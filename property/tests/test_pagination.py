@@ -53,8 +53,10 @@ def test_a_list_longer_than_its_first_page_is_counted_and_links_the_next_page(ow
 
 
 def test_page_one_asked_by_number_is_the_first_page(owner, owner_client):
-    HouseForSaleFactory.create_batch(2, owner=owner)
-    assert page(owner_client, 1)[0] == page(owner_client)[0]
+    houses = HouseForSaleFactory.create_batch(2, owner=owner)
+    first = page(owner_client)[0]
+    assert [house["id"] for house in first["results"]] == [house.pk for house in reversed(houses)]  # newest first
+    assert page(owner_client, 1)[0] == first
 
 
 def test_a_page_past_the_end_is_404(owner, owner_client):

@@ -97,6 +97,27 @@ URI_TOO_LONG = {
 }
 
 
+# The GETs a view answers conditionally (its `conditional_actions`: property.answers.KeptAnswers): an ETag on the
+# answer, and 304 to a client that sends it back. No ETag (so never 304) where the storage signs each URL at its own
+# time (AWS_PRESIGNED_URL_STABLE_WINDOW=0, or botocore's signer).
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "An ETag this answer carried: while it is still the current one, the answer is 304 with no body.",
+    "schema": {"type": "string"},
+}
+ETAG = {
+    "description": "Identifies this answer; send it back as If-None-Match. The same while neither what the answer "
+    "shows nor its URLs' signing window changes.",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {
+    "description": "Not modified: the answer whose ETag was sent (If-None-Match) is still current. No body.",
+    "headers": {"ETag": ETAG},
+}
+
+
 # Whitespace to Python's str.strip() (which DRF's CharField applies first), which besides JSON Schema's (ECMA 262)
 # \s also takes \x1c-\x1f and \x85.
 STRIPPED = r"\s\x1c-\x1f\x85"
@@ -160,6 +181,10 @@ class ApiAutoSchema(AutoSchema):
             )
         if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
             operation["responses"]["414"] = URI_TOO_LONG
+        if method == "GET" and getattr(self.view, "action", None) in getattr(self.view, "conditional_actions", ()):
+            operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+            operation["responses"]["200"].setdefault("headers", {})["ETag"] = ETAG
+            operation["responses"]["304"] = NOT_MODIFIED
         operation["responses"] = dict(sorted(operation["responses"].items()))
         return operation
 

@@ -50,6 +50,8 @@ class KeptAnswers:
     to a client that has them; another GET action is kept by answering `self.kept_or_built(build, request, ...)`."""
 
     answer_depends_on: tuple = ()
+    # The GET actions answered this way: their ETag, If-None-Match and 304 are in the schema (backend.schema).
+    conditional_actions: tuple[str, ...] = ("list", "retrieve")
 
     def list(self, request: Request, *args, **kwargs):
         return self.kept_or_built(super().list, request, *args, **kwargs)

@@ -196,3 +196,25 @@ def test_every_error_answer_is_one_of_three_named_bodies():
                 if code == "400":
                     assert used == refs
     assert errors > 100
+
+
+def test_the_gets_answered_conditionally_state_their_etag_and_304():
+    paths = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    conditional = [
+        ("/api/houses-for-sale/", "get"),
+        ("/api/houses-for-rent/{id}/", "get"),
+        ("/api/property-images/", "get"),
+        ("/api/property-images/{id}/", "get"),
+        ("/api/property-images/{id}/secure_url/", "get"),
+    ]
+    for path, method in conditional:
+        operation = paths[path][method]
+        assert {"name": "If-None-Match", "in": "header"}.items() <= next(
+            parameter for parameter in operation["parameters"] if parameter["name"] == "If-None-Match"
+        ).items()
+        assert "ETag" in operation["responses"]["200"]["headers"]
+        assert "content" not in operation["responses"]["304"]
+    for path, method in [("/api/houses-for-sale/{id}/", "patch"), ("/api/property-images/bulk_upload/", "post")]:
+        operation = paths[path][method]
+        assert "304" not in operation["responses"]
+        assert all(parameter["name"] != "If-None-Match" for parameter in operation.get("parameters", []))

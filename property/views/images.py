@@ -55,6 +55,7 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
     """Private property images: CRUD, presigned URLs, bulk upload and choosing the main image."""
 
     answer_depends_on = (PropertyImage,)
+    conditional_actions = ("list", "retrieve", "secure_url")
 
     queryset = PropertyImage.objects.all()
     permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly, AdminSessionMayChange]

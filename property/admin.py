@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,7 +19,12 @@ from backend.exceptions import ApplicationError
 from .images import UPLOAD_ACCEPT, UPLOAD_TYPES_DESCRIPTION, human_size
 from .models import PROPERTY_KIND_BY_MODEL_NAME, House, HouseForRent, HouseForSale, PropertyImage
 from .pagination import IndexedPaginator
-from .services.image_updates import ImageNotFound, PropertyNotFound, property_image_update
+from .services.image_updates import (
+    IMAGE_CHANGEABLE_FIELDS,
+    ImageNotFound,
+    PropertyNotFound,
+    property_image_update,
+)
 from .services.uploads import TooManyImages, UploadRejected, sanitized_images_store, upload_sanitize
 
 
@@ -90,8 +96,10 @@ class HouseAdminForm(forms.ModelForm):
 class PropertyImageInline(GenericTabularInline):
     model = PropertyImage
     extra = 0
-    fields = ["preview", "original_filename", "caption", "order", "is_main", "size"]
+    fields = ["preview", "original_filename", "caption", "category", "description", "order", "is_main", "size"]
     readonly_fields = ["preview", "original_filename", "size"]
+    # Alt text of up to 1,024 characters, in a box that fits the row.
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
     ordering = ["order", "id"]
 
     @admin.display(description="Image")
@@ -187,7 +195,9 @@ class HouseAdmin(admin.ModelAdmin):
         # Through the service: making one image main unsets the other one first.
         for image in sorted(changed, key=lambda image: image.is_main):
             try:
-                property_image_update(image=image, caption=image.caption, order=image.order, is_main=image.is_main)
+                property_image_update(
+                    image=image, **{field: getattr(image, field) for field in IMAGE_CHANGEABLE_FIELDS}
+                )
             except ImageNotFound:
                 self.message_user(request, f"Image {image.pk} was deleted meanwhile: not changed.", messages.WARNING)
 

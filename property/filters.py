@@ -9,7 +9,7 @@ from django.db.models import Value
 from django.db.models.functions import Upper
 from drf_spectacular.utils import extend_schema_field
 
-from .models import HOUSE_MODELS, HouseForRent, HouseForSale, PropertyImage
+from .models import HOUSE_MODELS, HouseForRent, HouseForSale, ImageCategory, PropertyImage
 
 # The largest id or count a filter takes: PostgreSQL's bigint (a larger one would overflow the database's integer).
 MAX_BIGINT = 2**63 - 1
@@ -64,7 +64,7 @@ def string_choices(*values: str) -> dict:
 
 
 class PropertyImageFilter(FilterSet):
-    """`?content_type=house_for_sale|house_for_rent&object_id=N&is_main=true|false`."""
+    """`?content_type=house_for_sale|house_for_rent&object_id=N&is_main=true|false&category=floor_plan`."""
 
     content_type = extend_schema_field(string_choices(*HOUSE_MODELS))(
         django_filters.ChoiceFilter(choices=[(kind, kind) for kind in HOUSE_MODELS], method="filter_kind")
@@ -77,9 +77,13 @@ class PropertyImageFilter(FilterSet):
         )
     )
 
+    category = extend_schema_field(string_choices(*ImageCategory.values))(
+        django_filters.ChoiceFilter(choices=ImageCategory.choices)
+    )
+
     class Meta:
         model = PropertyImage
-        fields = ["content_type", "object_id", "is_main"]
+        fields = ["content_type", "object_id", "is_main", "category"]
         form = FilterForm
 
     def filter_kind(self, queryset, name, value):

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
 from .fields import PhotoField, StrictBooleanField, StrictCharField, StrictIntegerField
-from .models import HOUSE_MODELS, MAX_ORDER
+from .models import DESCRIPTION_MAX_LENGTH, HOUSE_MODELS, MAX_ORDER, ImageCategory
 
 PROPERTY_KIND_CHOICES = list(HOUSE_MODELS)
 
@@ -17,6 +17,13 @@ class ImageUploadOptionsSerializer(serializers.Serializer):
     """The form fields that come with uploaded files (`images` are read from request.FILES)."""
 
     caption = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    # Left out, unset (multipart has no null: the schema offers none).
+    category = serializers.ChoiceField(
+        choices=ImageCategory.choices, required=False, default=None, help_text="What the photo shows."
+    )
+    description = StrictCharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default="", help_text="Long alt text."
+    )
     is_main = StrictBooleanField(required=False, default=False)
     order = StrictIntegerField(min_value=0, max_value=MAX_ORDER, required=False)
 

@@ -51,6 +51,26 @@ class VariantsStatus(models.TextChoices):
     FAILED = "failed", "failed: could not be made, the original stands in for them"
 
 
+class ImageCategory(models.TextChoices):
+    """What a photo shows, after RESO's Media `ImageOf` (portals use it to pick the cover, put floor plans last and
+    group rooms)."""
+
+    EXTERIOR = "exterior", "exterior"
+    LIVING_ROOM = "living_room", "living room"
+    KITCHEN = "kitchen", "kitchen"
+    BEDROOM = "bedroom", "bedroom"
+    BATHROOM = "bathroom", "bathroom"
+    FLOOR_PLAN = "floor_plan", "floor plan"
+    VIEW = "view", "view"
+    GARDEN = "garden", "garden"
+    POOL = "pool", "pool"
+    OTHER = "other", "other"
+
+
+# The longest `description` (alt text, RESO's LongDescription) a photo takes.
+DESCRIPTION_MAX_LENGTH = 1024
+
+
 class PropertyImage(models.Model):
     """One photo of a house, stored privately in S3 and reachable only through presigned URLs."""
 
@@ -66,6 +86,13 @@ class PropertyImage(models.Model):
     # (property_image_key) is always set by the services, never made from the client's file name.
     image = models.ImageField(max_length=255)
     caption = models.CharField(max_length=255, blank=True, default="")
+    # Unset until someone says what the photo shows: null, as the API answers and takes it (not "" in the database
+    # and null in JSON, two spellings of one thing).
+    category = models.CharField(  # noqa: DJ001
+        max_length=20, choices=ImageCategory.choices, null=True, blank=True, default=None
+    )
+    # A long text alternative for the photo (what a screen reader says), beside the short caption.
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="")
     is_main = models.BooleanField(default=False)
     order = models.PositiveIntegerField(default=0)
     original_filename = models.CharField(max_length=255, blank=True, default="")

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .fields import StrictBooleanField, StrictCharField, StrictDecimalField, StrictIntegerField
-from .models import MAX_ORDER, VARIANT_KEY_FIELDS, HouseForRent, HouseForSale, PropertyImage
+from .models import MAX_ORDER, VARIANT_KEY_FIELDS, HouseForRent, HouseForSale, ImageCategory, PropertyImage
 
 
 class StrictModelSerializer(serializers.ModelSerializer):
@@ -55,6 +55,13 @@ class PropertyImageSerializer(StrictModelSerializer):
         "`url` and `avif_url` both the original's), so every URL loads."
     )
     order = StrictIntegerField(min_value=0, max_value=MAX_ORDER, required=False)
+    # Null when unset; "" is not a second way to say so.
+    category = serializers.ChoiceField(
+        choices=ImageCategory.choices,
+        allow_null=True,
+        required=False,
+        help_text="What the photo shows (RESO's ImageOf); null when unset.",
+    )
     thumbhash = serializers.SerializerMethodField(
         help_text="The photo's ThumbHash (https://evanw.github.io/thumbhash/), base64: a placeholder to paint before "
         "the photo arrives, with its aspect ratio. Null for an image stored before placeholders were made, until "
@@ -71,6 +78,8 @@ class PropertyImageSerializer(StrictModelSerializer):
             "content_type",
             "object_id",
             "caption",
+            "category",
+            "description",
             "is_main",
             "order",
             "original_filename",
@@ -110,6 +119,8 @@ class PropertyImageSerializer(StrictModelSerializer):
             "content_type": instance.property_kind,
             "object_id": instance.object_id,
             "caption": instance.caption,
+            "category": instance.category,
+            "description": instance.description,
             "is_main": instance.is_main,
             "order": instance.order,
             "original_filename": instance.original_filename,

@@ -98,6 +98,7 @@ def test_query_parameters_of_the_same_choices_share_one_enum_component():
         ("/api/property-images/", "paging"): {"$ref": "#/components/schemas/PagingEnum"},
         ("/api/property-images/", "content_type"): {"$ref": "#/components/schemas/ContentTypeEnum"},
         ("/api/property-images/", "is_main"): {"$ref": "#/components/schemas/IsMainEnum"},
+        ("/api/property-images/", "category"): {"$ref": "#/components/schemas/CategoryEnum"},
         ("/api/property-images/{id}/redirect_to_image/", "variant"): {"$ref": "#/components/schemas/VariantEnum"},
         ("/api/property-images/{id}/secure_url/", "variant"): {"$ref": "#/components/schemas/VariantEnum"},
     }

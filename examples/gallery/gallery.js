@@ -176,7 +176,7 @@ function picture(image, sizes) {
   img.src = image.variants.thumbnail?.url || image.secure_url;
   img.srcset = srcset(image, "url");
   img.sizes = sizes;
-  img.alt = image.caption || image.original_filename;
+  img.alt = image.description || image.caption || image.original_filename; // the long alt text first
   img.loading = "lazy";
   frame.append(img);
   return frame;

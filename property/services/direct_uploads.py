@@ -80,11 +80,10 @@ def direct_upload_complete(
     key: str,
     house: House,
     filename: str = "",
-    caption: str = "",
-    is_main: bool = False,
-    order: int | None = None,
+    **details,
 ) -> list[PropertyImage]:
-    """Check and store the file posted under `key` exactly like a multipart upload, then drop the staging object.
+    """Check and store the file posted under `key` exactly like a multipart upload (with its `details`: caption,
+    category, description, is_main, order, as property_images_store takes them), then drop the staging object.
 
     The staging object is deleted whatever the image turned out to be; it is kept only when S3
     itself failed, so that the client can complete again. One request at a time completes a key: another
@@ -107,9 +106,7 @@ def direct_upload_complete(
             raise UploadUsedElsewhere
         return [image]
     with staged_upload_claimed(key) as claim:
-        images = _direct_upload_store(
-            key=key, house=house, filename=filename, caption=caption, is_main=is_main, order=order
-        )
+        images = _direct_upload_store(key=key, house=house, filename=filename, **details)
         claim.image = images[0]
         claim.save(update_fields=["image"])
     return images
@@ -146,9 +143,7 @@ def staged_upload_claims_expired() -> QuerySet[StagedUploadClaim]:
     return StagedUploadClaim.objects.filter(claimed_at__lt=timezone.now() - COMPLETED_UPLOAD_MEMORY)
 
 
-def _direct_upload_store(
-    *, key: str, house: House, filename: str, caption: str, is_main: bool, order: int | None
-) -> list[PropertyImage]:
+def _direct_upload_store(*, key: str, house: House, filename: str, **details) -> list[PropertyImage]:
     display_name = filename or "image"
     try:
         content = S3ImageService().download(key=key, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE)
@@ -160,9 +155,7 @@ def _direct_upload_store(
     except S3StorageError as error:
         raise StorageUnavailable(IMAGES_NOT_STORED) from error
     try:
-        images = property_images_store(
-            house=house, files=[File(content, name=display_name)], caption=caption, is_main=is_main, order=order
-        )
+        images = property_images_store(house=house, files=[File(content, name=display_name)], **details)
     except StorageUnavailable:
         raise  # S3 failed: keep the staging object so that the client can complete again
     except BaseException:

@@ -41,13 +41,19 @@ def unset_main_images(*, content_type_id: int, object_id: int, keep_pk: int | No
     ).update(is_main=False)
 
 
-def property_image_update(
-    *, image: PropertyImage, caption: str | None = None, order: int | None = None, is_main: bool | None = None
-) -> PropertyImage:
-    """Change caption, order or main flag; making an image main unsets its property's other main image.
+# What an image's owner changes (PATCH, the admin); the rest of a row is the upload's and the worker's.
+IMAGE_CHANGEABLE_FIELDS = ("caption", "category", "description", "order", "is_main")
+
+
+def property_image_update(*, image: PropertyImage, **changes) -> PropertyImage:
+    """Change the fields given (of IMAGE_CHANGEABLE_FIELDS: a category of None unsets it); making an image main
+    unsets its property's other main image.
 
     ImageNotFound if the image (or its house) was deleted meanwhile: saving would write it back.
     """
+    unknown = set(changes) - set(IMAGE_CHANGEABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"property_image_update() does not change {sorted(unknown)}")
     with transaction.atomic():
         try:
             lock_house(content_type=ContentType.objects.get_for_id(image.content_type_id), object_id=image.object_id)
@@ -55,11 +61,6 @@ def property_image_update(
             raise ImageNotFound from None
         if not PropertyImage.objects.select_for_update().filter(pk=image.pk).exists():
             raise ImageNotFound
-        changes = {
-            field: value
-            for field, value in (("caption", caption), ("order", order), ("is_main", is_main))
-            if value is not None
-        }
         if changes.get("is_main"):
             unset_main_images(content_type_id=image.content_type_id, object_id=image.object_id, keep_pk=image.pk)
         for field, value in changes.items():

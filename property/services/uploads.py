@@ -58,6 +58,8 @@ def property_images_store(
     house: House,
     files: Sequence[IO[bytes]],
     caption: str = "",
+    category: str | None = None,
+    description: str = "",
     is_main: bool = False,
     order: int | None = None,
 ) -> list[PropertyImage]:
@@ -73,7 +75,15 @@ def property_images_store(
     with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1)) as pool:
         images = _each(pool, upload_sanitize, files)
     try:
-        return sanitized_images_store(house=house, images=images, caption=caption, is_main=is_main, order=order)
+        return sanitized_images_store(
+            house=house,
+            images=images,
+            caption=caption,
+            category=category,
+            description=description,
+            is_main=is_main,
+            order=order,
+        )
     finally:
         for image in images:
             image.close()
@@ -84,6 +94,8 @@ def sanitized_images_store(
     house: House,
     images: Sequence[SanitizedImage],
     caption: str = "",
+    category: str | None = None,
+    description: str = "",
     is_main: bool = False,
     order: int | None = None,
 ) -> list[PropertyImage]:
@@ -109,6 +121,8 @@ def sanitized_images_store(
             content_type=content_type,
             images=images_and_keys,
             caption=caption,
+            category=category,
+            description=description,
             is_main=is_main,
             order=order,
         )
@@ -172,6 +186,8 @@ def _create_image_rows(
     content_type: ContentType,
     images: list[tuple[SanitizedImage, str]],
     caption: str,
+    category: str | None,
+    description: str,
     is_main: bool,
     order: int | None,
 ) -> list[PropertyImage]:
@@ -188,6 +204,8 @@ def _create_image_rows(
             content_type=content_type,
             object_id=house.pk,
             caption=caption,
+            category=category,
+            description=description,
             is_main=is_main and position == 0,
             order=min(order + position, MAX_ORDER),  # the last places share the largest order the database holds
             original_filename=image.original_filename,

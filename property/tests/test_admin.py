@@ -49,6 +49,8 @@ def change_form_data(house, images=(), **inline_changes) -> dict:
         changes = inline_changes.get(f"image{index}", {})
         data[f"{INLINE}-{index}-id"] = image.pk
         data[f"{INLINE}-{index}-caption"] = changes.get("caption", image.caption)
+        data[f"{INLINE}-{index}-category"] = changes.get("category", image.category) or ""
+        data[f"{INLINE}-{index}-description"] = changes.get("description", image.description)
         data[f"{INLINE}-{index}-order"] = changes.get("order", image.order)
         if changes.get("is_main", image.is_main):
             data[f"{INLINE}-{index}-is_main"] = "on"
@@ -155,6 +157,25 @@ def test_admin_inline_moves_the_main_flag_and_deletes(admin_client, bucket_keys,
     assert not PropertyImage.objects.filter(pk=third.pk).exists()
     run_queued_tasks()
     assert bucket_keys() == object_keys(first, second)
+
+
+def test_admin_inline_says_what_photos_show_and_unsets_it(admin_client, bucket_keys):
+    house = HouseForSaleFactory()
+    first, second = property_images_store(house=house, files=[jpeg_upload(), jpeg_upload()], category="pool")
+    data = change_form_data(
+        house,
+        [first, second],
+        image0={"category": "floor_plan", "description": "The ground floor, north up"},
+        image1={"category": ""},
+    )
+    response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.category, first.description) == ("floor_plan", "The ground floor, north up")
+    assert (second.category, second.description) == (None, "")
+    page = admin_client.get(f"/admin/property/houseforsale/{house.pk}/change/").content.decode()
+    assert 'value="floor_plan" selected' in page and "The ground floor, north up</textarea>" in page
 
 
 def test_admin_change_list_filters_by_price_range(admin_client):

@@ -129,12 +129,13 @@ def test_a_phone_photo_posted_straight_to_s3_is_stored_as_an_upright_jpeg(
     assert posted.status_code in (200, 201, 204)
     response = owner_client.post(
         "/api/property-images/complete_upload/",
-        {"key": upload["key"], "filename": "IMG_0001.HEIC", **target(house)},
+        {"key": upload["key"], "filename": "IMG_0001.HEIC", "category": "garden", **target(house)},
         format="json",
     )
     assert response.status_code == 201, response.json()
     image = response.json()
     assert (image["original_filename"], image["width"], image["height"]) == ("IMG_0001.HEIC", *UPRIGHT_SIZE)
+    assert image["category"] == "garden"
     stored = PropertyImage.objects.get()
     assert stored.mime_type == "image/jpeg" and stored.image.name.endswith(".jpg")
     fetched = requests.get(image["secure_url"], timeout=10)

@@ -41,11 +41,13 @@ def test_list_filters_by_property(owner_client, images, house, bucket_keys):
         "object_id=1.5",
         "object_id=0",
         "is_main=perhaps",
+        "category=attic",
         "page_size=0",
         # Given empty: Django's forms would read it as not given, and the list would quietly ignore it.
         "content_type=",
         "object_id=",
         "is_main=",
+        "category=",
     ],
 )
 def test_list_with_a_bad_filter_is_400(owner_client, query):
@@ -72,6 +74,8 @@ def test_any_authenticated_user_can_retrieve_and_fetch_the_image(other_client, i
         "content_type",
         "object_id",
         "caption",
+        "category",
+        "description",
         "is_main",
         "order",
         "original_filename",
@@ -110,6 +114,29 @@ def test_owner_patches_caption_and_order(owner_client, images):
     assert (images[1].caption, images[1].order) == ("Garden", 5)
 
 
+def test_owner_says_what_a_photo_shows_and_unsets_it(owner_client, images):
+    url = f"/api/property-images/{images[1].pk}/"
+    alt_text = "Plan of the ground floor: " + "kitchen, living room, " * 40 + "hall."
+    response = owner_client.patch(url, {"category": "floor_plan", "description": alt_text}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["category"], response.json()["description"]) == ("floor_plan", alt_text)
+    images[1].refresh_from_db()
+    assert (images[1].category, images[1].description, images[1].caption) == ("floor_plan", alt_text, "")
+    assert owner_client.get(url).json()["category"] == "floor_plan"
+    response = owner_client.patch(url, {"category": None}, format="json")
+    assert response.status_code == 200 and response.json()["category"] is None
+    images[1].refresh_from_db()
+    assert (images[1].category, images[1].description) == (None, alt_text)
+
+
+def test_the_list_filters_by_category(owner_client, house, images, bucket_keys):
+    (plan,) = property_images_store(house=house, files=[jpeg_upload("plan.png")], category="floor_plan")
+    property_images_store(house=house, files=[jpeg_upload("pool.jpg")], category="pool")
+    answer = owner_client.get("/api/property-images/?category=floor_plan").json()
+    assert [(image["id"], image["category"]) for image in answer["results"]] == [(plan.pk, "floor_plan")]
+    assert owner_client.get("/api/property-images/?category=kitchen").json()["results"] == []
+
+
 @pytest.mark.parametrize("body_format", ["multipart", "form"])
 def test_a_change_sent_as_a_form_is_415_and_changes_nothing(owner_client, images, body_format):
     url = f"/api/property-images/{images[0].pk}/"
@@ -143,11 +170,18 @@ def test_put_replaces_the_editable_fields_and_ignores_read_only_ones(owner_clien
         {"order": 657369563688559524085917286400},
         {"caption": "x" * 256},
         {"is_main": "sometimes"},
+        {"category": "attic"},
+        {"category": ""},
+        {"category": 3},
+        {"description": "x" * 1025},
+        {"description": None},
     ],
 )
 def test_invalid_update_is_400_and_changes_nothing(owner_client, images, change):
     def editable() -> tuple:
-        return PropertyImage.objects.values_list("caption", "order", "is_main").get(pk=images[0].pk)
+        return PropertyImage.objects.values_list("caption", "order", "is_main", "category", "description").get(
+            pk=images[0].pk
+        )
 
     before = editable()
     response = owner_client.patch(f"/api/property-images/{images[0].pk}/", change, format="json")

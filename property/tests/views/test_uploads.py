@@ -289,6 +289,28 @@ def test_upload_when_s3_is_unreachable_is_503_and_stores_no_row(owner_client, ho
     assert PropertyImage.objects.count() == 0
 
 
+def test_an_upload_says_what_its_photos_show(owner_client, house, bucket_keys):
+    response = upload_images(
+        owner_client, house, images=[jpeg_upload("plan.jpg")], category="floor_plan", description="The ground floor"
+    )
+    assert response.status_code == 201, response.json()
+    (image,) = response.json()
+    assert (image["category"], image["description"]) == ("floor_plan", "The ground floor")
+    assert PropertyImage.objects.values_list("category", "description").get() == ("floor_plan", "The ground floor")
+    (unsaid,) = upload_images(owner_client, house, images=[jpeg_upload()]).json()
+    assert (unsaid["category"], unsaid["description"]) == (None, "")
+
+
+@pytest.mark.parametrize("fields", [{"category": "attic"}, {"description": "x" * 1025}])
+def test_an_upload_with_a_bad_category_or_description_is_400_and_stores_nothing(
+    owner_client, house, bucket_keys, fields
+):
+    response = upload_images(owner_client, house, images=[jpeg_upload()], **fields)
+    assert response.status_code == 400
+    assert list(response.json()) == list(fields)
+    assert (PropertyImage.objects.count(), bucket_keys()) == (0, [])
+
+
 def phone_upload(name: str, *, as_name: str | None = None, content_type: str = "image/heic") -> SimpleUploadedFile:
     return SimpleUploadedFile(as_name or name, phone_photo(name), content_type=content_type)
 

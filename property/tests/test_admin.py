@@ -22,7 +22,7 @@ from property.models import HouseForSale, PropertyImage
 from property.services import uploads
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
-from property.tests.phone_photos import UPRIGHT_SIZE, phone_photo
+from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -71,20 +71,18 @@ def test_admin_uploads_several_images_into_the_private_bucket(admin_client, buck
     assert {image.variants_status for image in house.images.all()} == {"pending"}
 
 
-def test_admin_uploads_a_phones_heic_as_an_upright_jpeg(admin_client, bucket_keys):
+def test_admin_uploads_phones_heics_as_upright_jpegs(admin_client, bucket_keys):
     house = HouseForSaleFactory()
     data = change_form_data(house)
-    data["upload_images"] = [SimpleUploadedFile("IMG_0001.HEIC", phone_photo("garden-rotated.heic"), "image/heic")]
+    data["upload_images"] = [SimpleUploadedFile(name, phone_photo(name), "image/heic") for name in PHONE_PHOTOS]
     response = admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data)
     assert response.status_code == 302
-    (image,) = house.images.all()
-    assert (image.original_filename, image.mime_type, image.width, image.height) == (
-        "IMG_0001.HEIC",
-        "image/jpeg",
-        *UPRIGHT_SIZE,
-    )
-    make_variants_now(image)
-    assert image.variants_status == "ready"
+    images = list(house.images.order_by("order"))
+    assert [(image.original_filename, image.mime_type, image.width, image.height) for image in images] == [
+        (name, "image/jpeg", *UPRIGHT_SIZE) for name in PHONE_PHOTOS
+    ]
+    make_variants_now(*images)
+    assert {image.variants_status for image in images} == {"ready"}
 
 
 def test_the_admins_file_pickers_offer_phone_photos(admin_client):

@@ -12,7 +12,7 @@ from conftest import colour_near, image_bytes, make_variants_now, post_to_s3, ru
 from property.models import PropertyImage, StagedUploadClaim
 from property.services.direct_uploads import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
-from property.tests.phone_photos import UPRIGHT_SIZE, phone_photo
+from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -120,12 +120,14 @@ def test_an_invalid_posted_image_is_rejected_and_leaves_nothing(owner_client, ho
     assert bucket_keys() == [] and PropertyImage.objects.count() == 0
 
 
-@pytest.mark.parametrize("content_type", ["image/heic", "image/jpeg"])
+@pytest.mark.parametrize(
+    ("name", "content_type"), [(name, "image/heic") for name in PHONE_PHOTOS] + [("garden-rotated.heic", "image/jpeg")]
+)
 def test_a_phone_photo_posted_straight_to_s3_is_stored_as_an_upright_jpeg(
-    owner_client, house, bucket_keys, content_type
+    owner_client, house, bucket_keys, name, content_type
 ):
     upload = owner_client.post("/api/property-images/upload_url/", target(house), format="json").json()
-    posted = post_to_s3(upload, phone_photo("garden-rotated.heic"), content_type=content_type, filename="IMG_0001.HEIC")
+    posted = post_to_s3(upload, phone_photo(name), content_type=content_type, filename="IMG_0001.HEIC")
     assert posted.status_code in (200, 201, 204)
     response = owner_client.post(
         "/api/property-images/complete_upload/",

@@ -334,17 +334,21 @@ def test_phone_photos_are_uploaded_as_upright_jpegs_with_every_variant(owner_cli
             assert mean_difference(stored, references("garden.heic")[0]) < CLOSE_ENOUGH
 
 
-def test_a_heic_named_jpg_and_sent_as_jpeg_is_handled_as_a_heic(owner_client, house, bucket_keys):
-    disguised = phone_upload("garden-rotated.heic", as_name="IMG_0001.jpg", content_type="image/jpeg")
+def test_heics_named_jpg_and_sent_as_jpeg_are_handled_as_heics_by_bulk_upload(owner_client, house, bucket_keys):
+    disguised = [
+        phone_upload(name, as_name=f"IMG_000{n}.jpg", content_type="image/jpeg")
+        for n, name in enumerate(PHONE_PHOTOS, 1)
+    ]
     response = owner_client.post(
         "/api/property-images/bulk_upload/",
-        {"images": [disguised], "content_type": "house_for_sale", "object_id": house.pk},
+        {"images": disguised, "content_type": "house_for_sale", "object_id": house.pk},
         format="multipart",
     )
     assert response.status_code == 201, response.json()
-    (image,) = response.json()
-    assert (image["original_filename"], image["width"], image["height"]) == ("IMG_0001.jpg", *UPRIGHT_SIZE)
-    assert PropertyImage.objects.get().mime_type == "image/jpeg"
+    assert [(image["original_filename"], image["width"], image["height"]) for image in response.json()] == [
+        (f"IMG_000{n}.jpg", *UPRIGHT_SIZE) for n in range(1, len(PHONE_PHOTOS) + 1)
+    ]
+    assert set(PropertyImage.objects.values_list("mime_type", flat=True)) == {"image/jpeg"}
 
 
 def test_a_truncated_heic_among_good_photos_is_400_naming_it_and_stores_nothing(owner_client, house, bucket_keys):

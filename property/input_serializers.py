@@ -118,7 +118,12 @@ class ExpirationSerializer(QueryParametersSerializer):
     """`?expiration=N`: seconds a presigned URL stays valid, 1 to PRESIGNED_URL_MAX_EXPIRATION (the SigV4 maximum, 7
     days); `?variant=`."""
 
-    variant = serializers.ChoiceField(choices=list(settings.PROPERTY_IMAGE_VARIANT_WIDTHS), required=False)
+    # Validated here and, from these same fields, stated in the schema (the views' extend_schema(parameters=...)).
+    variant = serializers.ChoiceField(
+        choices=list(settings.PROPERTY_IMAGE_VARIANT_WIDTHS),
+        required=False,
+        help_text="A smaller copy instead of the original.",
+    )
 
     expiration = serializers.IntegerField(
         min_value=1,
@@ -126,6 +131,8 @@ class ExpirationSerializer(QueryParametersSerializer):
         required=False,
         default=lambda: settings.AWS_QUERYSTRING_EXPIRE,
         error_messages={"invalid": EXPIRATION_ERROR},
+        help_text=f"Seconds the URL stays valid (1 to {settings.PRESIGNED_URL_MAX_EXPIRATION}, default "
+        f"{settings.AWS_QUERYSTRING_EXPIRE}: AWS_QUERYSTRING_EXPIRE).",
     )
 
 

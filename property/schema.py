@@ -1,8 +1,7 @@
 """What the API's schema says of the views' parameters and answers beyond their serializers (each action names
 these in its @extend_schema)."""
 
-from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from backend.schema import error_response
@@ -10,11 +9,6 @@ from backend.schema import error_response
 from .services.direct_uploads import UploadKeyRejected, UploadNotFound
 from .services.media_cookies import CdnNotConfigured
 
-EXPIRATION_PARAMETER = OpenApiParameter(
-    "expiration",
-    {"type": "integer", "minimum": 1, "maximum": settings.PRESIGNED_URL_MAX_EXPIRATION},
-    description=f"Seconds the URL stays valid (1 to {settings.PRESIGNED_URL_MAX_EXPIRATION}, default 3600).",
-)
 CDN_NOT_CONFIGURED = error_response(f"No such house, or: {CdnNotConfigured.message}", or_detail=True)
 SECURE_URL_UNAVAILABLE = error_response("Could not generate secure URL")
 STORAGE_UNAVAILABLE = error_response("The storage service is unavailable: send the request again (Retry-After)")
@@ -26,13 +20,6 @@ UPLOAD_CONFLICT = error_response(
     "Another request is completing this upload right now: send it again in a moment (or it was "
     "completed for another house)"
 )
-VARIANT_PARAMETER = OpenApiParameter(
-    "variant",
-    str,
-    enum=list(settings.PROPERTY_IMAGE_VARIANT_WIDTHS),
-    description="A smaller copy instead of the original.",
-)
-
 SECURE_URL = inline_serializer(
     "SecureUrl",
     {

@@ -103,7 +103,7 @@ def test_query_parameters_of_the_same_choices_share_one_enum_component():
         ("/api/property-images/{id}/secure_url/", "variant"): {"$ref": "#/components/schemas/VariantEnum"},
     }
     components = schema["components"]["schemas"]
-    assert components["VariantEnum"] == {"type": "string", "enum": ["large", "medium", "thumbnail"]}
+    assert components["VariantEnum"] == {"type": "string", "enum": ["thumbnail", "medium", "large"]}  # smallest first
     assert components["IncludeEnum"] == {"type": "string", "enum": ["images"]}
 
 

@@ -28,14 +28,12 @@ from ..models import House, PropertyImage
 from ..permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from ..schema import (
     DIRECT_UPLOAD,
-    EXPIRATION_PARAMETER,
     SECURE_URL,
     SECURE_URL_UNAVAILABLE,
     STORAGE_UNAVAILABLE,
     UPLOAD_CONFLICT,
     UPLOAD_KEY_REFUSED,
     UPLOAD_NOT_FOUND,
-    VARIANT_PARAMETER,
 )
 from ..serializers import PropertyImageSerializer
 from ..services.direct_uploads import direct_upload_complete, direct_upload_issue
@@ -99,7 +97,7 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
         serializer.instance = property_image_update(image=serializer.instance, **serializer.validated_data)
 
     @extend_schema(
-        parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
+        parameters=[ExpirationSerializer],
         responses={
             500: SECURE_URL_UNAVAILABLE,
             200: SECURE_URL,
@@ -120,7 +118,7 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
         return Response(body)
 
     @extend_schema(
-        parameters=[EXPIRATION_PARAMETER, VARIANT_PARAMETER],
+        parameters=[ExpirationSerializer],
         responses={302: OpenApiResponse(description="To the image"), 500: SECURE_URL_UNAVAILABLE},
     )
     @action(detail=True, methods=["get"])

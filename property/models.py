@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -69,6 +70,14 @@ class ImageCategory(models.TextChoices):
 
 # The longest `description` (alt text, RESO's LongDescription) a photo takes.
 DESCRIPTION_MAX_LENGTH = 1024
+
+
+class OfferedSize(NamedTuple):
+    """One size an image offers (PropertyImage.offered_variants): a variant's, or the original's standing in."""
+
+    width: int
+    height: int
+    is_original: bool
 
 
 class PropertyImage(models.Model):
@@ -155,19 +164,18 @@ class PropertyImage(models.Model):
         or when they could not be."""
         return self.variants_status != VariantsStatus.READY
 
-    def offered_variants(self, names: Iterable[str] | None = None) -> dict[str, tuple[int, int, bool]]:
-        """The sizes the image offers, of `names` or all: name -> (width, height, is_original). Each variant it has;
-        while the original stands in for them (variants_stand_in), each configured one it lacks is the original.
-        The one place of the stand-in rule: the serializers and the secure_url action ask here. (Tuples: a list
-        asks for every image's.)"""
+    def offered_variants(self, names: Iterable[str] | None = None) -> dict[str, OfferedSize]:
+        """The sizes the image offers, of `names` or all. Each variant it has; while the original stands in for them
+        (variants_stand_in), each configured one it lacks is the original. The one place of the stand-in rule: the
+        serializers and the secure_url action ask here."""
         offered = {
-            name: (variant["width"], variant["height"], False)
+            name: OfferedSize(variant["width"], variant["height"], False)
             for name, variant in self.variants.items()
             if names is None or name in names
         }
         if self.variants_stand_in:
             for name in settings.PROPERTY_IMAGE_VARIANT_WIDTHS if names is None else names:
-                offered.setdefault(name, (self.width, self.height, True))
+                offered.setdefault(name, OfferedSize(self.width, self.height, True))
         return offered
 
     def secure_urls(self, copies: list[tuple[str | None, str]], expiration: int | None = None) -> list[str | None]:

@@ -143,7 +143,7 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
         presigned_url = image.get_secure_url(query["expiration"], variant=variant)
         if not presigned_url:
             raise SecureUrlUnavailable
-        return presigned_url, query["expiration"], not variant or offered[variant][2]  # (width, height, is_original)
+        return presigned_url, query["expiration"], not variant or offered[variant].is_original
 
     @extend_schema(
         request={"multipart/form-data": BulkImageUploadSerializer},

@@ -146,8 +146,15 @@ def manage_beside(environment: dict[str, str], *args: str) -> subprocess.Complet
 
 def task_workers(run: subprocess.Popen) -> list[int]:
     """make run's task workers, once they run Python (not while `nice` is still starting them)."""
-    command_lines = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in descendants(run.pid)}
-    return [pid for pid, argv in command_lines.items() if b"db_worker" in argv and not argv[0].endswith(b"nice")]
+    workers = []
+    for pid in descendants(run.pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):  # gone since it was listed (housekeeping, a killed worker)
+            continue
+        if b"db_worker" in argv and not argv[0].endswith(b"nice"):
+            workers.append(pid)
+    return workers
 
 
 def test_make_run_starts_another_worker_within_seconds_when_its_worker_dies(run_environment):

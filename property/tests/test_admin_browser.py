@@ -98,7 +98,8 @@ def test_admin_photos_are_reordered_by_dragging_a_row_in_one_call(live_server, d
         page.wait_for_selector("tr.form-row.has_original")
         assert page.evaluate(INLINE_IMAGE_IDS) == [first.pk, second.pk, third.pk]
         rows = page.locator("tr.form-row.has_original")
-        rows.nth(2).drag_to(rows.nth(0))
+        # By the photo, as one grabs it (a row's middle may be its description's text box, where a press selects text).
+        rows.nth(2).locator("td.field-preview").drag_to(rows.nth(0).locator("td.field-preview"))
         page.wait_for_selector(".image-order-saved")
         assert page.evaluate(INLINE_IMAGE_IDS) == [third.pk, first.pk, second.pk]
         orders = page.eval_on_selector_all("tr.form-row.has_original input[name$='-order']", "f => f.map(i => i.value)")

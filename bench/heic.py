@@ -46,11 +46,6 @@ def the_photo() -> dict[str, bytes]:
     return encoded
 
 
-def resident_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
-
-
 def bench_heic(environment: dict[str, str]) -> dict:
     photos = the_photo()
     owner = json.loads(manage(environment, "shell", "-c", HOUSE_SCRIPT).strip().splitlines()[-1])
@@ -79,7 +74,7 @@ def bench_heic(environment: dict[str, str]) -> dict:
         for count in range(1, MEMORY_UPLOADS + 1):
             upload("heic")
             if count in (1, 10, 25, MEMORY_UPLOADS):
-                memory.append((count, resident_mb(worker.worker_pid)))
+                memory.append((count, worker.resident_mb()))
     finally:
         worker.stop()
     return {

@@ -68,9 +68,15 @@ class GunicornWorker:
         return int(Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()[0])
 
     def peak_rss_mb(self) -> float:
+        return self.memory_mb("VmHWM")
+
+    def resident_mb(self) -> float:
+        return self.memory_mb("VmRSS")
+
+    def memory_mb(self, field: str) -> float:
+        """A memory figure of the worker process from /proc (VmHWM: its peak RSS; VmRSS: its RSS now), in MB."""
         status = Path(f"/proc/{self.worker_pid}/status").read_text()
-        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-        return peak_kb / 1024
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")) / 1024
 
     def stop(self) -> None:
         self.process.terminate()

@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-# `make run` is the service (gunicorn); `make dev` the same with Django's autoreloading development server.
+# `make run` is the service (granian, backend/server.py); `make dev` the same with Django's autoreloading
+# development server.
 .PHONY: run dev test lint bench soak install sample-images gallery clean-local
 
 install: $(VENV)/.installed

@@ -1,7 +1,7 @@
 """Prometheus metrics at `/metrics`: request latency by view and status, the S3 calls the API makes, the task queue
 and the images by variants status, in Prometheus' text format.
 
-Under gunicorn every process writes its samples to files in PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py sets it up)
+Under the API server every process writes its samples to files in PROMETHEUS_MULTIPROC_DIR (backend.server sets it up)
 and a scrape adds up all of them: prometheus_client's multiprocess mode. The queue and the images are counted from
 the database when scraped. Only the addresses in METRICS_ALLOWED_ADDRESSES, or a request carrying METRICS_TOKEN as
 a bearer token, may read it.
@@ -136,7 +136,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    else:  # one process (outside gunicorn and make run: the tests, a bare runserver): its own samples
+    else:  # one process (outside the API server and make run: the tests, a bare runserver): its own samples
         registry = CollectorRegistry()
         registry.register(ThisProcess())
     registry.register(StateCollector())

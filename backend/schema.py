@@ -9,6 +9,8 @@ from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from backend.security import MAX_REQUEST_LINE
+
 # The three shapes of an error body (backend/exceptions.py), each a named component that every operation refers to:
 # a client generator makes one type of each, not one per operation and status.
 ERROR_COMPONENTS = {
@@ -89,11 +91,11 @@ def add_error_components(result: dict, generator, request, public) -> dict:
     return result
 
 
-# A query string can make the request line longer than the HTTP server takes (gunicorn's limit_request_line,
-# 8190 bytes); the server answers before the API sees the request, with its own page.
+# A query string can make the request line longer than the API takes (backend.security.RequestLineLimitMiddleware).
 URI_TOO_LONG = {
-    "description": "The request line (path and query string) is over 8190 bytes: the HTTP server's own answer",
-    "content": {"text/html": {"schema": {"type": "string"}}},
+    "description": f"The request line (method, path and query string) is over {MAX_REQUEST_LINE} bytes (over 64 KB, "
+    "the HTTP server itself answers 414, with no body)",
+    "content": {"application/json": {"schema": error_ref("Error")}},
 }
 
 

@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from .auth import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
 from .health import health
 from .metrics import metrics
+from .schema_view import SchemaView
 
 urlpatterns = [
     path("health/", health, name="health"),
@@ -16,7 +17,7 @@ urlpatterns = [
     path("api/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("api/token/refresh/", ThrottledTokenRefreshView.as_view(), name="token_refresh"),
     path("api/token/blacklist/", ThrottledTokenBlacklistView.as_view(), name="token_blacklist"),
-    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path("api/schema/", SchemaView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "api/docs/",
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),

@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn: `gunicorn backend.wsgi`."""
+"""WSGI entry point for the HTTP server: `python -m backend.server` serves `backend.wsgi:application`."""
 
 import os
 

@@ -13,7 +13,7 @@ BUCKET = "alca-bench"
 
 
 def configure_django(server: LocalS3Server, workdir: Path) -> dict[str, str]:
-    """Environment for this process and the gunicorn workers it starts."""
+    """Environment for this process and the API server processes it starts."""
     environment = {
         "DJANGO_SETTINGS_MODULE": "backend.settings",
         "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",

@@ -3,7 +3,7 @@ over 50 HEIC uploads (make bench section 12).
 
 The photo: Debian's mate-backgrounds Elephants_5640x3172.jpg (make bench fetches it), its centre at 4000 x 3000,
 encoded as JPEG at quality 90 and as HEIC by libheif as an iPhone writes it: tiles of 512 x 512 in a grid, about
-half the JPEG's bytes (pillow-heif, quality 50). One gunicorn worker process (bench.uploads.GunicornWorker, make
+half the JPEG's bytes (pillow-heif, quality 50). One API server worker process (bench.uploads.ServerWorker, make
 run's allocator settings); the two photos are sent in turn, one file per `upload_images` request; no task worker
 runs meanwhile.
 """
@@ -22,7 +22,7 @@ from pillow_heif import register_heif_opener
 
 from bench.load import manage
 from bench.report import verdict
-from bench.uploads import HOUSE_SCRIPT, GunicornWorker
+from bench.uploads import HOUSE_SCRIPT, ServerWorker
 
 PHOTO = Path(__file__).resolve().parent / ".photos/usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg"
 SIZE = (4000, 3000)
@@ -50,7 +50,7 @@ def bench_heic(environment: dict[str, str]) -> dict:
     photos = the_photo()
     owner = json.loads(manage(environment, "shell", "-c", HOUSE_SCRIPT).strip().splitlines()[-1])
     headers = {"Authorization": f"Bearer {owner['token']}"}
-    worker = GunicornWorker(environment)
+    worker = ServerWorker(environment)
 
     def upload(name: str) -> float:
         files = [("images", (f"IMG_0001.{name}", photos[name], f"image/{name}"))]
@@ -95,7 +95,7 @@ def heic_section(heic: dict | None) -> str:
         [
             "## 12. A phone's 12-megapixel HEIC against the same photo as JPEG (`bench/heic.py`)",
             "",
-            f"One `upload_images` request per photo, {RUNS} of each in turn, one gunicorn worker process: the HEIC "
+            f"One `upload_images` request per photo, {RUNS} of each in turn, one API server worker process: the HEIC "
             "is decoded by libheif and stored as JPEG, the JPEG re-encoded as any upload.",
             "",
             "| | file | request (median) |",

@@ -1,6 +1,6 @@
 """Bounded load test: list, detail, secure_url, uploads and deletes against the API as `make run` serves it.
 
-gunicorn with gunicorn.conf.py, the background worker beside it, and SeaweedFS, on SQLite with the project's
+backend.server (granian), the background worker beside it, and SeaweedFS, on SQLite with the project's
 settings (what `make run` starts) or on PostgreSQL on 127.0.0.1:5432 (a fresh `alca_load` database):
 `python -m bench.load sqlite|postgresql`.
 Loopback only, time- and count-bounded. Prints JSON: requests served, errors, latency percentiles, and
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import requests
 
+from backend.server import THREADS, WORKERS
 from bench.photos import photo_jpeg
 from bench.report import verdict
 from localdev.run import api_server_command, worker_command
@@ -216,10 +217,9 @@ class ConnectionCounter(threading.Thread):
 
 
 def connection_bound() -> int:
-    """What `make run`'s processes may hold: gunicorn's processes (gunicorn.conf.py) times its threads, and the
+    """What `make run`'s processes may hold: the API server's processes times its threads (backend.server), and the
     worker's one."""
-    processes = int(os.environ.get("WEB_CONCURRENCY", max(2, os.cpu_count() or 1)))
-    return processes * int(os.environ.get("GUNICORN_THREADS", 4)) + 1
+    return WORKERS * THREADS + 1
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -230,7 +230,7 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
     with tempfile.TemporaryDirectory(prefix="alca-load-") as workdir:
         server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="load-key", secret_key=secrets.token_hex(20))
         server.start()
-        gunicorn = worker = None
+        api_server = worker = None
         try:
             server.ensure_private_bucket(BUCKET)
             environment = {
@@ -254,10 +254,10 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
             )
             setup = json.loads(seeded.stdout.strip().splitlines()[-1])
             port = free_port_with_grpc_twin(set())
-            gunicorn = subprocess.Popen(
-                [*api_server_command(str(port), dev=False), "--log-level=warning"],
+            api_server = subprocess.Popen(
+                api_server_command(str(port), dev=False),
                 cwd=BASE_DIR,
-                env={**environment, "GUNICORN_ACCESS_LOG": ""},
+                env={**environment, "ACCESS_LOG": "false"},
             )
             # The background worker beside it, as `make run` starts it: it makes the uploads' size variants.
             worker = subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment)
@@ -290,7 +290,7 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
             manage(environment, "db_worker", "--batch", "--no-startup-delay", "--interval", "0")
             counts = json.loads(manage(environment, "shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1])
         finally:
-            for process in (gunicorn, worker):
+            for process in (api_server, worker):
                 if process is not None and process.poll() is None:
                     process.terminate()
                     process.wait(timeout=60)
@@ -346,12 +346,12 @@ def load_section(loads: list[dict]) -> str:
         [
             f"## 4. Load test (`bench/load.py`): {loads[0]['clients']} clients for {loads[0]['seconds']} s each",
             "",
-            "Served as `make run` serves it (gunicorn with `gunicorn.conf.py` and the background worker beside it),",
+            "Served as `make run` serves it (backend.server, granian, and the background worker beside it),",
             "on SQLite with the project's settings (what `make run` starts) and on PostgreSQL. S3: local SeaweedFS;",
             "loopback. Objects are counted once the worker has made the variants still queued when the clients stop",
             "(" + ", ".join(f"{load['database']}: {load['pending_at_end']} images" for load in loads) + ").",
             f"Mix: {mix}.",
-            "On PostgreSQL the connections to the load's database are sampled every 0.2 s: at most gunicorn's",
+            "On PostgreSQL the connections to the load's database are sampled every 0.2 s: at most the API server's",
             "processes times its threads, plus the worker's.",
             "",
             "| database | requests | per second | errors | p50 | p95 | p99 | image rows "

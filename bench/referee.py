@@ -1,7 +1,7 @@
 """The speed a client sees, as the issues' goals are judged: `../shared/referee/` (the guide-faithful build served as
 its users deploy it, and its client `compare.py`) against what `make run` serves.
 
-The project under gunicorn with gunicorn.conf.py and its access log, the background worker beside it, on SQLite
+The project under backend.server (granian) and its access log, the background worker beside it, on SQLite
 (what `make run` starts) and, when it answers on 127.0.0.1:5432, on PostgreSQL; the reference started by the
 referee's run_baseline.sh. compare.py runs RUNS times per database; each run prints the project's speed over the
 reference's for the 50-photo list, `secure_url` and a bulk upload of 10 x 2 MB. Then the same list with

@@ -1,7 +1,7 @@
 """Each read a client makes, with 1,000 houses and with 100,000 (issue 35), as `make run` serves them.
 
-On SQLite (what `make run` starts) and, when it answers on 127.0.0.1:5432, PostgreSQL: gunicorn with
-gunicorn.conf.py and the background worker beside it, a real photo uploaded through the API and its variants made,
+On SQLite (what `make run` starts) and, when it answers on 127.0.0.1:5432, PostgreSQL: the API server
+(backend.server) and the background worker beside it, a real photo uploaded through the API and its variants made,
 then the catalogue grown with SQL from that house and photo (bench/catalogue.py: houses for sale and as many for
 rent, 10 photo rows each, sharing the photo's objects) to 1,000 houses and measured, then to 100,000 and measured
 again. Each answer is built (API_ANSWER_CACHE=False; the lists' counts are kept). Each read is timed over one
@@ -169,8 +169,8 @@ def scale_section(scale: dict | None) -> str:
     lines = [
         f"## Reads at {SIZES[0]:,} and {SIZES[1]:,} houses (`bench/scale.py`)",
         "",
-        "What `make run` serves (gunicorn, the worker running), one keep-alive connection; the catalogue grown with "
-        f"SQL from one uploaded photo ({PHOTOS} photo rows a house, houses for sale and as many for rent). p50 of "
+        "What `make run` serves (its API server, the worker running), one keep-alive connection; the catalogue grown "
+        f"with SQL from one uploaded photo ({PHOTOS} photo rows a house, houses for sale and as many for rent). p50 of "
         f"{READS} reads after a first one (the first counts the list; later pages take the count from the cache "
         "until a write). Every answer built (`API_ANSWER_CACHE=False`): `make run` answers a repeated read from its "
         "kept answers in 2-4 ms at either size.",

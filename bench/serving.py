@@ -1,7 +1,7 @@
 """What `make run` serves against the guide-faithful django-storages build (bench/reference), side by side.
 
-The project as `make run` starts it (gunicorn with gunicorn.conf.py, the background worker beside it) on its default
-SQLite and, when PostgreSQL answers on 127.0.0.1:5432, on PostgreSQL; the reference under the same gunicorn settings
+The project as `make run` starts it (backend.server, granian, with the background worker beside it) on its default
+SQLite and, when PostgreSQL answers on 127.0.0.1:5432, on PostgreSQL; the reference under the same server settings
 on its own SQLite file, signing for the same SeaweedFS. The client is curl: one process per run of requests, one
 keep-alive connection (checked: a run opens one connection), each request's time as curl measures it
 (`%{time_total}`); the CPU curl itself spends per request is measured and reported. The servers take turns:
@@ -160,7 +160,7 @@ class Client:
 
 
 class Served:
-    """One API under gunicorn (the `make run` command line), with the background worker beside it if asked."""
+    """One API under backend.server (the `make run` command line), with the background worker beside it if asked."""
 
     def __init__(
         self,
@@ -172,12 +172,12 @@ class Served:
         worker: bool,
         access_log: bool = False,
     ):
-        """`access_log`: gunicorn's access log as `make run` writes it (to standard output), else none."""
+        """`access_log`: the access log as `make run` writes it (to standard error), else none."""
         self.name, self.seed = name, seed
         self.port = free_port_with_grpc_twin(set())
         self.base_url = f"http://127.0.0.1:{self.port}"
         command = [part.replace("PORT", str(self.port)) for part in command]
-        environment = environment if access_log else {**environment, "GUNICORN_ACCESS_LOG": ""}
+        environment = environment if access_log else {**environment, "ACCESS_LOG": "false"}
         self.processes = [subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL)]
         if worker:
             self.processes.append(subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment))
@@ -247,7 +247,7 @@ def main() -> dict:
             reference_seed = json.loads(
                 manage(reference_env, "shell", "-c", SEED_REFERENCE, stdin=keys).strip().splitlines()[-1]
             )
-            reference_command = [*api_server_command("PORT", dev=False), "bench.reference.wsgi"]
+            reference_command = [*api_server_command("PORT", dev=False), "bench.reference.wsgi:application"]
             served.append(Served("reference", reference_command, reference_env, reference_seed, worker=False))
             paths = {
                 api: (
@@ -348,10 +348,10 @@ def serving_section(serving: dict) -> str:
         [
             "## 6. What `make run` serves, against the guide-faithful django-storages build",
             "",
-            "`bench/serving.py`: the project as `make run` starts it (gunicorn with `gunicorn.conf.py`, the background",
+            "`bench/serving.py`: the project as `make run` starts it (backend.server, granian,, the background",
             "worker beside it, idle once it has made the seed photos' variants) on its default SQLite and on",
             "PostgreSQL, and `bench/reference` (the guide written plainly on django-storages: boto3 presigns",
-            "`image_url` and `secure_url` on every call) under the same gunicorn settings on SQLite, signing for the",
+            "`image_url` and `secure_url` on every call) under the same server settings on SQLite, signing for the",
             "same SeaweedFS. The servers take turns. Speed-ups are the reference's p50 over the project's.",
             "",
             f"Client: {serving['client'].split(' (')[0]}, one keep-alive connection per run of requests (each run",

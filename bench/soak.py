@@ -1,4 +1,4 @@
-"""`make soak`: 20 minutes of mixed traffic against `make run` itself (gunicorn, its worker, its local S3 server,
+"""`make soak`: 20 minutes of mixed traffic against `make run` itself (its API server, its worker, its local S3 server,
 SQLite), with one rebuild of every image's variants midway.
 
 The clients are bench/load.py's: lists, details, `secure_url`, multipart and direct uploads, deletes. Afterwards:
@@ -60,7 +60,7 @@ def make_run_environment(workdir: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
         "DJANGO_SECRET_KEY": "soak-" + "k" * 60,
         "DJANGO_LOG_LEVEL": "ERROR",
-        "GUNICORN_ACCESS_LOG": "",
+        "ACCESS_LOG": "false",
         # The clients keep one access token for the whole run (a front end would refresh it every 15 minutes).
         "JWT_ACCESS_TOKEN_MINUTES": "120",
     }
@@ -77,7 +77,7 @@ def resident_memory(run: subprocess.Popen) -> dict[int, tuple[str, float]]:
             continue
         if "weed" in command:
             continue
-        name = "gunicorn" if "gunicorn" in command else " ".join(command.split()[1:3])
+        name = "API server" if "backend.server" in command else " ".join(command.split()[1:3])
         memory[pid] = (
             name,
             next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024,
@@ -207,8 +207,9 @@ def report(soak: dict) -> str:
         [
             "# Soak: `make soak`",
             "",
-            f"{soak['seconds']} s of mixed traffic from {soak['clients']} clients against `make run` itself (gunicorn,",
-            "its worker, its local S3 server, SQLite), with one `rebuild_variants --all` midway; loopback. Written by",
+            f"{soak['seconds']} s of mixed traffic from {soak['clients']} clients against `make run` itself",
+            "(its server, worker, local S3 server, SQLite), with one `rebuild_variants --all` midway; loopback.",
+            "Written by",
             "`bench/soak.py`.",
             "",
             f"- Requests: {soak['served']} ({', '.join(f'{k} {v}' for k, v in sorted(soak['by_operation'].items()))});"

@@ -1,7 +1,7 @@
 """Uploads and size variants, measured side by side over HTTP: the request with variants on and off, against the
 guide-faithful build (bench/reference), how soon a worker has the variants ready, and what a second worker adds.
 
-Every server runs under gunicorn.conf.py with one worker process, on loopback, against the bench's SeaweedFS.
+Every server runs under backend.server with one worker process, on loopback, against the bench's SeaweedFS.
 """
 
 from __future__ import annotations
@@ -31,23 +31,25 @@ PHOTOS = 10
 S3_ONE_WAY_DELAY = 0.025
 
 
-class GunicornWorker:
-    """One gunicorn worker process serving an API, so the worker's own peak memory and CPU can be read."""
+class ServerWorker:
+    """The API server (backend.server, as make run starts it) with one worker process serving an API, so the worker's
+    own peak memory and CPU can be read."""
 
     def __init__(self, environment: dict[str, str], *, app: str = "backend.wsgi", **extra_environment: str) -> None:
         self.port = free_port_with_grpc_twin(set())
         self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                app,
-                "--workers=1",
-                f"--bind=127.0.0.1:{self.port}",
-                "--timeout=300",
-                "--log-level=warning",
-            ],
+            [sys.executable, "-m", "backend.server", f"--port={self.port}", f"{app}:application"],
             cwd=BASE_DIR,
             # The allocator's settings of make run (and of production).
-            env={**os.environ, **ALLOCATOR_ENVIRONMENT, **environment, "GUNICORN_ACCESS_LOG": "", **extra_environment},
+            env={
+                **os.environ,
+                **ALLOCATOR_ENVIRONMENT,
+                **environment,
+                "WEB_CONCURRENCY": "1",
+                "ACCESS_LOG": "false",
+                **extra_environment,
+            },
+            stderr=subprocess.DEVNULL,  # the server's own start and stop lines
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -57,7 +59,7 @@ class GunicornWorker:
             except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting
                 time.sleep(0.2)
         self.stop()  # a bench that gives up must not leave it running
-        raise RuntimeError("gunicorn did not start")
+        raise RuntimeError("the API server did not start")
 
     @property
     def url(self) -> str:
@@ -160,7 +162,7 @@ def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> d
         app: str = "backend.wsgi",
     ):
         """Median wall time, the worker's peak RSS, and the CPU per photo of the worker and the S3 server."""
-        worker = GunicornWorker(
+        worker = ServerWorker(
             environment,
             app=app,
             PROPERTY_IMAGE_VARIANTS=str(variants),
@@ -231,7 +233,7 @@ def reference_bulk_upload_seconds(environment, server, workdir: Path, photo: byt
     }
     manage(reference_env, "migrate", "--run-syncdb", "--noinput")
     token = manage(reference_env, "shell", "-c", NEW_USER_SCRIPT).strip().splitlines()[-1]
-    reference = GunicornWorker(reference_env, app="bench.reference.wsgi")
+    reference = ServerWorker(reference_env, app="bench.reference.wsgi")
     try:
         reference_headers = {"Authorization": f"Bearer {token}"}
         bulk_upload(reference.url, photo, 1, reference_headers)
@@ -242,7 +244,7 @@ def reference_bulk_upload_seconds(environment, server, workdir: Path, photo: byt
 
 def variant_throughput(environment: dict[str, str], workers: int, bulk_upload, photo: bytes, images: int = 20) -> float:
     """Images per second whose variants `workers` task workers make, from a queue of `images` waiting ones."""
-    api = GunicornWorker(environment)
+    api = ServerWorker(environment)
     try:
         for _ in range(images // PHOTOS):
             bulk_upload(api.url, photo, PHOTOS)
@@ -260,7 +262,7 @@ def variant_throughput(environment: dict[str, str], workers: int, bulk_upload, p
 def time_to_ready(environment: dict[str, str], headers: dict[str, str], house: int, photo: bytes) -> list[float]:
     """Seconds from the 201 of a one-photo upload to its variants being ready, on an idle worker, as a client
     polling the image sees it."""
-    api = GunicornWorker(environment)
+    api = ServerWorker(environment)
     workers = start_task_workers(environment, 1, batch=False)
     samples = []
     try:
@@ -298,7 +300,7 @@ def uploads_section(upload: dict) -> str:
     return "\n".join(
         [
             f"## 3. `bulk_upload` of {upload['photos']} photos of {upload['two_mb_size'] / 1e6:.1f} MB "
-            "(gunicorn, one worker process)",
+            "(backend.server, one worker process)",
             "",
             "The request checks and re-encodes each photo, stores it and writes its row; a background task makes its",
             "size variants afterwards (section 5). No task worker runs while these are timed.",
@@ -320,7 +322,7 @@ def uploads_section(upload: dict) -> str:
             f"(`bench/latency_proxy.py`, an assumed delay) | {upload['distant_s']:.2f} s | |",
             "",
             "Against the guide-faithful django-storages build (`bench/reference`), which stores the bytes as they come",
-            "(no decoding, no re-encoding, no metadata stripped), under the same gunicorn settings, in turn:",
+            "(no decoding, no re-encoding, no metadata stripped), under the same server settings, in turn:",
             "",
             "| | wall time (median of 5) |",
             "|---|---|",

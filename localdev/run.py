@@ -1,7 +1,7 @@
 """`make run` and `make dev`: migrate, start the local S3 server unless an external S3 is configured, serve the API
 and run the background worker beside it.
 
-`make run` serves with gunicorn (gunicorn.conf.py), the server production uses; `make dev` with Django's
+`make run` serves with backend.server (granian), the server production uses; `make dev` with Django's
 development server, which reloads on code changes. Ctrl-C (or SIGTERM) stops the API server and the worker,
 then the S3 server; if this process is killed outright, the kernel stops them (localdev.processes). Data
 stays in db.sqlite3 and .localdata/.
@@ -29,7 +29,7 @@ from .s3server import GRPC_PORT_OFFSET, LocalS3Server, S3Ports, port_is_free
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The local S3 server's objects, keys and pid file (LOCAL_DATA_DIR moves them, as the tests do).
 LOCAL_S3_DIR = Path(os.environ.get("LOCAL_DATA_DIR", BASE_DIR / ".localdata")) / "s3"
-# The metrics samples of gunicorn's processes and of the worker (backend/metrics.py), emptied at each start.
+# The metrics samples of the API server's processes and of the worker (backend/metrics.py), emptied at each start.
 METRICS_DIR = LOCAL_S3_DIR.parent / "metrics"
 # Where the server answers and with which keys, as backend.settings reads it.
 LOCAL_S3_SERVER_FILE = LOCAL_S3_DIR / "server.json"
@@ -126,8 +126,7 @@ def start_local_s3() -> LocalS3Server:
 def api_server_command(port: str, *, dev: bool) -> list[str]:
     if dev:
         return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"]
-    # An explicit address: given only PORT, gunicorn would listen on every interface.
-    return [str(Path(sys.executable).parent / "gunicorn"), f"--bind=127.0.0.1:{port}"]
+    return [sys.executable, "-m", "backend.server", "--host=127.0.0.1", f"--port={port}"]
 
 
 def worker_command() -> list[str]:
@@ -184,9 +183,9 @@ def main() -> None:
         s3_server = None if external_s3 else start_local_s3()
         subprocess.run([*manage, "migrate", "--noinput"], check=True, cwd=BASE_DIR)
         subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity=0"], check=True, cwd=BASE_DIR)
-        server_name = "Django's development server" if dev else "gunicorn"
+        server_name = "Django's development server" if dev else "granian (backend.server)"
         print(f"Serving the API with {server_name} on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)")
-        # Should this process be killed, gunicorn stops at once (SIGINT) rather than gracefully, freeing the port.
+        # Should this process be killed, the API server is stopped at once (SIGINT), freeing the port.
         api_server = start_child(api_server_command(port, dev=dev), death_signal=signal.SIGINT, cwd=BASE_DIR)
         print("Starting the background worker (size variants) ...", flush=True)
         worker = start_child(worker_command(), cwd=BASE_DIR)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "backend.metrics.RequestMetricsMiddleware",  # first: it times the others too
     "backend.request_id.RequestIdMiddleware",
+    "backend.security.RequestLineLimitMiddleware",
     # Answers compressed for clients that accept gzip (browsers, requests, httpx): a list's signed URLs share most
     # of their text. Django pads each compressed answer with random bytes against BREACH, and the API's credentials
     # are a bearer token or the admin's session cookie (SameSite=Lax, Django's default), which a cross-site page
@@ -62,7 +63,7 @@ MIDDLEWARE = [
     # Before anything that can answer: a CORS preflight is answered here, without a token.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # The admin's and Swagger UI's files, served by the app itself (gunicorn under `make run`).
+    # The admin's and Swagger UI's files, served by the app itself (backend.server under `make run`).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "backend.security.ApiReferrerPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,9 +109,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Connections outlive the request, so a request pays no connect (on PostgreSQL a TCP connect, authentication and a
 # server process; on SQLite the PRAGMAs above). Each is checked before a request uses it (CONN_HEALTH_CHECKS), so
 # a database restart costs no request an error. PostgreSQL: Django's psycopg pool, one per process, at most
-# DATABASE_POOL_MAX_SIZE connections (one per gunicorn thread), opened as threads need them and closed after 10 idle
-# minutes down to DATABASE_POOL_MIN_SIZE (none: a pool that opens one at once opens a second for its first request,
-# so a one-thread process such as the worker would hold two).
+# DATABASE_POOL_MAX_SIZE connections (one per thread of the API server: WEB_THREADS, backend.server), opened as
+# threads need them and closed after 10 idle minutes down to DATABASE_POOL_MIN_SIZE (none: a pool that opens one at
+# once opens a second for its first request, so a one-thread process such as the worker would hold two).
 # Behind PgBouncer, DATABASE_POOL=False keeps one connection per thread instead (README, "Production"). SQLite, and
 # PostgreSQL without the pool: one connection per thread, opened again after DATABASE_CONN_MAX_AGE seconds.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -118,7 +119,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=0),
-        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=env.int("GUNICORN_THREADS", default=4)),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=env.int("WEB_THREADS", default=4)),
         # A thread waits this long for a free connection, then its request answers 503.
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
     }
@@ -149,7 +150,7 @@ if PRODUCTION:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    # Load balancers probe, and Prometheus scrapes each host's gunicorn, over plain HTTP.
+    # Load balancers probe, and Prometheus scrapes each host's API server, over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -162,6 +163,8 @@ if PRODUCTION:
 
 # Logging
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
+# A line per request, with its request id (backend.request_id.RequestIdMiddleware).
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,5 +1,6 @@
-"""Database connections as `make run` keeps them: reused from one request to the next, at most one per gunicorn
-thread, and a database restart costs no request an error (PostgreSQL's backends terminated, as a restart does)."""
+"""Database connections as `make run` keeps them: reused from one request to the next, at most one per thread
+of the API server, and a database restart costs no request an error (PostgreSQL's backends terminated, as a
+restart does)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import requests
 from django.conf import settings
 
+from backend.server import THREADS  # as make run starts it
 from localdev.processes import descendants
 from localdev.tests.test_run import (  # noqa: F401 - run_environment is a fixture
     an_owner,
@@ -24,7 +26,6 @@ from localdev.tests.test_run import (  # noqa: F401 - run_environment is a fixtu
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DATABASE = "alca_connections"
-THREADS = 4  # gunicorn.conf.py's default, as make run starts it
 
 
 def postgresql(database: str = "postgres") -> psycopg.Connection:
@@ -57,8 +58,8 @@ def served(run_environment, tmp_path):  # noqa: F811 - the fixture imported abov
                 admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
-def gunicorn_processes(run) -> list[int]:
-    return [pid for pid in descendants(run.pid) if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+def api_server_processes(run) -> list[int]:
+    return [pid for pid in descendants(run.pid) if b"backend.server" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
 def open_files(pid: int) -> dict[str, str]:
@@ -88,9 +89,9 @@ def local_tcp_ports(pids: list[int]) -> set[int]:
 
 
 def database_connections(run, environment: dict[str, str]) -> list:
-    """What gunicorn's processes hold open to the database: PostgreSQL's backend pids serving them, or SQLite's open
-    database files (process and descriptor number)."""
-    pids = gunicorn_processes(run)
+    """What the API server's processes hold open to the database: PostgreSQL's backend pids serving them, or
+    SQLite's open database files (process and descriptor number)."""
+    pids = api_server_processes(run)
     if not ON_POSTGRESQL:
         database_file = environment["DATABASE_URL"].removeprefix("sqlite:///")
         return sorted(

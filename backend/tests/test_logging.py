@@ -68,3 +68,16 @@ def test_no_presigned_url_or_token_reaches_the_logs(owner_client, owner, bucket_
     assert "Not Found: /api/property-images/999/" in logged  # the requests above did log
     assert "X-Amz-Signature" not in logged and "X-Amz-Credential" not in logged
     assert token not in logged
+
+
+def test_each_request_is_one_access_log_line_with_its_id_and_never_its_query_string(owner_client, log_lines):
+    owner_client.get("/api/houses-for-sale/?city=Secret-Query", HTTP_X_REQUEST_ID="req-access-0001")
+    (line,) = [line for line in log_lines() if " backend.access " in line]
+    assert 'request_id=req-access-0001 "GET /api/houses-for-sale/" 200 ' in line and line.endswith("ms")
+    assert "Secret" not in line
+
+
+def test_without_access_log_no_request_is_logged(owner_client, log_lines, settings):
+    settings.ACCESS_LOG = False  # read when the middleware is made, as each test client request does
+    owner_client.get("/api/houses-for-sale/")
+    assert not [line for line in log_lines() if " backend.access " in line]

@@ -84,6 +84,17 @@ def test_api_responses_carry_the_security_headers(owner_client):
         assert response["X-Content-Type-Options"] == "nosniff", path
 
 
+def test_a_request_line_over_8190_bytes_is_414_with_a_json_body(owner_client):
+    def get_with_request_line_of(length: int):
+        path = "/api/houses-for-sale/?city="
+        return owner_client.get(path + "a" * (length - len(f"GET {path} HTTP/1.1")))
+
+    longest, too_long = get_with_request_line_of(8190), get_with_request_line_of(8191)
+    assert longest.status_code == 200
+    assert too_long.status_code == 414
+    assert too_long.json() == {"error": "The request line (method, path and query string) is over 8190 bytes"}
+
+
 def test_the_admin_keeps_same_origin_referrers_so_its_csrf_check_works(client):
     assert client.get("/admin/login/")["Referrer-Policy"] == "same-origin"
 

@@ -44,7 +44,7 @@ def run_environment(tmp_path):
         LOCAL_DATA_DIR=str(tmp_path / "localdata"),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         DJANGO_SECRET_KEY="test-" + "k" * 60,
-        GUNICORN_ACCESS_LOG="",
+        ACCESS_LOG="false",
         WEB_CONCURRENCY="1",
     )
     return environment
@@ -165,7 +165,7 @@ def test_make_run_starts_another_worker_within_seconds_when_its_worker_dies(run_
         (worker,) = task_workers(run)
         # Below the API server's priority (localdev.run.WORKER_NICENESS), and so is the worker started again.
         assert os.getpriority(os.PRIO_PROCESS, worker) == WORKER_NICENESS
-        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in gunicorn_workers(run)} == {0}
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in api_server_workers(run)} == {0}
         os.kill(worker, signal.SIGKILL)
         deadline = time.monotonic() + 10  # the worker check's interval, the restart spacing, and a margin
         while not (replacement := [pid for pid in task_workers(run) if pid != worker]):
@@ -180,13 +180,13 @@ def test_make_run_starts_another_worker_within_seconds_when_its_worker_dies(run_
         run.wait(timeout=60)
 
 
-def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everything(run_environment):
+def test_make_run_serves_with_granian_and_its_worker_and_sigterm_stops_everything(run_environment):
     api = f"http://127.0.0.1:{run_environment['PORT']}"
     front_end = "http://localhost:5173"
     run = start_run({**run_environment, "CORS_ALLOWED_ORIGINS": front_end})
     try:
         wait_until_served(run_environment, run)
-        assert requests.get(f"{api}/health/", timeout=5).headers["Server"].startswith("gunicorn")
+        assert requests.get(f"{api}/health/", timeout=5).headers["Server"] == "granian"
         # The front end of .env may call the API, and post photos straight to the local bucket.
         preflight = {"Origin": front_end, "Access-Control-Request-Method": "POST"}
         api_preflight = requests.options(f"{api}/api/houses-for-sale/", headers=preflight, timeout=5)
@@ -197,11 +197,11 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
         # So may the admin, on the API's own origin, which then reads the bucket's answer.
         admin_preflight = requests.options(bucket_url, headers={**preflight, "Origin": api}, timeout=5)
         assert admin_preflight.headers["Access-Control-Allow-Origin"] == api
-        # Long filter query strings fit in gunicorn's request line up to 8190 bytes; a longer one is the 414
-        # the schema states.
+        # Long filter query strings fit in a request line of up to 8190 bytes; a longer one is the 414 (with its
+        # JSON body) the schema states.
         long_query = requests.get(f"{api}/api/houses-for-sale/?city={'a' * 8000}", timeout=5)
         too_long = requests.get(f"{api}/api/houses-for-sale/?city={'a' * 8200}", timeout=5)
-        assert (long_query.status_code, too_long.status_code) == (401, 414)
+        assert (long_query.status_code, too_long.status_code) == (401, 414) and too_long.json()["error"]
         static = requests.get(f"{api}/static/admin/css/base.css", timeout=5)
         assert static.status_code == 200 and static.headers["Content-Type"].startswith("text/css")
         headers, house = an_owner(run_environment)
@@ -209,9 +209,9 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
         # The API server and the worker decode photos with glibc's allocator returning freed photos to the OS.
         processes = [process_environment(pid) for pid in descendants(run.pid)]
         photo_decoders = [
-            environment for command, environment in processes if "gunicorn" in command or "worker" in command
+            environment for command, environment in processes if "backend.server" in command or "worker" in command
         ]
-        assert len(photo_decoders) >= 3  # gunicorn's arbiter, its worker, the task worker
+        assert len(photo_decoders) >= 3  # the API server's main process, its worker, the task worker
         assert {environment.get("MALLOC_MMAP_THRESHOLD_") for environment in photo_decoders} == {"1048576"}
         swept = manage_beside(run_environment, "sweep_orphans")
         assert swept.returncode == 0, swept.stderr
@@ -222,8 +222,8 @@ def test_make_run_serves_with_gunicorn_and_its_worker_and_sigterm_stops_everythi
     assert wait_until_released(run_environment) == []
 
 
-def test_make_runs_login_throttle_holds_across_its_gunicorn_processes(run_environment):
-    """The token throttle's counters are shared by every gunicorn process (a file cache under LOCAL_DATA_DIR): 50
+def test_make_runs_login_throttle_holds_across_its_api_server_processes(run_environment):
+    """The token throttle's counters are shared by every API server process (a file cache under LOCAL_DATA_DIR): 50
     wrong passwords in a minute, each on a new connection so that both processes answer, meet the stated 20/min."""
     environment = {**run_environment, "WEB_CONCURRENCY": "2"}
     run = start_run(environment)
@@ -232,7 +232,7 @@ def test_make_runs_login_throttle_holds_across_its_gunicorn_processes(run_enviro
         an_owner(environment)
         url = f"http://127.0.0.1:{environment['PORT']}/api/token/"
         answers = [requests.post(url, json={"username": "agent", "password": "wrong"}, timeout=10) for _ in range(50)]
-        workers = gunicorn_workers(run)
+        workers = api_server_workers(run)
         # Which process answered each: the login requests each one counted in its own metrics samples.
         samples = Path(environment["LOCAL_DATA_DIR"]) / "metrics"
         logins_answered = {pid: requests_counted(samples, pid, view="token_obtain_pair") for pid in workers}
@@ -245,7 +245,7 @@ def test_make_runs_login_throttle_holds_across_its_gunicorn_processes(run_enviro
     assert all(int(answer.headers["Retry-After"]) > 0 and answer.json()["detail"] for answer in answers[20:])
 
 
-def test_make_runs_metrics_add_up_every_request_of_both_gunicorn_processes(run_environment):
+def test_make_runs_metrics_add_up_every_request_of_both_api_server_processes(run_environment):
     samples_directory = Path(run_environment["LOCAL_DATA_DIR"]) / "metrics"
     environment = {**run_environment, "WEB_CONCURRENCY": "2"}
     api = f"http://127.0.0.1:{environment['PORT']}"
@@ -263,7 +263,7 @@ def test_make_runs_metrics_add_up_every_request_of_both_gunicorn_processes(run_e
             )
         assert [answer.status_code for answer in statuses] == [200] * 40
         writers = {path.stem.removeprefix("histogram_") for path in samples_directory.glob("histogram_*.db")}
-        assert {str(pid) for pid in gunicorn_workers(run)} <= writers
+        assert {str(pid) for pid in api_server_workers(run)} <= writers
         scraped = requests.get(f"{api}/metrics", timeout=10)
         from_elsewhere = http.client.HTTPConnection(
             "127.0.0.1", int(environment["PORT"]), source_address=("127.0.0.2", 0)
@@ -302,10 +302,10 @@ def requests_counted(samples_directory: Path, pid: int, *, view: str) -> int:
     )
 
 
-def gunicorn_workers(run: subprocess.Popen) -> list[int]:
-    """gunicorn's worker processes under make run (its arbiter's children)."""
-    gunicorns = [pid for pid in descendants(run.pid) if "gunicorn" in process_environment(pid)[0]]
-    return [pid for pid in gunicorns if any(pid in descendants(other) for other in gunicorns)]
+def api_server_workers(run: subprocess.Popen) -> list[int]:
+    """The API server's worker processes under make run (its main process's children)."""
+    servers = [pid for pid in descendants(run.pid) if "backend.server" in process_environment(pid)[0]]
+    return [pid for pid in servers if any(pid in descendants(other) for other in servers)]
 
 
 def test_with_its_s3_server_hung_make_run_answers_uploads_503_in_time_serves_reads_and_recovers(run_environment):

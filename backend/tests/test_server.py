@@ -1,0 +1,70 @@
+"""The API server as `make run` and production start it (`python -m backend.server`): its processes and threads
+from the environment, its own metrics directory while it runs, a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from localdev.processes import descendants
+from localdev.s3server import free_port_with_grpc_twin
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def start_server(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen, str]:
+    port = free_port_with_grpc_twin(set())
+    environment = {
+        **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PROMETHEUS_"))},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_SECRET_KEY": "test-" + "k" * 60,
+        "TMPDIR": str(tmp_path),  # where the server makes its metrics directory
+        **settings,
+    }
+    with open(tmp_path / "server.log", "w") as log:  # its lines, for a failure's diagnosis
+        server = subprocess.Popen(
+            [sys.executable, "-m", "backend.server", f"--port={port}"],
+            cwd=BASE_DIR,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/api/", timeout=1)
+            return server, url
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, "the server did not start"
+            assert server.poll() is None, "the server exited"
+            time.sleep(0.2)
+
+
+def test_the_server_runs_the_processes_and_threads_it_is_given_and_stops_cleanly_on_sigterm(tmp_path):
+    server, url = start_server(tmp_path, WEB_CONCURRENCY="3", WEB_THREADS="2", ACCESS_LOG="false")
+    try:
+        deadline = time.monotonic() + 10  # the first process answers while the others may still be starting
+        while len(workers := descendants(server.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (metrics_directory,) = tmp_path.glob("alca-metrics-*")
+        # Requests answered side by side: each process takes as many at once as it has threads.
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda _: requests.get(f"{url}/api/", timeout=30), range(24)))
+        assert {answer.status_code for answer in answers} == {401}
+        assert answers[0].headers["Server"] == "granian"
+        threads = {int(Path(f"/proc/{pid}/status").read_text().split("Threads:")[1].split()[0]) for pid in workers}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        returncode = server.wait(timeout=30)
+    assert len(workers) == 3
+    assert min(threads) >= 2  # its request threads, beside the server's own
+    assert returncode == 0
+    assert not metrics_directory.exists()  # its own, removed when it stops

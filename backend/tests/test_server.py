@@ -1,4 +1,4 @@
-"""The API server as `make run` and production start it (`python -m backend.server`): its processes and threads
+"""The API server as `make run` and production start it (`python -m backend.server`): its processes
 from the environment, its own metrics directory while it runs, a graceful stop on SIGTERM."""
 
 from __future__ import annotations
@@ -48,23 +48,22 @@ def start_server(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen, str
             time.sleep(0.2)
 
 
-def test_the_server_runs_the_processes_and_threads_it_is_given_and_stops_cleanly_on_sigterm(tmp_path):
+def test_the_server_runs_the_processes_it_is_given_and_stops_cleanly_on_sigterm(tmp_path):
     server, url = start_server(tmp_path, WEB_CONCURRENCY="3", WEB_THREADS="2", ACCESS_LOG="false")
     try:
         deadline = time.monotonic() + 10  # the first process answers while the others may still be starting
         while len(workers := descendants(server.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         (metrics_directory,) = tmp_path.glob("alca-metrics-*")
-        # Requests answered side by side: each process takes as many at once as it has threads.
+        # Requests answered side by side (the threads each process runs them in, at most WEB_THREADS, start as
+        # requests need them: test_database_connections counts the connections they hold).
         with ThreadPoolExecutor(12) as pool:
             answers = list(pool.map(lambda _: requests.get(f"{url}/api/", timeout=30), range(24)))
         assert {answer.status_code for answer in answers} == {401}
         assert answers[0].headers["Server"] == "granian"
-        threads = {int(Path(f"/proc/{pid}/status").read_text().split("Threads:")[1].split()[0]) for pid in workers}
     finally:
         server.send_signal(signal.SIGTERM)
         returncode = server.wait(timeout=30)
     assert len(workers) == 3
-    assert min(threads) >= 2  # its request threads, beside the server's own
     assert returncode == 0
     assert not metrics_directory.exists()  # its own, removed when it stops

@@ -56,19 +56,23 @@ class CloudFrontSigner:
         signature = self.private_key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - CloudFront's
         return url_b64encode(signature)
 
-    def url(self, key: str, *, signed_at: int, expires_in: int) -> str:
+    def url(self, key: str, *, signed_at: int, expires_in: int, remember: bool = True) -> str:
         """The URL botocore's generate_presigned_url(url, date_less_than=signed_at + expires_in) gives for this
-        key's CDN URL."""
+        key's CDN URL. Without `remember`, signed outside the window's memo (a signing time not the window's)."""
+        if not remember:
+            return self.signed_url(key, signed_at + expires_in)
         urls = self.memo.urls(signed_at)
         memo_key = f"{expires_in} {key}"
         signed = urls.get(memo_key)
         if signed is None:
-            resource = self.resource(key)
-            expires = signed_at + expires_in
-            signature = self.sign(policy(resource, expires))
-            signed = f"{resource}?Expires={expires}&Signature={signature}&Key-Pair-Id={self.key_id}"
-            self.memo.remember(urls, memo_key, signed)
+            signed = self.memo.remember(urls, memo_key, self.signed_url(key, signed_at + expires_in))
         return signed
+
+    def signed_url(self, key: str, expires: int) -> str:
+        """The signature computation itself, without the memo."""
+        resource = self.resource(key)
+        signature = self.sign(policy(resource, expires))
+        return f"{resource}?Expires={expires}&Signature={signature}&Key-Pair-Id={self.key_id}"
 
     def resource(self, key: str) -> str:
         """The CDN URL of an object key (or of a key prefix), as django-storages writes a custom domain's."""

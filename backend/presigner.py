@@ -134,16 +134,19 @@ class S3QueryPresigner:
         self._scope_suffix = f"/{region}/s3/aws4_request"
         self.memo = WindowMemo()  # per signing time and credentials
 
-    def presign_get(self, key: str, *, signed_at: datetime | int, expires_in: int) -> str:
+    def presign_get(self, key: str, *, signed_at: datetime | int, expires_in: int, remember: bool = True) -> str:
         """The URL botocore's generate_presigned_url('get_object') gives for this key, time and expiry.
 
-        `signed_at` is a UTC datetime (naive ones are read as UTC, as botocore does) or epoch seconds.
+        `signed_at` is a UTC datetime (naive ones are read as UTC, as botocore does) or epoch seconds. Without
+        `remember`, the URL is signed outside the window's memo (a signing time that is not the window's).
         """
         credentials = self.credentials()
         if credentials is None or not credentials.access_key or not credentials.secret_key:
             raise NoCredentialsError()
         if isinstance(signed_at, datetime):
             signed_at = calendar.timegm(signed_at.utctimetuple())
+        if not remember:
+            return self.sign(key, signed_at, expires_in, credentials)
         urls = self.memo.urls((signed_at, credentials))
         memo_key = f"{expires_in} {key}"
         url = urls.get(memo_key)

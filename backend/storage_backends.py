@@ -107,17 +107,19 @@ class PrivateMediaStorage(S3Storage):
         super().__setstate__({"cloudfront_signer": None, **state})
         self.use_active_cloudfront_key()
 
-    def signed_urls(self, names: list[str | None], expire: int | None = None) -> list[str | None]:
+    def signed_urls(
+        self, names: list[str | None], expire: int | None = None, *, ends_at: int | None = None
+    ) -> list[str | None]:
         """url() of each name (None for None) signed at one time, as an image's copies are: the signer and the
-        signing time looked up once. None for the lot when they cannot be signed (no credentials, a bad setting):
-        logged, never raised."""
+        signing time looked up once. With `ends_at` (epoch seconds), URLs that stop working then and no later (a
+        share link's), whatever the stable window. None for the lot when they cannot be signed (no credentials, a
+        bad setting): logged, never raised."""
         try:
-            signed = self.fast_urls(names, expire)
-            return (
-                signed
-                if signed is not None
-                else [None if name is None else self.url(name, expire=expire) for name in names]
-            )
+            signed = self.fast_urls(names, expire, ends_at=ends_at)
+            if signed is None:  # botocore's, signed now
+                expire = expire if ends_at is None else max(1, ends_at - int(time.time()))
+                signed = [None if name is None else self.url(name, expire=expire) for name in names]
+            return signed
         except (BotoCoreError, ClientError, ValueError) as error:
             logger.error("Could not presign keys=%s error=%s", names, type(error).__name__)
             return [None] * len(names)
@@ -130,17 +132,27 @@ class PrivateMediaStorage(S3Storage):
             return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
         return signed[0]
 
-    def fast_urls(self, names: list[str | None], expire: int | None) -> list[str | None] | None:
+    def fast_urls(
+        self, names: list[str | None], expire: int | None, *, ends_at: int | None = None
+    ) -> list[str | None] | None:
         """GET URLs of the names (None for None) from the CloudFront or the fast SigV4 signer, at one stable signing
-        time; None when neither signer is available (botocore's url() then)."""
+        time, or ending at `ends_at` (signed_urls); None when neither signer is available (botocore's url() then)."""
         signer = self.cdn or self.fast_presigner
         if signer is None:
             return None
-        expires_in = self.querystring_expire if expire is None else int(expire)
-        signed_at, url_expires_in = stable_signing_time(int(time.time()), expires_in, self.presigned_url_stable_window)
+        now = int(time.time())
+        if ends_at is None:
+            expires_in = self.querystring_expire if expire is None else int(expire)
+            signed_at, url_expires_in = stable_signing_time(now, expires_in, self.presigned_url_stable_window)
+        else:  # signed at the start of the minute (a minute's answers carry the same URLs), outside the window memo
+            signed_at = now - now % 60
+            url_expires_in = max(1, ends_at - signed_at)
         sign = signer.url if signer is self.cdn else signer.presign_get
+        remember = ends_at is None
         return [
-            None if name is None else sign(self.normal_key(name), signed_at=signed_at, expires_in=url_expires_in)
+            None
+            if name is None
+            else sign(self.normal_key(name), signed_at=signed_at, expires_in=url_expires_in, remember=remember)
             for name in names
         ]
 

@@ -1,5 +1,6 @@
 """The private bucket as S3 itself answers: bare URLs refused, presigned ones served, objects written private."""
 
+import calendar
 import io
 import threading
 import time
@@ -269,3 +270,28 @@ def test_a_storage_with_cloudfront_still_pickles(cloudfront_keys):
         restored = pickle.loads(pickle.dumps(storage))  # noqa: S301 - our own bytes
         assert restored.url(KEY) == url
         assert restored.url(KEY, parameters={"a": "b"}).split("&Key-Pair-Id=")[1] == next(iter(cloudfront_keys))
+
+
+def test_urls_with_an_end_stop_working_then_and_leave_the_windows_memo_alone(stored_object):
+    storage = storages["default"]
+    storage.url(KEY)  # the list's URL, remembered for the window
+    memo = storage.fast_presigner.memo
+    window_before = memo._current
+    ends_at = int(time.time()) + 30
+    (url,) = storage.signed_urls([KEY], ends_at=ends_at)
+    query = dict(parse_qsl(urlsplit(url).query))
+    signed_at = calendar.timegm(time.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
+    assert signed_at + int(query["X-Amz-Expires"]) == ends_at
+    assert memo._current is window_before and url not in window_before[1].values()
+    assert requests.get(url, timeout=10).content == stored_object  # S3 takes it ...
+    assert storage.signed_urls([KEY], ends_at=ends_at) == [url]  # ... and it is the same all minute
+
+
+def test_cloudfront_urls_with_an_end_stop_working_then(cloudfront_keys):
+    with cloudfront_settings(cloudfront_keys):
+        storage = PrivateMediaStorage()
+        ends_at = int(time.time()) + 90
+        (url,) = storage.signed_urls([KEY], ends_at=ends_at)
+        remembered = storage.cdn.memo._current
+    _policy, query = cloudfront_url_policy(url)
+    assert int(query["Expires"]) == ends_at and remembered == (None, {})

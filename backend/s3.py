@@ -1,7 +1,7 @@
 """The S3 operations the app needs beyond the storage API (django-storages' S3Storage): uploads under an exact
-key, batch deletes, listing, presigned POSTs, capped downloads, ACLs and the bucket probe. Every failure is
-logged once and raised as S3StorageError (services turn it into StorageUnavailable, which the API answers 503;
-the health check into "unavailable"). Only delete_quietly, for cleanups whose failure leaves an orphan to
+key, batch deletes, listing, presigned POSTs, capped downloads, streamed reads, ACLs and the bucket probe. Every
+failure is logged once and raised as S3StorageError (services turn it into StorageUnavailable, which the API answers
+503; the health check into "unavailable"). Only delete_quietly, for cleanups whose failure leaves an orphan to
 sweep_orphans, logs instead of raising."""
 
 from __future__ import annotations
@@ -114,6 +114,16 @@ class S3ImageService:
                 Conditions=[["content-length-range", 1, max_size], ["starts-with", "$Content-Type", "image/"]],
                 ExpiresIn=expires_in,
             )
+
+    def object_chunks(self, *, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The object's bytes a chunk at a time, as S3 sends them (asked for when first read): one chunk in memory
+        whatever the object's size."""
+        with s3_failures("read", f"could not read {key}", key=key):
+            body = self.client.get_object(Bucket=self.bucket_name, Key=key)["Body"]
+            try:
+                yield from body.iter_chunks(chunk_size)
+            finally:
+                body.close()
 
     def download(self, *, key: str, max_size: int) -> IO[bytes]:
         """The object's bytes in a temporary file (memory up to 1 MB); FileNotFoundError when there is none."""

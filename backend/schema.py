@@ -167,8 +167,10 @@ class ApiAutoSchema(AutoSchema):
             codes.add("404")  # an unknown id, or a page past the last one
         if "object_id" in request_fields(self.get_request_serializer()):
             codes.add("404")  # a body naming a house that does not exist
+        if getattr(self.view, "throttle_scope", None):  # a throttled view: the token endpoints, share links
+            codes.add("429")
         if path.startswith("/api/token/"):
-            codes.update({"401", "429"})
+            codes.add("401")
         elif not self.view.get_permissions() or any(
             type(permission).__name__ != "AllowAny" for permission in self.view.get_permissions()
         ):

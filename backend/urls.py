@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from property.views.share_links import shared_page
+
 from .auth import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
 from .health import health
 from .metrics import metrics
@@ -24,6 +26,7 @@ urlpatterns = [
         name="swagger-ui",
     ),
     path("api/", include("property.urls")),
+    path("shared/<str:token>/", shared_page, name="shared-page"),
 ]
 
 handler400 = "backend.exceptions.bad_request"

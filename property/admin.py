@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -26,6 +25,7 @@ from .services.image_updates import (
     property_image_update,
 )
 from .services.uploads import TooManyImages, UploadRejected, sanitized_images_store, upload_sanitize
+from .share_link_admin import ShareLinkInline, house_admin_link
 
 
 def thumbnail_url(image: PropertyImage) -> str | None:
@@ -112,7 +112,7 @@ class PropertyImageInline(GenericTabularInline):
 
 class HouseAdmin(admin.ModelAdmin):
     form = HouseAdminForm
-    inlines = [PropertyImageInline]
+    inlines = [PropertyImageInline, ShareLinkInline]
     search_fields = ["title", "address", "city", "owner__username"]
     list_select_related = ["owner"]
     # At 100,000 houses: one COUNT per page, not a second one of the whole table beside a filtered list's; the owner
@@ -258,13 +258,7 @@ class PropertyImageAdmin(admin.ModelAdmin):
 
     @admin.display(description="House")
     def house(self, image: PropertyImage) -> str:
-        model_name = ContentType.objects.get_for_id(image.content_type_id).model
-        return format_html(
-            '<a href="{}">{} {}</a>',
-            reverse(f"admin:property_{model_name}_change", args=[image.object_id]),
-            PROPERTY_KIND_BY_MODEL_NAME[model_name].replace("_", " "),
-            image.object_id,
-        )
+        return house_admin_link(image.content_type_id, image.object_id)
 
     def has_add_permission(self, request) -> bool:
         return False  # photos come through a house's "Upload images", which checks and re-encodes them

@@ -42,6 +42,9 @@ def property_image_key(*, model_name: str, property_id: int, extension: str) -> 
     return f"{folder}{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
 
 
+# What a photo or a share link may belong to: a house of either kind.
+HOUSE_CONTENT_TYPES = {"app_label": "property", "model__in": ["houseforsale", "houseforrent"]}
+
 # The largest order PositiveIntegerField holds on every database (PostgreSQL's integer).
 MAX_ORDER = 2_147_483_647
 
@@ -70,6 +73,8 @@ class ImageCategory(models.TextChoices):
 
 # The longest `description` (alt text, RESO's LongDescription) a photo takes.
 DESCRIPTION_MAX_LENGTH = 1024
+# The longest label of a share link (whom it is for).
+SHARE_LINK_LABEL_MAX_LENGTH = 100
 
 
 class OfferedSize(NamedTuple):
@@ -83,11 +88,7 @@ class OfferedSize(NamedTuple):
 class PropertyImage(models.Model):
     """One photo of a house, stored privately in S3 and reachable only through presigned URLs."""
 
-    content_type = models.ForeignKey(
-        ContentType,
-        on_delete=models.CASCADE,
-        limit_choices_to={"app_label": "property", "model__in": ["houseforsale", "houseforrent"]},
-    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, limit_choices_to=HOUSE_CONTENT_TYPES)
     object_id = models.PositiveBigIntegerField()
     content_object = GenericForeignKey("content_type", "object_id")
 
@@ -178,9 +179,12 @@ class PropertyImage(models.Model):
                 offered.setdefault(name, OfferedSize(self.width, self.height, True))
         return offered
 
-    def secure_urls(self, copies: list[tuple[str | None, str]], expiration: int | None = None) -> list[str | None]:
-        """Presigned URLs valid for `expiration` seconds of copies of the image, from its storage: `(None, "key")` is
-        the original, `(name, "key")` or `(name, "avif_key")` variant `name` in the configured format or in AVIF.
+    def secure_urls(
+        self, copies: list[tuple[str | None, str]], expiration: int | None = None, *, ends_at: int | None = None
+    ) -> list[str | None]:
+        """Presigned URLs valid for `expiration` seconds (or until `ends_at`, epoch seconds, and no later) of copies of
+        the image, from its storage: `(None, "key")` is the original, `(name, "key")` or `(name, "avif_key")` variant
+        `name` in the configured format or in AVIF.
 
         Of a copy the image does not have, the original's while it stands in for them (variants_stand_in); else None
         (an image made before variants existed, or with them turned off: see rebuild_variants). None too for a URL
@@ -191,7 +195,7 @@ class PropertyImage(models.Model):
         for variant, key_field in copies:
             key = image.name if variant is None else self.variants.get(variant, {}).get(key_field)
             keys.append(key or (image.name if self.variants_stand_in else None))
-        return image.storage.signed_urls(keys, expire=expiration)
+        return image.storage.signed_urls(keys, expire=expiration, ends_at=ends_at)
 
     def get_secure_url(self, expiration: int | None = None, variant: str | None = None) -> str | None:
         """secure_urls() of the original, or of one variant in the configured format."""
@@ -247,6 +251,8 @@ class House(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Deleting a house deletes its image rows; their objects go once the transaction commits (signals.py).
     images = GenericRelation(PropertyImage)
+    # And its share links: a link never outlives its house.
+    share_links = GenericRelation("ShareLink")
 
     objects = ChangeAnnouncingQuerySet.as_manager()
 
@@ -318,3 +324,38 @@ class StagedUploadClaim(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ShareLink(models.Model):
+    """A link that shows one house's photos to someone without an account (a buyer, a photographer): it carries its
+    own permission until it expires or is revoked, and counts its views.
+
+    Only a hash of its token is stored (SHA-256: the token is 256 random bits, so no slow hash is needed), so a copy
+    of the database gives no working link; the token itself is shown once, when the link is made.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, limit_choices_to=HOUSE_CONTENT_TYPES)
+    object_id = models.PositiveBigIntegerField()
+    house = GenericForeignKey("content_type", "object_id")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    label = models.CharField(max_length=SHARE_LINK_LABEL_MAX_LENGTH, blank=True, default="")
+    allow_download = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"], name="property_share_link_house")]
+
+    def __str__(self) -> str:
+        return self.label or f"share link {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -36,3 +36,13 @@ class AdminSessionMayChange(permissions.BasePermission):
             return True
         house = obj.content_object if isinstance(obj, PropertyImage) else obj
         return request.user.has_perm(f"{house._meta.app_label}.change_{house._meta.model_name}")
+
+
+class IsOwnerOrStaff(permissions.BasePermission):
+    """Only the owner of the house (or staff), even to read: what is not part of the house's public answer (its
+    share links, its originals as one download)."""
+
+    message = "Only the owner of this property or staff may do this."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return can_change_house(request.user, obj)

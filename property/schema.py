@@ -1,14 +1,18 @@
 """What the API's schema says of the views' parameters and answers beyond their serializers (each action names
 these in its @extend_schema)."""
 
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from backend.schema import error_response
+from backend.schema import error_ref, error_response
 
 from .services.direct_uploads import UploadKeyRejected, UploadNotFound
 from .services.media_cookies import CdnNotConfigured
 
+ZIP_OF_PHOTOS = OpenApiResponse(
+    response={"type": "string", "format": "binary"}, description="The photos as one ZIP, `01-caption.jpg` onwards."
+)
+NO_DOWNLOAD = OpenApiResponse(response=error_ref("Detail"), description="The link does not offer a download")
 CDN_NOT_CONFIGURED = error_response(f"No such house, or: {CdnNotConfigured.message}", or_detail=True)
 SECURE_URL_UNAVAILABLE = error_response("Could not generate secure URL")
 STORAGE_UNAVAILABLE = error_response("The storage service is unavailable: send the request again (Retry-After)")

@@ -165,13 +165,15 @@ class PropertyImageSerializer(StrictModelSerializer):
 
     # Which variants an image carries: all it offers (PropertyImage.offered_variants), or only these.
     variant_names: list[str] | None = None
+    # When its URLs stop working (epoch seconds), if sooner than the storage's expiry: a share link's.
+    urls_end_at: int | None = None
 
     def signed(self, instance: PropertyImage) -> tuple[str | None, dict]:
         """The original's presigned URL, and the variants (`variant_names`) with theirs, all signed in one pass
         (secure_urls): a variant the original stands in for has the original's URLs."""
         offered = instance.offered_variants(self.variant_names)
         copies = [(None, "key"), *((name, field) for name in offered for field in VARIANT_KEY_FIELDS)]
-        urls = iter(instance.secure_urls(copies))
+        urls = iter(instance.secure_urls(copies, ends_at=self.urls_end_at))
         original_url = next(urls)
         # VARIANT_KEY_FIELDS: the configured format's copy, then the AVIF one.
         variants = {

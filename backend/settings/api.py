@@ -25,11 +25,19 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "backend.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "backend.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": env.str("TOKEN_THROTTLE_RATE", default="20/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("TOKEN_THROTTLE_RATE", default="20/min"),
+        # Opening a share link (its page's one API call) and downloading its ZIP, per client address.
+        "shared": env.str("SHARE_LINK_THROTTLE_RATE", default="60/min"),
+    },
     # Proxies in front of the app: the client address is taken that many hops from the right of
     # X-Forwarded-For, so a client cannot pick its own address to dodge throttling. 0: REMOTE_ADDR only.
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
+
+# How long the photo URLs in a share link's answer work, in seconds (never past the link's end): a revoked link's
+# photos stop loading within this time.
+SHARE_LINK_URL_SECONDS = env.int("SHARE_LINK_URL_SECONDS", default=300)
 
 # JWT: short-lived access tokens; each refresh gives a new refresh token and blacklists the old one.
 SIMPLE_JWT = {
@@ -120,6 +128,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The kinds of house, wherever they are named (an image's content_type, a shared house's kind): one enum.
+    "ENUM_NAME_OVERRIDES": {"ContentTypeEnum": "property.input_serializers.PROPERTY_KIND_CHOICES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.schema.share_parameter_enums",

@@ -59,7 +59,7 @@ MIDDLEWARE = [
     # of their text. Django pads each compressed answer with random bytes against BREACH, and the API's credentials
     # are a bearer token or the admin's session cookie (SameSite=Lax, Django's default), which a cross-site page
     # cannot make a browser send with a request whose answer it could measure.
-    "django.middleware.gzip.GZipMiddleware",
+    "backend.compression.GZipUnlessCompressedMiddleware",
     # Before anything that can answer: a CORS preflight is answered here, without a token.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -141,6 +141,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The gallery example's photo module and the ThumbHash decoder it imports, which the share link's page uses too:
+# /static/gallery/photos.js.
+STATICFILES_DIRS = [("gallery", BASE_DIR / "examples" / "gallery" / "shared")]
 
 # Security headers and HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -168,10 +171,17 @@ ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "backend.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "backend.request_id.RequestIdFilter"},
+        "redact_tokens": {"()": "backend.redaction.RedactTokensFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "redact_tokens"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # botocore logs request URLs (presigned ones included) at DEBUG: keep it quiet.

@@ -1,10 +1,14 @@
-"""Log lines: a request id on each, the object key on S3 failures, never a presigned URL or a token."""
+"""Log lines: a request id on each, the object key on S3 failures, never a presigned URL, a token or a share link's
+token."""
 
+import io
 import logging
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils.module_loading import import_string
+from rest_framework.test import APIClient
 
 from backend.request_id import RequestIdFilter
 from conftest import jpeg_upload
@@ -81,3 +85,26 @@ def test_without_access_log_no_request_is_logged(owner_client, log_lines, settin
     settings.ACCESS_LOG = False  # read when the middleware is made, as each test client request does
     owner_client.get("/api/houses-for-sale/")
     assert not [line for line in log_lines() if " backend.access " in line]
+
+
+def test_no_share_link_token_reaches_the_logs(owner_client, owner, caplog):
+    house = HouseForSaleFactory(owner=owner)
+    made = owner_client.post(f"/api/houses-for-sale/{house.pk}/share_links/", {"expires_in": 60}, format="json")
+    token = made.json()["token"]
+    # As settings.LOGGING's handler writes them: its filters, then its format.
+    handler = logging.StreamHandler(stream := io.StringIO())
+    handler.setFormatter(logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"]))
+    for name in settings.LOGGING["handlers"]["console"]["filters"]:
+        handler.addFilter(import_string(settings.LOGGING["filters"][name]["()"])())
+    logging.getLogger().addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO):
+            opened = APIClient().get(f"/api/shared/{token}/")
+            missing = APIClient().get(f"/api/shared/{token[::-1]}/")  # logged as Not Found
+            page = APIClient().get(f"/shared/{token}/")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert (opened.status_code, missing.status_code, page.status_code) == (200, 404, 200)
+    logged = stream.getvalue()
+    assert '"GET /api/shared/[token]/" 200' in logged and "Not Found: /api/shared/[token]/" in logged
+    assert token not in logged and token[::-1] not in logged

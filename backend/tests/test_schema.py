@@ -220,3 +220,25 @@ def test_the_gets_answered_conditionally_state_their_etag_and_304():
         operation = paths[path][method]
         assert "304" not in operation["responses"]
         assert all(parameter["name"] != "If-None-Match" for parameter in operation.get("parameters", []))
+
+
+def test_share_links_are_stated_their_openings_public_and_throttled():
+    paths = schema()["paths"]
+    for kind in ("houses-for-sale", "houses-for-rent"):
+        owner_only = [
+            paths[f"/api/{kind}/{{id}}/share_links/"]["get"],
+            paths[f"/api/{kind}/{{id}}/share_links/"]["post"],
+            paths[f"/api/{kind}/{{id}}/share_links/{{link_id}}/"]["delete"],
+            paths[f"/api/{kind}/{{id}}/download/"]["get"],
+        ]
+        for operation in owner_only:
+            assert operation["security"] == [{"jwtAuth": []}] and {"401", "403"} <= set(operation["responses"])
+    opened, downloaded = paths["/api/shared/{token}/"]["get"], paths["/api/shared/{token}/download/"]["get"]
+    for public in (opened, downloaded):
+        assert (
+            "security" not in public and {"404", "429"} <= set(public["responses"]) and "401" not in public["responses"]
+        )
+    assert "application/zip" in downloaded["responses"]["200"]["content"] and "403" in downloaded["responses"]
+    shared = opened["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    house = schema()["components"]["schemas"]["SharedHouse"]["properties"]
+    assert shared == "Shared" and "owner" not in house and "address" not in house

@@ -245,6 +245,38 @@ def test_make_runs_login_throttle_holds_across_its_api_server_processes(run_envi
     assert all(int(answer.headers["Retry-After"]) > 0 and answer.json()["detail"] for answer in answers[20:])
 
 
+def test_make_runs_revoked_share_link_is_refused_at_once_by_every_process(run_environment):
+    """No process keeps a link: the first requests after a revocation, on new connections to both processes,
+    all answer 404."""
+    environment = {**run_environment, "WEB_CONCURRENCY": "2"}
+    api = f"http://127.0.0.1:{environment['PORT']}"
+    run = start_run(environment)
+    try:
+        wait_until_served(environment, run)
+        headers, house = an_owner(environment)
+        made = requests.post(
+            f"{api}/api/houses-for-sale/{house}/share_links/", json={"expires_in": 600}, headers=headers, timeout=10
+        ).json()
+
+        def open_link(_) -> int:  # a new connection each: either process may answer
+            return requests.get(f"{api}/api/shared/{made['token']}/", timeout=10).status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            before = list(pool.map(open_link, range(20)))
+            samples = Path(environment["LOCAL_DATA_DIR"]) / "metrics"
+            answered = [requests_counted(samples, pid, view="shared") for pid in api_server_workers(run)]
+            revoke = f"{api}/api/houses-for-sale/{house}/share_links/{made['id']}/"
+            assert requests.delete(revoke, headers=headers, timeout=10).status_code == 204
+            revoked_at = time.monotonic()
+            after = list(pool.map(open_link, range(20)))
+            refused_within = time.monotonic() - revoked_at
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+    assert before == [200] * 20 and len(answered) == 2 and all(answered), answered  # both processes served it
+    assert after == [404] * 20 and refused_within < 1
+
+
 def test_make_runs_metrics_add_up_every_request_of_both_api_server_processes(run_environment):
     samples_directory = Path(run_environment["LOCAL_DATA_DIR"]) / "metrics"
     environment = {**run_environment, "WEB_CONCURRENCY": "2"}

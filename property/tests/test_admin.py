@@ -1,5 +1,5 @@
 """The admin's house pages: multi-file and direct uploads through the API's checks, set-as-main and delete in the
-inline."""
+inline, share links revoked."""
 
 import re
 
@@ -18,8 +18,9 @@ from conftest import (
     post_to_s3,
     run_queued_tasks,
 )
-from property.models import HouseForSale, PropertyImage
+from property.models import HouseForSale, PropertyImage, ShareLink
 from property.services import uploads
+from property.services.share_links import share_link_create
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
@@ -27,9 +28,10 @@ from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
 pytestmark = pytest.mark.django_db
 
 INLINE = "property-propertyimage-content_type-object_id"
+LINKS_INLINE = "property-sharelink-content_type-object_id"
 
 
-def change_form_data(house, images=(), **inline_changes) -> dict:
+def change_form_data(house, images=(), links=(), revoke=(), **inline_changes) -> dict:
     data = {
         "title": house.title,
         "description": house.description,
@@ -44,7 +46,15 @@ def change_form_data(house, images=(), **inline_changes) -> dict:
         f"{INLINE}-INITIAL_FORMS": len(images),
         f"{INLINE}-MIN_NUM_FORMS": 0,
         f"{INLINE}-MAX_NUM_FORMS": 1000,
+        f"{LINKS_INLINE}-TOTAL_FORMS": len(links),
+        f"{LINKS_INLINE}-INITIAL_FORMS": len(links),
+        f"{LINKS_INLINE}-MIN_NUM_FORMS": 0,
+        f"{LINKS_INLINE}-MAX_NUM_FORMS": 1000,
     }
+    for index, link in enumerate(links):
+        data[f"{LINKS_INLINE}-{index}-id"] = link.pk
+        if link in revoke:
+            data[f"{LINKS_INLINE}-{index}-revoke"] = "on"
     for index, image in enumerate(images):
         changes = inline_changes.get(f"image{index}", {})
         data[f"{INLINE}-{index}-id"] = image.pk
@@ -315,3 +325,34 @@ def test_an_image_is_read_only_in_the_admin_and_changed_through_its_house(admin_
     assert admin_client.post(path, {"caption": "changed"}).status_code == 403
     image.refresh_from_db()
     assert image.caption == ""
+
+
+def test_the_admin_shows_a_houses_share_links_and_revokes_one_at_once(admin_client, owner):
+    house = HouseForSaleFactory(owner=owner)
+    (kept, kept_token), (revoked, revoked_token) = (
+        share_link_create(house=house, created_by=owner, expires_in=600, label=label) for label in ("Ann", "Bob")
+    )
+    page = admin_client.get(f"/admin/property/houseforsale/{house.pk}/change/").content.decode()
+    assert "Ann" in page and "Bob" in page and kept_token not in page and revoked_token not in page
+    links = list(house.share_links.all())  # the inline's order: newest first
+    saved = admin_client.post(
+        f"/admin/property/houseforsale/{house.pk}/change/", change_form_data(house, links=links, revoke=[revoked])
+    )
+    assert saved.status_code == 302, saved.content.decode()[-2000:]
+    assert Client().get(f"/api/shared/{revoked_token}/").status_code == 404
+    assert Client().get(f"/api/shared/{kept_token}/").status_code == 200
+    revoked.refresh_from_db()
+    kept.refresh_from_db()
+    assert revoked.revoked_at is not None and kept.revoked_at is None
+
+
+def test_the_share_link_list_revokes_the_selected_links(admin_client, owner):
+    house = HouseForSaleFactory(owner=owner)
+    links = [share_link_create(house=house, created_by=owner, expires_in=600)[0] for _ in range(3)]
+    changelist = admin_client.get("/admin/property/sharelink/").content.decode()
+    assert f"/admin/property/houseforsale/{house.pk}/change/" in changelist
+    admin_client.post(
+        "/admin/property/sharelink/",
+        {"action": "revoke", "_selected_action": [links[0].pk, links[1].pk]},
+    )
+    assert [link.pk for link in ShareLink.objects.filter(revoked_at__isnull=True)] == [links[2].pk]

@@ -1,5 +1,6 @@
 """Concurrent writers, on SQLite (what `make run` serves) and on PostgreSQL: exactly one main image, consistent
-order, one image per direct upload, and a busy database answers 503 instead of 500."""
+order, one image per direct upload, every view of a share link counted, and a busy database answers 503 instead of
+500."""
 
 import sqlite3
 import threading
@@ -7,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection, connections
+from rest_framework.test import APIClient
 
 from conftest import image_bytes, jpeg_upload, jwt_client, object_keys, post_to_s3, run_queued_tasks
-from property.models import PropertyImage, StagedUploadClaim
+from property.models import PropertyImage, ShareLink, StagedUploadClaim
 from property.services import image_updates
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
@@ -154,3 +156,19 @@ def test_ten_concurrent_reorders_of_a_30_photo_house_leave_exactly_one_of_their_
     final = list(house.images.order_by("order").values_list("pk", "order"))
     assert [order for _, order in final] == list(range(30))
     assert [pk for pk, _ in final] in orders
+
+
+def test_twenty_concurrent_opens_of_a_share_link_count_exactly_twenty_views(owner, bucket_keys):
+    house = HouseForSaleFactory(owner=owner)
+    property_images_store(house=house, files=[jpeg_upload()])
+    made = (
+        jwt_client(owner)
+        .post(f"/api/houses-for-sale/{house.pk}/share_links/", {"expires_in": 600}, format="json")
+        .json()
+    )
+
+    def open_link(_):
+        return APIClient().get(f"/api/shared/{made['token']}/").status_code
+
+    assert run_concurrently(open_link, range(20)) == [200] * 20
+    assert ShareLink.objects.get().views == 20

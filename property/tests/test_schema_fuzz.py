@@ -36,9 +36,10 @@ def fuzzing_user(transactional_db, bucket_keys, django_user_model):
 
 @pytest.fixture
 def token_throttle_lifted(monkeypatch):
-    """The token endpoints take 20 requests a minute from one address: enough for people, not for a fuzzer,
-    which would then see only 429s and test none of their logic. The live server runs in this process."""
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"token": "100000/min"})
+    """The token endpoints take 20 requests a minute from one address, a share link's 60: enough for people, not
+    for a fuzzer, which would then see only 429s and test none of their logic. The live server runs in this
+    process."""
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"token": "100000/min", "shared": "100000/min"})
 
 
 def test_schemathesis_with_every_check_and_phase_finds_no_failure(live_server, fuzzing_user, token_throttle_lifted):

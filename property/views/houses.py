@@ -31,10 +31,11 @@ from ..services.image_updates import property_images_reorder
 from ..services.media_cookies import cloudfront_is_on, media_cookies_issue
 from ..services.uploads import property_images_store
 from .common import WITH_ADMIN_SESSION, ListFilteredViewSet, created, uploaded_files
+from .share_links import ShareLinkActions
 
 
-class HouseViewSet(KeptAnswers, ListFilteredViewSet):
-    """CRUD for one kind of house, plus `upload_images`."""
+class HouseViewSet(KeptAnswers, ShareLinkActions, ListFilteredViewSet):
+    """CRUD for one kind of house, plus the actions on its photos (upload, reorder, CDN cookies) and its share links."""
 
     permission_classes = [IsAuthenticated, IsOwnerOrStaffOrReadOnly]
     model: type[House]

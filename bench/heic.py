@@ -114,19 +114,8 @@ def heic_section(heic: dict | None) -> str:
 
 
 if __name__ == "__main__":
-    import secrets
-    import tempfile
+    from bench.django_setup import run_alone
 
-    from bench.django_setup import BUCKET, configure_django
-    from localdev.s3server import LocalS3Server
-
-    with tempfile.TemporaryDirectory(prefix="alca-heic-") as directory:
-        s3 = LocalS3Server(data_dir=Path(directory) / "s3", access_key="bench-key", secret_key=secrets.token_hex(20))
-        s3.start()
-        try:
-            s3.ensure_private_bucket(BUCKET)
-            result = bench_heic(configure_django(s3, Path(directory)))
-            print(heic_section(result))
-            print(json.dumps(result))
-        finally:
-            s3.stop()
+    result = run_alone(lambda environment, s3, workdir: bench_heic(environment), "heic")
+    print(heic_section(result))
+    print(json.dumps(result))

@@ -28,6 +28,7 @@ from bench.s3_budget import main as bench_s3_budget
 from bench.s3_budget import s3_budget_section
 from bench.scale import scale_section
 from bench.serving import serving_section
+from bench.share_links import bench_share_links, share_links_section
 from bench.uploads import main as bench_uploads
 from bench.uploads import uploads_section
 from bench.variant_cost import bench_variant_cost, variants_section
@@ -69,6 +70,7 @@ def report(
     scale: dict,
     referee: dict,
     heic: dict,
+    shared: dict,
 ) -> str:
     return f"""# Benchmark results
 
@@ -103,7 +105,8 @@ variants (seven URLs: the original, three sizes in WebP and in AVIF).
 {avif_section(avif)}
 {scale_section(scale)}
 {referee_section(referee)}
-{heic_section(heic)}"""
+{heic_section(heic)}
+{share_links_section(shared)}"""
 
 
 def main() -> None:
@@ -114,36 +117,41 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/12 presigning ...", flush=True)
+            print("1/13 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/12 list endpoint ...", flush=True)
+            print("2/13 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/12 bulk upload ...", flush=True)
+            print("3/13 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/12 load test ...", flush=True)
+            print("4/13 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/12 variant cost ...", flush=True)
+            print("5/13 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/12 served side by side with the reference build ...", flush=True)
+            print("6/13 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
-            print("7/12 S3 under the time budget ...", flush=True)
+            print("7/13 S3 under the time budget ...", flush=True)
             budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
-            print("8/12 CloudFront signed URLs ...", flush=True)
+            print("8/13 CloudFront signed URLs ...", flush=True)
             cdn = bench_cloudfront() if not only or "cloudfront" in only else None
-            print("9/12 AVIF against WebP ...", flush=True)
+            print("9/13 AVIF against WebP ...", flush=True)
             avif = bench_avif() if not only or "avif" in only else None
-            print("10/12 reads at 1,000 and 100,000 houses ...", flush=True)
+            print("10/13 reads at 1,000 and 100,000 houses ...", flush=True)
             scale = in_own_process("bench.scale") if not only or "scale" in only else None
-            print("11/12 against the shared reference ...", flush=True)
+            print("11/13 against the shared reference ...", flush=True)
             referee = in_own_process("bench.referee") if not only or "referee" in only else None
-            print("12/12 a phone's HEIC against the same photo as JPEG ...", flush=True)
+            print("12/13 a phone's HEIC against the same photo as JPEG ...", flush=True)
             heic = bench_heic(environment) if not only or "heic" in only else None
+            print("13/13 share links: a house's photos as one ZIP, unknown tokens ...", flush=True)
+            shared = bench_share_links(environment) if not only or "share_links" in only else None
             if only:
-                print(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee, heic)
+                sections = (presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee)
+                print(*sections, heic, shared)
                 return
         finally:
             server.stop()
-    text = report(presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee, heic)
+    text = report(
+        presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee, heic, shared
+    )
     RESULTS.write_text(text)
     print(text)
 

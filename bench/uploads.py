@@ -7,7 +7,6 @@ Every server runs under backend.server with one worker process, on loopback, aga
 from __future__ import annotations
 
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -342,15 +341,7 @@ def uploads_section(upload: dict) -> str:
 
 if __name__ == "__main__":
     import json
-    import tempfile
 
-    from bench.django_setup import BUCKET, configure_django
+    from bench.django_setup import run_alone
 
-    with tempfile.TemporaryDirectory(prefix="alca-uploads-") as directory:
-        s3 = LocalS3Server(data_dir=Path(directory) / "s3", access_key="bench-key", secret_key=secrets.token_hex(20))
-        s3.start()
-        try:
-            s3.ensure_private_bucket(BUCKET)
-            print(json.dumps(main(configure_django(s3, Path(directory)), s3, Path(directory))))
-        finally:
-            s3.stop()
+    print(json.dumps(run_alone(main, "uploads")))

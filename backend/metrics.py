@@ -1,5 +1,5 @@
 """Prometheus metrics at `/metrics`: request latency by view and status, the S3 calls the API makes, the task queue
-and the images by variants status, in Prometheus' text format.
+and the images by variants status (the app's collector, property/metrics.py), in Prometheus' text format.
 
 Under the API server every process writes its samples to files in PROMETHEUS_MULTIPROC_DIR (backend.server sets it up)
 and a scrape adds up all of them: prometheus_client's multiprocess mode. The queue and the images are counted from
@@ -12,15 +12,11 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from datetime import UTC
 
 from django.conf import settings
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest, multiprocess
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 REQUEST_SECONDS = Histogram(
@@ -88,27 +84,15 @@ def count_s3_calls(session) -> None:
     session.events.register("after-call-error.s3", s3_call_failed)
 
 
-class StateCollector:
-    """What the database says when scraped: tasks waiting for a worker and the oldest one's age, images by
-    variants status."""
+# What a scrape reads when it happens (the apps' collectors of their state in the database: register_collector),
+# beside the samples the processes wrote.
+STATE_COLLECTORS: list = []
 
-    def collect(self):
-        from property.models import PropertyImage, VariantsStatus
-        from property.tasks import oldest_waiting_task
 
-        waiting, enqueued_at = oldest_waiting_task()
-        yield GaugeMetricFamily("alca_tasks_waiting", "Tasks a worker could start now.", value=waiting)
-        if enqueued_at is not None and enqueued_at.tzinfo is None:  # RQ's are UTC
-            enqueued_at = enqueued_at.replace(tzinfo=UTC)
-        age = (timezone.now() - enqueued_at).total_seconds() if enqueued_at else 0
-        yield GaugeMetricFamily(
-            "alca_tasks_oldest_waiting_seconds", "How long the oldest waiting task has waited (0: none).", value=age
-        )
-        images = GaugeMetricFamily("alca_images", "Property images by variants status.", labels=["variants_status"])
-        counts = dict(PropertyImage.objects.values_list("variants_status").annotate(Count("pk")).order_by())
-        for status in VariantsStatus.values:
-            images.add_metric([status], counts.get(status, 0))
-        yield images
+def register_collector(collector) -> None:
+    """Add `collector` (prometheus_client's: a `collect()` yielding metric families) to every scrape. Apps call it
+    from AppConfig.ready(): the project package knows no app."""
+    STATE_COLLECTORS.append(collector)
 
 
 def may_read_metrics(request: HttpRequest) -> bool:
@@ -139,7 +123,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     else:  # one process (outside the API server and make run: the tests, a bare runserver): its own samples
         registry = CollectorRegistry()
         registry.register(ThisProcess())
-    registry.register(StateCollector())
+    for collector in STATE_COLLECTORS:
+        registry.register(collector)
     # The classic text format, which every Prometheus reads (these names need none of 1.0.0's escaping).
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 

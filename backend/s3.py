@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage, storages
 from storages.backends.s3 import S3Storage
 
 from .buckets import s3_error_code
-from .storage_backends import ACLS_NOT_SUPPORTED
+from .storage_backends import ACLS_NOT_SUPPORTED, ObjectContent
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,14 @@ class S3ImageService:
         # own storage holds): each attribute read through the proxy costs more than signing a URL.
         self.storage = storages[DEFAULT_STORAGE_ALIAS] if storage is None or storage is default_storage else storage
 
-    def upload(self, *, key: str, content: IO[bytes]) -> str:
-        """Store `content` under exactly `key` and return the key; an ObjectContent says the object's Content-Type
-        and download name."""
+    def upload(
+        self, *, key: str, content: IO[bytes], content_type: str | None = None, download_name: str | None = None
+    ) -> str:
+        """Store `content` (from its start) under exactly `key` and return the key: with `content_type`, the object's
+        Content-Type, and `download_name` its Content-Disposition file name (else an ObjectContent says them)."""
+        if content_type is not None:
+            content.seek(0)
+            content = ObjectContent(content, name=key, content_type=content_type, download_name=download_name)
         with s3_failures("upload", f"could not store {key}", key=key):
             # Storage._save writes under exactly this key. Storage.save would first ask S3 whether the
             # key is taken (one more round trip per photo): keys are generated unique, so it never is.

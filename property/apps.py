@@ -8,4 +8,9 @@ class PropertyConfig(AppConfig):
     name = "property"
 
     def ready(self) -> None:
+        from backend.metrics import register_collector
+
         from . import signals  # noqa: F401 - connects the object clean-up receivers
+        from .metrics import StateCollector
+
+        register_collector(StateCollector())

@@ -15,8 +15,6 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-from backend.storage_backends import ObjectContent
-
 from .thumbhash import average_rgba, js_round, rgba_to_thumbhash
 
 # HEIC and HEIF stills through libheif (pillow-heif): the primary image alone, none of the thumbnails, depth maps or
@@ -95,19 +93,8 @@ class SanitizedImage:
     def mime_type(self) -> str:
         return FORMAT_DETAILS[self.format][1]
 
-    def as_file(self) -> ObjectContent:
-        """The re-encoded photo, ready for the storage (see stored_file)."""
-        return stored_file(self.content, self.format, self.original_filename)
-
     def close(self) -> None:
         self.content.close()
-
-
-def stored_file(content: IO[bytes], image_format: str, download_name: str) -> ObjectContent:
-    """The photo as the storage writes it: with its Content-Type and download name."""
-    content.seek(0)
-    extension, content_type = FORMAT_DETAILS[image_format]
-    return ObjectContent(content, name=f"image.{extension}", content_type=content_type, download_name=download_name)
 
 
 def image_placeholder(image: Image.Image) -> Placeholder:

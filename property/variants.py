@@ -18,7 +18,6 @@ from .images import (
     STORED_FORMATS,
     Placeholder,
     image_placeholder,
-    stored_file,
     true_colour,
 )
 from .models import VARIANT_KEY_FIELDS, PropertyImage, VariantsStatus, variant_entry_keys
@@ -205,4 +204,5 @@ def _variants_store(s3: S3ImageService, image: PropertyImage, variants: list[Ima
         entry = made.setdefault(variant.name, {"width": variant.width, "height": variant.height})
         entry[variant.key_field] = key
         download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"
-        s3.upload(key=key, content=stored_file(variant.content, variant.format, download_name))
+        content_type = FORMAT_DETAILS[variant.format][1]
+        s3.upload(key=key, content=variant.content, content_type=content_type, download_name=download_name)

@@ -139,7 +139,9 @@ def _objects_store(s3: S3ImageService, images_and_keys: list[tuple[SanitizedImag
 
     def stored(image_and_key: tuple[SanitizedImage, str]) -> str:
         image, key = image_and_key
-        return s3.upload(key=key, content=image.as_file())
+        return s3.upload(
+            key=key, content=image.content, content_type=image.mime_type, download_name=image.original_filename
+        )
 
     with ThreadPoolExecutor(max_workers=min(len(images_and_keys), os.cpu_count() or 1)) as pool:
         _each(pool, stored, images_and_keys)

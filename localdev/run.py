@@ -38,8 +38,8 @@ API_SERVER_GRACE = 15.0
 WORKER_GRACE = 30.0
 # The background worker's CPU priority (nice(1): 0 is a request's, 19 the lowest). Making a photo's variants (AVIF
 # encodes on every core) is work no one waits on, while someone waits on each request: on 2 cores a busy worker
-# slowed the API's answers (bench/referee.py: the 50-photo list 13.4-16.8x the reference, with the worker niced
-# 15.4-19.5x). Niced, it takes the CPU the API server leaves idle. Production's worker unit has Nice=10 (README).
+# slowed the API's answers (bench/RESULTS.md, section 11's addendum of 2026-12-07). Niced, it takes the CPU the API
+# server leaves idle. Production's worker unit has Nice=10 (README).
 WORKER_NICENESS = 10
 # Seconds between the database worker's looks for new tasks.
 WORKER_POLL_INTERVAL = 0.5

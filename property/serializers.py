@@ -49,8 +49,8 @@ class PropertyImageSerializer(StrictModelSerializer):
     secure_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField(help_text="Deprecated: same presigned URL as secure_url.")
     variants = serializers.SerializerMethodField(
-        help_text="Smaller copies for srcset: name -> url (WebP), avif_url (the same size in AVIF, about 0.65x the "
-        "bytes at equal SSIM: a <picture> source of type image/avif; null when AVIF copies are turned off), width, "
+        help_text="Smaller copies for srcset: name -> url (WebP), avif_url (the same size in AVIF, fewer bytes at "
+        "equal SSIM: a <picture> source of type image/avif; null when AVIF copies are turned off), width, "
         "height. While `variants_status` is `pending` (or `failed`), each is the original (`is_original`: true, "
         "`url` and `avif_url` both the original's), so every URL loads."
     )

@@ -23,11 +23,11 @@ from .images import (
 from .models import VARIANT_KEY_FIELDS, PropertyImage, VariantsStatus, variant_entry_keys
 
 VARIANT_QUALITY = 80
-# libwebp's fastest method: method 4 (its default) takes about 2.5 times as long for files ~10% smaller.
+# libwebp's fastest method: method 4 (its default) takes far longer for files a little smaller.
 WEBP_METHOD = 0
-# AVIF beside each WebP variant (PROPERTY_IMAGE_VARIANT_AVIF). On photographs at 1024 px (bench/avif.py) quality 55
-# gives about 0.63x the bytes of WebP at quality 80 for a mean SSIM a little higher; speed 9 of libavif's 0-10
-# encodes about twice as fast as its default 6 for files ~5% larger.
+# AVIF beside each WebP variant (PROPERTY_IMAGE_VARIANT_AVIF). On photographs at 1024 px quality 55 gives fewer bytes
+# than WebP at quality 80 for a mean SSIM a little higher (bench/RESULTS.md, section 9); speed 9 of libavif's 0-10
+# encodes faster than its default 6 for files a little larger.
 AVIF_QUALITY = 55
 AVIF_SPEED = 9
 # Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.

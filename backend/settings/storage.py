@@ -102,8 +102,8 @@ PROPERTY_IMAGE_COVER_VARIANTS = ["thumbnail", "medium"]
 PROPERTY_IMAGE_VARIANT_FORMAT = env.str("PROPERTY_IMAGE_VARIANT_FORMAT", default="WEBP").upper()
 if PROPERTY_IMAGE_VARIANT_FORMAT not in ("WEBP", "JPEG"):
     raise ImproperlyConfigured("PROPERTY_IMAGE_VARIANT_FORMAT must be WEBP or JPEG")
-# An AVIF copy beside each variant (about 0.65x the bytes of the WebP one at equal SSIM; browsers that take it pick
-# it from a <picture> source): the image JSON's `avif_url`.
+# An AVIF copy beside each variant (fewer bytes than the WebP one at equal SSIM: bench/RESULTS.md, section 9;
+# browsers that take it pick it from a <picture> source): the image JSON's `avif_url`.
 PROPERTY_IMAGE_VARIANT_AVIF = env.bool("PROPERTY_IMAGE_VARIANT_AVIF", default=True)
 # Seconds before each new try of a background task whose S3 call failed: after the last, an image's variants
 # are marked failed (rebuild_variants tries those again), and objects still not deleted are left to

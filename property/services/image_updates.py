@@ -111,8 +111,8 @@ def image_orders_write(image_ids: list[int], *, updated_at) -> None:
     """`order` 0, 1, ... to the images `image_ids` in that order, and `updated_at`: one
     `UPDATE ... SET order = CASE id WHEN ... THEN ... END` per ORDER_BATCH ids.
 
-    Written out rather than bulk_update(), whose Case(When(pk=...)) expressions Django resolves one by one: 0.4 ms an
-    image, which made a reorder of 200 photos 3.8 times as slow as showing them (bench/RESULTS.md, section 6).
+    Written out rather than bulk_update(), whose Case(When(pk=...)) expressions Django resolves one by one, which
+    made a reorder of 200 photos several times as slow as showing them (bench/RESULTS.md, section 6).
     """
     quote = connection.ops.quote_name
     meta = PropertyImage._meta

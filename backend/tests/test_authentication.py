@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from conftest import jwt_client, manage_command
+from testing import jwt_client, manage_command
 
 pytestmark = pytest.mark.django_db
 

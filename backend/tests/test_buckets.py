@@ -7,8 +7,8 @@ import requests
 from botocore.config import Config
 
 from backend.buckets import anonymous_read_is_refused, cors_rules, ensure_private_bucket, location_constraint
-from conftest import TEST_BUCKET, s3_error_answer, s3_event_handler
 from localdev.s3server import LocalS3Server
+from testing import TEST_BUCKET, s3_error_answer, s3_event_handler
 
 ACLS_DISABLED = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.cloudfront import CloudFrontSigner
-from conftest import cloudfront_url_policy, cloudfront_verified
+from testing import cloudfront_url_policy, cloudfront_verified
 
 DOMAIN = "d111111abcdef8.cloudfront.net"
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from conftest import jpeg_upload
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
+from testing import jpeg_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ another origin is refused by the browser itself."""
 
 import pytest
 
-from conftest import CHROMIUM_MISSING, chromium_page, static_site
 from property.tests.factories import HouseForSaleFactory
+from testing import CHROMIUM_MISSING, chromium_page, static_site
 
 pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]
 

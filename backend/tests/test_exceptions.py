@@ -6,10 +6,10 @@ from django.db import close_old_connections, connection
 from rest_framework.test import APIClient, APIRequestFactory
 
 from backend.exceptions import api_exception_handler
-from conftest import jwt_client
 from property.models import PropertyImage
 from property.services.image_updates import ImageNotFound
 from property.tests.factories import HouseForSaleFactory
+from testing import jwt_client
 
 
 @pytest.mark.django_db

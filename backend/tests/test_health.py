@@ -4,8 +4,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from conftest import storage_on
 from localdev.s3server import LocalS3Server
+from testing import storage_on
 
 pytestmark = pytest.mark.django_db
 

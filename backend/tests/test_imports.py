@@ -7,7 +7,7 @@ import ast
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-from conftest import BASE_DIR
+from testing import BASE_DIR
 
 PACKAGES = ("backend", "property", "localdev", "bench", "examples")
 

@@ -11,9 +11,9 @@ from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 
 from backend.request_id import RequestIdFilter
-from conftest import jpeg_upload
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
+from testing import jpeg_upload
 
 pytestmark = pytest.mark.django_db
 

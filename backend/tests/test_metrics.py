@@ -8,9 +8,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import jpeg_upload
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
+from testing import jpeg_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from backend.presigner import (
     stable_signing_time,
 )
 from backend.storage_backends import PrivateMediaStorage
-from conftest import TEST_BUCKET
+from testing import TEST_BUCKET
 
 ENDPOINTS = [None, "http://127.0.0.1:8333", "https://s3.example.com", "http://localhost:9000", "https://minio.lan:443"]
 BUCKETS = ["alca-inmo", "alca.inmo.photos", "a1-b2-c3"]

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage, storages
 from backend import s3
 from backend.s3 import S3ImageService, S3StorageError
 from backend.storage_backends import PrivateMediaStorage
-from conftest import TEST_BUCKET, s3_error_answer, s3_event_handler
+from testing import TEST_BUCKET, s3_error_answer, s3_event_handler
 
 KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
 

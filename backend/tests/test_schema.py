@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import cloudfront_settings
 from property.images import UPLOAD_ACCEPT
+from testing import cloudfront_settings
 
 # The media types the admin's and the gallery's file pickers offer: the schema states the same.
 UPLOADED_TYPES = ", ".join(kind for kind in UPLOAD_ACCEPT.split(",") if kind.startswith("image/"))

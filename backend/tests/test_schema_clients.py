@@ -13,7 +13,7 @@ import pytest
 import requests
 from django.core.cache import caches
 
-from conftest import BASE_DIR, image_bytes
+from testing import BASE_DIR, image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

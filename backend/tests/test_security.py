@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import manage_command
+from testing import manage_command
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,8 @@ from django.test import override_settings
 
 from backend.s3 import S3ImageService, S3StorageError
 from backend.storage_backends import SMALL_BODY_SIZE, ObjectContent, PrivateMediaStorage
-from conftest import (
+from property.models import PropertyImage
+from testing import (
     TEST_BUCKET,
     acls_refused,
     cloudfront_settings,
@@ -24,7 +25,6 @@ from conftest import (
     cloudfront_verified,
     s3_event_handler,
 )
-from property.models import PropertyImage
 
 KEY = "properties/houseforsale/1/20250112_143022_a1b2c3d4.jpg"
 

@@ -10,7 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from backend.buckets import cors_rules
-from conftest import (
+from property.models import PropertyImage
+from property.services.uploads import property_images_store
+from property.tests.factories import HouseForSaleFactory
+from testing import (
     ARTIFACTS,
     BASE_DIR,
     CHROMIUM_MISSING,
@@ -24,9 +27,6 @@ from conftest import (
     static_site,
     three_photos,
 )
-from property.models import PropertyImage
-from property.services.uploads import property_images_store
-from property.tests.factories import HouseForSaleFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]
 

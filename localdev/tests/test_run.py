@@ -17,10 +17,10 @@ import requests
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import image_bytes
 from localdev.processes import descendants, is_running, start_child, stop_stale
 from localdev.run import WORKER_NICENESS
 from localdev.s3server import LocalS3Server, S3Ports, free_port_with_grpc_twin, port_is_free
+from testing import image_bytes
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

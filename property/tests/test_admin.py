@@ -9,7 +9,13 @@ from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from conftest import (
+from property.models import HouseForSale, PropertyImage, ShareLink
+from property.services import uploads
+from property.services.share_links import share_link_create
+from property.services.uploads import property_images_store
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
+from testing import (
     cloudfront_settings,
     image_bytes,
     jpeg_upload,
@@ -18,12 +24,6 @@ from conftest import (
     post_to_s3,
     run_queued_tasks,
 )
-from property.models import HouseForSale, PropertyImage, ShareLink
-from property.services import uploads
-from property.services.share_links import share_link_create
-from property.services.uploads import property_images_store
-from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
-from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
 
 pytestmark = pytest.mark.django_db
 

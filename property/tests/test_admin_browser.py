@@ -6,7 +6,10 @@ import re
 import pytest
 
 from backend.buckets import cors_rules
-from conftest import (
+from property.services.uploads import property_images_store
+from property.tests.factories import HouseForSaleFactory
+from property.tests.phone_photos import UPRIGHT_SIZE, phone_photo
+from testing import (
     ARTIFACTS,
     CHROMIUM_MISSING,
     TEST_BUCKET,
@@ -18,9 +21,6 @@ from conftest import (
     run_queued_tasks,
     three_photos,
 )
-from property.services.uploads import property_images_store
-from property.tests.factories import HouseForSaleFactory
-from property.tests.phone_photos import UPRIGHT_SIZE, phone_photo
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]

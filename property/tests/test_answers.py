@@ -12,10 +12,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
-from conftest import jpeg_upload, make_variants_now
 from property.models import PropertyImage, VariantsStatus
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
+from testing import jpeg_upload, make_variants_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

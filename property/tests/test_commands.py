@@ -9,7 +9,10 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
 
-from conftest import (
+from property.models import HouseForSale, PropertyImage, StagedUploadClaim
+from property.services.uploads import property_images_store
+from property.tests.factories import HouseForSaleFactory
+from testing import (
     OBJECTS_PER_IMAGE,
     TEST_BUCKET,
     acls_refused,
@@ -19,9 +22,6 @@ from conftest import (
     object_keys,
     s3_event_handler,
 )
-from property.models import HouseForSale, PropertyImage, StagedUploadClaim
-from property.services.uploads import property_images_store
-from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from conftest import image_bytes, jpeg_upload, jwt_client, object_keys, post_to_s3, run_queued_tasks
 from property.models import PropertyImage, ShareLink, StagedUploadClaim
 from property.services import image_updates
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
+from testing import image_bytes, jpeg_upload, jwt_client, object_keys, post_to_s3, run_queued_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

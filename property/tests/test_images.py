@@ -10,7 +10,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms, ImageDraw
 
-from conftest import image_bytes, thumbhash_reference
 from property.images import ImageRejected, clean_original_filename, sanitize_image
 from property.tests.phone_photos import (
     CLOSE_ENOUGH,
@@ -22,6 +21,7 @@ from property.tests.phone_photos import (
 )
 from property.tests.photos import PHOTOS
 from property.variants import make_variants
+from testing import image_bytes, thumbhash_reference
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112

@@ -21,7 +21,10 @@ from django.core.management import call_command
 from backend.env import s3_budget_timeouts
 from backend.s3 import S3ImageService, S3StorageError
 from bench.latency_proxy import LatencyProxy
-from conftest import (
+from localdev.s3server import LocalS3Server
+from property.models import PropertyImage
+from property.tests.factories import HouseForSaleFactory
+from testing import (
     image_bytes,
     jpeg_upload,
     manage_command,
@@ -30,9 +33,6 @@ from conftest import (
     s3_environment,
     storage_on,
 )
-from localdev.s3server import LocalS3Server
-from property.models import PropertyImage
-from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db
 

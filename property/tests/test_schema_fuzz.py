@@ -13,9 +13,9 @@ import requests
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from conftest import BASE_DIR, jpeg_upload
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import BASE_DIR, jpeg_upload
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

@@ -6,20 +6,20 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from conftest import jpeg_upload, make_variants_now
 from property.serializers import CoverImageSerializer, PropertyImageSerializer
-from property.services.uploads import property_images_store
-from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory, PropertyImageFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Madrid", "America/Bogota"])
-def test_fast_representation_equals_drfs(bucket_keys, zone):
-    sale_images = property_images_store(
-        house=HouseForSaleFactory(), files=[jpeg_upload("ático ☀.jpg"), jpeg_upload()], caption="Salón", is_main=True
-    )
-    (rent_image,) = property_images_store(house=HouseForRentFactory(), files=[jpeg_upload()], order=7)
+def test_fast_representation_equals_drfs(zone):
+    house = HouseForSaleFactory()
+    sale_images = [
+        PropertyImageFactory(content_object=house, original_filename="ático ☀.jpg", caption="Salón", is_main=True),
+        PropertyImageFactory(content_object=house, variants={}, variants_status="pending", category="kitchen"),
+    ]
+    rent_image = PropertyImageFactory(content_object=HouseForRentFactory(), order=7, thumbhash="", color="")
     # One signing moment for both renderings, so both sign the same URL.
     with mock.patch("backend.storage_backends.time.time", return_value=1_790_000_000), timezone.override(zone):
         for image in [*sale_images, rent_image]:
@@ -29,9 +29,10 @@ def test_fast_representation_equals_drfs(bucket_keys, zone):
             assert list(serializer.data) == list(drf)
 
 
-def test_cover_is_the_image_with_the_card_fields_and_sizes_only(bucket_keys):
-    pending, ready = property_images_store(house=HouseForSaleFactory(), files=[jpeg_upload(), jpeg_upload()])
-    make_variants_now(ready)
+def test_cover_is_the_image_with_the_card_fields_and_sizes_only():
+    house = HouseForSaleFactory()
+    pending = PropertyImageFactory(content_object=house, variants={}, variants_status="pending")
+    ready = PropertyImageFactory(content_object=house)
     with mock.patch("backend.storage_backends.time.time", return_value=1_790_000_000):
         for image in (pending, ready):
             cover = CoverImageSerializer(image)

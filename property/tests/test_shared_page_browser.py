@@ -7,10 +7,10 @@ import zipfile
 import pytest
 from django.conf import settings
 
-from conftest import CHROMIUM_MISSING, chromium_page, jpeg_upload, make_variants_now
 from property.services.share_links import share_link_create
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForSaleFactory
+from testing import CHROMIUM_MISSING, chromium_page, jpeg_upload, make_variants_now
 
 pytestmark = [pytest.mark.django_db(transaction=True), CHROMIUM_MISSING]
 

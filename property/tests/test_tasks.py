@@ -19,7 +19,12 @@ from django.utils import timezone
 from PIL import Image
 from rq.job import Job
 
-from conftest import (
+from localdev.s3server import LocalS3Server
+from property.models import PropertyImage, VariantsStatus
+from property.services.uploads import property_images_store
+from property.tasks import objects_delete_later, waiting_task_count
+from property.tests.factories import HouseForSaleFactory
+from testing import (
     OBJECTS_PER_IMAGE,
     TEST_BUCKET,
     jpeg_upload,
@@ -28,11 +33,6 @@ from conftest import (
     s3_event_handler,
     storage_on,
 )
-from localdev.s3server import LocalS3Server
-from property.models import PropertyImage, VariantsStatus
-from property.services.uploads import property_images_store
-from property.tasks import objects_delete_later, waiting_task_count
-from property.tests.factories import HouseForSaleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # a worker sees only committed rows
 

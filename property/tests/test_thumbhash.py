@@ -6,8 +6,8 @@ import math
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import thumbhash_reference
 from property.thumbhash import MAX_SIZE, average_rgba, js_round, rgba_to_thumbhash
+from testing import thumbhash_reference
 
 
 def house(size: tuple[int, int], sky=(90, 150, 230)) -> Image.Image:

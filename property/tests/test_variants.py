@@ -14,7 +14,14 @@ from django.db import connections
 from PIL import Image
 
 from backend.s3 import S3StorageError
-from conftest import (
+from property.images import image_placeholder
+from property.management.commands import rebuild_variants
+from property.models import PropertyImage, VariantsStatus
+from property.services.uploads import UploadRejected, property_images_store
+from property.tasks import make_image_variants
+from property.tests.factories import HouseForSaleFactory
+from property.tests.photos import encode
+from testing import (
     OBJECTS_PER_IMAGE,
     TEST_BUCKET,
     colour_near,
@@ -26,13 +33,6 @@ from conftest import (
     puts_denied,
     run_queued_tasks,
 )
-from property.images import image_placeholder
-from property.management.commands import rebuild_variants
-from property.models import PropertyImage, VariantsStatus
-from property.services.uploads import UploadRejected, property_images_store
-from property.tasks import make_image_variants
-from property.tests.factories import HouseForSaleFactory
-from property.tests.photos import encode
 
 pytestmark = pytest.mark.django_db
 

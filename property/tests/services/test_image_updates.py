@@ -4,8 +4,6 @@ and their objects."""
 import pytest
 from django.db import IntegrityError, transaction
 
-from conftest import jpeg_upload as jpeg
-from conftest import object_keys, run_queued_tasks
 from property.models import HouseForSale, PropertyImage
 from property.services.image_updates import (
     ImageNotFound,
@@ -17,6 +15,8 @@ from property.services.image_updates import (
 )
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import jpeg_upload as jpeg
+from testing import object_keys, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ from PIL import Image
 
 from backend.exceptions import StorageUnavailable
 from backend.s3 import S3StorageError
-from conftest import TEST_BUCKET, image_bytes, object_keys, run_queued_tasks
 from property.models import HouseForSale, PropertyImage
 from property.services import uploads
 from property.services.image_updates import (
@@ -18,6 +17,7 @@ from property.services.image_updates import (
 )
 from property.services.uploads import NoImagesProvided, TooManyImages, UploadRejected, property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import TEST_BUCKET, image_bytes, object_keys, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 

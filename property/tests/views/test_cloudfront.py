@@ -8,9 +8,9 @@ from fnmatch import fnmatchcase
 
 import pytest
 
-from conftest import cloudfront_settings, cloudfront_url_policy, cloudfront_verified, jpeg_upload, make_variants_now
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import cloudfront_settings, cloudfront_url_policy, cloudfront_verified, jpeg_upload, make_variants_now
 
 pytestmark = pytest.mark.django_db
 

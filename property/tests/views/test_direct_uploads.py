@@ -8,11 +8,11 @@ import requests
 from django.utils import timezone
 from PIL import Image
 
-from conftest import colour_near, image_bytes, make_variants_now, post_to_s3, run_queued_tasks
 from property.models import PropertyImage, StagedUploadClaim
 from property.services.direct_uploads import COMPLETED_UPLOAD_MEMORY, STAGED_UPLOAD_CLAIM_TIMEOUT
 from property.tests.factories import HouseForSaleFactory
 from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
+from testing import colour_near, image_bytes, make_variants_now, post_to_s3, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 

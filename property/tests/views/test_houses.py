@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from conftest import jpeg_upload, make_variants_now
 from property.models import HouseForRent, HouseForSale
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import jpeg_upload, make_variants_now
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_other_users_may_read_but_not_change(other_client, owner):
 
 
 def test_staff_may_change_any_house(make_user, owner):
-    from conftest import jwt_client
+    from testing import jwt_client
 
     house = HouseForSaleFactory(owner=owner)
     staff = jwt_client(make_user("manager", is_staff=True))

@@ -3,10 +3,10 @@
 import pytest
 import requests
 
-from conftest import jpeg_upload, object_keys, presigned_url_lifetime, run_queued_tasks
 from property.models import PropertyImage
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import jpeg_upload, object_keys, presigned_url_lifetime, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -275,7 +275,7 @@ def test_set_as_main_moves_the_main_flag(owner_client, images, house):
 
 
 def test_staff_may_manage_any_image(make_user, images, house):
-    from conftest import jwt_client
+    from testing import jwt_client
 
     staff = jwt_client(make_user("manager", is_staff=True))
     assert staff.patch(f"/api/property-images/{images[1].pk}/set_as_main/").status_code == 200

@@ -3,11 +3,11 @@
 import pytest
 from django.test import Client
 
-from conftest import jpeg_upload, jwt_client
 from property.models import PropertyImage
 from property.services import image_updates
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import jpeg_upload, jwt_client
 
 pytestmark = pytest.mark.django_db
 

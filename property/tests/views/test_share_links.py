@@ -10,10 +10,10 @@ import requests
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import jpeg_upload
 from property.models import ShareLink
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from testing import jpeg_upload
 
 pytestmark = pytest.mark.django_db
 

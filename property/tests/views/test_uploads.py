@@ -8,7 +8,6 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from conftest import OBJECTS_PER_IMAGE, colour_near, image_bytes, jpeg_upload, make_variants_now, object_keys
 from property.models import PropertyImage
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
 from property.tests.phone_photos import (
@@ -19,6 +18,7 @@ from property.tests.phone_photos import (
     phone_photo,
     references,
 )
+from testing import OBJECTS_PER_IMAGE, colour_near, image_bytes, jpeg_upload, make_variants_now, object_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_upload_images_answers_201_with_the_created_images(owner_client, house, 
 
 
 def test_upload_images_to_a_house_for_rent(make_user, bucket_keys):
-    from conftest import jwt_client
+    from testing import jwt_client
 
     agent = make_user("rental-agent")
     rental = HouseForRentFactory(owner=agent)

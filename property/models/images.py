@@ -1,4 +1,4 @@
-"""Houses for sale and for rent, and the private images attached to either."""
+"""Photos of houses: private objects in S3 (an original and its variants), and their rows."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .versions import ChangeAnnouncingQuerySet
+from ..versions import ChangeAnnouncingQuerySet
 
 # Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
 VARIANT_KEY_FIELDS = ("key", "avif_key")
@@ -42,8 +40,11 @@ def property_image_key(*, model_name: str, property_id: int, extension: str) -> 
     return f"{folder}{stamp}_{uuid.uuid4().hex[:8]}.{extension}"
 
 
-# What a photo or a share link may belong to: a house of either kind.
-HOUSE_CONTENT_TYPES = {"app_label": "property", "model__in": ["houseforsale", "houseforrent"]}
+# The two kinds of house, as clients name them, by their models' names (houses.HOUSE_MODELS is built from it).
+PROPERTY_KIND_BY_MODEL_NAME = {"houseforsale": "house_for_sale", "houseforrent": "house_for_rent"}
+
+# What a photo, a share link or a change may belong to: a house of either kind.
+HOUSE_CONTENT_TYPES = {"app_label": "property", "model__in": list(PROPERTY_KIND_BY_MODEL_NAME)}
 
 # The largest order PositiveIntegerField holds on every database (PostgreSQL's integer).
 MAX_ORDER = 2_147_483_647
@@ -73,8 +74,6 @@ class ImageCategory(models.TextChoices):
 
 # The longest `description` (alt text, RESO's LongDescription) a photo takes.
 DESCRIPTION_MAX_LENGTH = 1024
-# The longest label of a share link (whom it is for).
-SHARE_LINK_LABEL_MAX_LENGTH = 100
 
 
 class OfferedSize(NamedTuple):
@@ -227,135 +226,3 @@ def image_count(model: type[models.Model]) -> models.Subquery:
         .values("count")
     )
     return Coalesce(models.Subquery(images), 0)
-
-
-class House(models.Model):
-    """What a house for sale and a house for rent have in common."""
-
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, default="")
-    address = models.CharField(max_length=255)
-    city = models.CharField(max_length=100, blank=True, default="")  # indexed as the filter reads it (Meta)
-    bedrooms = models.PositiveSmallIntegerField(default=0)
-    bathrooms = models.PositiveSmallIntegerField(default=0)
-    area = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)], help_text="m²"
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="%(class)s_set",
-        db_index=False,  # the owner's index (Meta) has the list's order after it
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    # Deleting a house deletes its image rows; their objects go once the transaction commits (signals.py).
-    images = GenericRelation(PropertyImage)
-    # And its share links: a link never outlives its house.
-    share_links = GenericRelation("ShareLink")
-
-    objects = ChangeAnnouncingQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-        ordering = ["-created_at", "-id"]
-        # A page of the list, whole or filtered, read from an index in the list's order (and counted from one):
-        # never a sort or a scan of the whole table, whatever the catalogue's size (test_query_plans).
-        indexes = [
-            models.Index(fields=["-created_at", "-id"], name="%(app_label)s_%(class)s_newest"),
-            # `?city=` compares UPPER(city) (filters.HouseFilter): case-insensitive, from this index on every database.
-            models.Index(Upper("city"), F("created_at").desc(), F("id").desc(), name="%(app_label)s_%(class)s_city"),
-            models.Index(fields=["owner", "-created_at", "-id"], name="%(app_label)s_%(class)s_owner"),
-            models.Index(fields=["bedrooms", "-created_at", "-id"], name="%(app_label)s_%(class)s_bedrooms"),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-    @property
-    def cover_image(self) -> PropertyImage | None:
-        """The main image, else the first: from a `Prefetch(..., to_attr="cover_images")` of cover_images(),
-        or from the house's images."""
-        covers = getattr(self, "cover_images", None)
-        if covers is not None:
-            return covers[0] if covers else None
-        # COVER_ORDER, in Python.
-        return min(self.images.all(), key=lambda image: (not image.is_main, image.order, image.pk), default=None)
-
-
-class HouseForSale(House):
-    """A house offered for sale."""
-
-    price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
-
-    class Meta(House.Meta):
-        verbose_name = "house for sale"
-        verbose_name_plural = "houses for sale"
-        indexes = [*House.Meta.indexes, models.Index(fields=["price"], name="%(app_label)s_%(class)s_price")]
-
-
-class HouseForRent(House):
-    """A house offered for rent."""
-
-    monthly_rent = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
-
-    class Meta(House.Meta):
-        verbose_name = "house for rent"
-        verbose_name_plural = "houses for rent"
-        indexes = [*House.Meta.indexes, models.Index(fields=["monthly_rent"], name="%(app_label)s_%(class)s_rent")]
-
-
-HOUSE_MODELS: dict[str, type[House]] = {"house_for_sale": HouseForSale, "house_for_rent": HouseForRent}
-PROPERTY_KIND_BY_MODEL_NAME = {model._meta.model_name: kind for kind, model in HOUSE_MODELS.items()}
-
-
-class StagedUploadClaim(models.Model):
-    """A direct upload's staging key, claimed by the request that completes it.
-
-    The unique key lets one request at a time complete an upload, so a double click cannot store the same
-    photo twice. Once stored, `image` is kept for a day, so a client that retries after losing the answer
-    gets the same image back instead of an error.
-    """
-
-    key = models.CharField(max_length=100, unique=True)
-    # Empty while the photo is being stored; the claim goes with its image.
-    image = models.ForeignKey(PropertyImage, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    claimed_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    def __str__(self) -> str:
-        return self.key
-
-
-class ShareLink(models.Model):
-    """A link that shows one house's photos to someone without an account (a buyer, a photographer): it carries its
-    own permission until it expires or is revoked, and counts its views.
-
-    Only a hash of its token is stored (SHA-256: the token is 256 random bits, so no slow hash is needed), so a copy
-    of the database gives no working link; the token itself is shown once, when the link is made.
-    """
-
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, limit_choices_to=HOUSE_CONTENT_TYPES)
-    object_id = models.PositiveBigIntegerField()
-    house = GenericForeignKey("content_type", "object_id")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    label = models.CharField(max_length=SHARE_LINK_LABEL_MAX_LENGTH, blank=True, default="")
-    allow_download = models.BooleanField(default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    views = models.PositiveIntegerField(default=0)
-    last_viewed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"], name="property_share_link_house")]
-
-    def __str__(self) -> str:
-        return self.label or f"share link {self.pk}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,50 @@
+"""Houses for sale and for rent, the private photos attached to either, the links that share them, and the feed of
+their changes: one module per concept, all importable from here."""
+
+from .houses import HOUSE_MODELS, House, HouseForRent, HouseForSale
+from .images import (
+    COVER_ORDER,
+    DESCRIPTION_MAX_LENGTH,
+    HOUSE_CONTENT_TYPES,
+    IMAGES_PREFIX,
+    MAX_ORDER,
+    PROPERTY_KIND_BY_MODEL_NAME,
+    VARIANT_KEY_FIELDS,
+    ImageCategory,
+    OfferedSize,
+    PropertyImage,
+    VariantsStatus,
+    cover_images,
+    image_count,
+    property_image_key,
+    property_images_folder,
+    variant_entry_keys,
+)
+from .share_links import SHARE_LINK_LABEL_MAX_LENGTH, ShareLink
+from .uploads import StagedUploadClaim
+
+__all__ = [
+    "COVER_ORDER",
+    "DESCRIPTION_MAX_LENGTH",
+    "HOUSE_CONTENT_TYPES",
+    "HOUSE_MODELS",
+    "IMAGES_PREFIX",
+    "MAX_ORDER",
+    "PROPERTY_KIND_BY_MODEL_NAME",
+    "SHARE_LINK_LABEL_MAX_LENGTH",
+    "VARIANT_KEY_FIELDS",
+    "House",
+    "HouseForRent",
+    "HouseForSale",
+    "ImageCategory",
+    "OfferedSize",
+    "PropertyImage",
+    "ShareLink",
+    "StagedUploadClaim",
+    "VariantsStatus",
+    "cover_images",
+    "image_count",
+    "property_image_key",
+    "property_images_folder",
+    "variant_entry_keys",
+]

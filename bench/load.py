@@ -70,6 +70,31 @@ def server_environment(server: LocalS3Server, bucket: str) -> dict[str, str]:
     }
 
 
+def server_wait(base_url: str, seconds: float = 30) -> None:
+    """Until the API server at `base_url` answers (its health, whatever the status), or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base_url}/health/", timeout=1)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.2)
+
+
+def each_database(databases: list[str], *, bucket: str, prefix: str, bench_database) -> dict:
+    """`bench_database(database, s3 environment, workdir)` for each database, all against one SeaweedFS of theirs
+    with a private `bucket`, in a temporary folder named with `prefix`."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="bench-key", secret_key=secrets.token_hex(20))
+        server.start()
+        try:
+            server.ensure_private_bucket(bucket)
+            s3 = server_environment(server, bucket)
+            return {database: bench_database(database, s3, Path(workdir)) for database in databases}
+        finally:
+            server.stop()
+
+
 def manage(environment: dict[str, str], *args: str, stdin: bytes = b"") -> str:
     """What `manage.py args` prints, run with `environment` on top of this process's (the benchmarks' one way
     to run a command, seed data with a shell script fed on stdin, or count rows)."""
@@ -262,12 +287,7 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
             # The background worker beside it, as `make run` starts it: it makes the uploads' size variants.
             worker = subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment)
             base_url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    requests.get(f"{base_url}/health/", timeout=1)
-                    break
-                except (requests.ConnectionError, requests.Timeout):
-                    time.sleep(0.2)
+            server_wait(base_url)
             deadline = time.monotonic() + seconds
             threads = [
                 LoadClient(base_url, setup["token"], setup["house"], photo, deadline, max_requests=20000)

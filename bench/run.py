@@ -16,8 +16,10 @@ from pathlib import Path
 
 from bench.avif import avif_section
 from bench.avif import main as bench_avif
+from bench.changes import changes_section
 from bench.cloudfront import bench_cloudfront, cloudfront_section
 from bench.django_setup import BUCKET, configure_django
+from bench.feed_sync import feed_sync_section
 from bench.heic import bench_heic, heic_section
 from bench.listing import bench_list
 from bench.load import load_section
@@ -50,6 +52,12 @@ def postgresql_answers() -> bool:
     return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
 
 
+def bench_feed_sync() -> dict[str, list[dict]]:
+    """Three runs of 60 s on SQLite, and on PostgreSQL when it answers here."""
+    databases = ["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"]
+    return {database: in_own_process("bench.feed_sync", database) for database in databases}
+
+
 def bench_load() -> list[dict]:
     """The load test against what `make run` starts (SQLite), and against the same server on PostgreSQL
     when it answers here."""
@@ -71,6 +79,8 @@ def report(
     referee: dict,
     heic: dict,
     shared: dict,
+    changes: dict,
+    synced: dict,
 ) -> str:
     return f"""# Benchmark results
 
@@ -106,7 +116,9 @@ variants (seven URLs: the original, three sizes in WebP and in AVIF).
 {scale_section(scale)}
 {referee_section(referee)}
 {heic_section(heic)}
-{share_links_section(shared)}"""
+{share_links_section(shared)}
+{changes_section(changes)}
+{feed_sync_section(synced)}"""
 
 
 def main() -> None:
@@ -117,40 +129,58 @@ def main() -> None:
         try:
             server.ensure_private_bucket(BUCKET)
             environment = configure_django(server, Path(workdir))
-            print("1/13 presigning ...", flush=True)
+            print("1/15 presigning ...", flush=True)
             presign = bench_presigner() if not only or "presign" in only else None
-            print("2/13 list endpoint ...", flush=True)
+            print("2/15 list endpoint ...", flush=True)
             listing = bench_list() if not only or "list" in only else None
-            print("3/13 bulk upload ...", flush=True)
+            print("3/15 bulk upload ...", flush=True)
             upload = bench_uploads(environment, server, Path(workdir)) if not only or "upload" in only else None
-            print("4/13 load test ...", flush=True)
+            print("4/15 load test ...", flush=True)
             load = bench_load() if not only or "load" in only else None
-            print("5/13 variant cost ...", flush=True)
+            print("5/15 variant cost ...", flush=True)
             variant_cost = bench_variant_cost(environment) if not only or "variants" in only else None
-            print("6/13 served side by side with the reference build ...", flush=True)
+            print("6/15 served side by side with the reference build ...", flush=True)
             serving = in_own_process("bench.serving") if not only or "serving" in only else None
-            print("7/13 S3 under the time budget ...", flush=True)
+            print("7/15 S3 under the time budget ...", flush=True)
             budget = bench_s3_budget(server, BUCKET) if not only or "budget" in only else None
-            print("8/13 CloudFront signed URLs ...", flush=True)
+            print("8/15 CloudFront signed URLs ...", flush=True)
             cdn = bench_cloudfront() if not only or "cloudfront" in only else None
-            print("9/13 AVIF against WebP ...", flush=True)
+            print("9/15 AVIF against WebP ...", flush=True)
             avif = bench_avif() if not only or "avif" in only else None
-            print("10/13 reads at 1,000 and 100,000 houses ...", flush=True)
+            print("10/15 reads at 1,000 and 100,000 houses ...", flush=True)
             scale = in_own_process("bench.scale") if not only or "scale" in only else None
-            print("11/13 against the shared reference ...", flush=True)
+            print("11/15 against the shared reference ...", flush=True)
             referee = in_own_process("bench.referee") if not only or "referee" in only else None
-            print("12/13 a phone's HEIC against the same photo as JPEG ...", flush=True)
+            print("12/15 a phone's HEIC against the same photo as JPEG ...", flush=True)
             heic = bench_heic(environment) if not only or "heic" in only else None
-            print("13/13 share links: a house's photos as one ZIP, unknown tokens ...", flush=True)
+            print("13/15 share links: a house's photos as one ZIP, unknown tokens ...", flush=True)
             shared = bench_share_links(environment) if not only or "share_links" in only else None
+            print("14/15 the feed of changes at 1,000 and 1,000,000 changes ...", flush=True)
+            changes = in_own_process("bench.changes") if not only or "changes" in only else None
+            print("15/15 a copy kept by the feed under eight writers ...", flush=True)
+            synced = bench_feed_sync() if not only or "feed_sync" in only else None
             if only:
                 sections = (presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee)
-                print(*sections, heic, shared)
+                print(*sections, heic, shared, changes, synced)
                 return
         finally:
             server.stop()
     text = report(
-        presign, listing, upload, load, variant_cost, serving, budget, cdn, avif, scale, referee, heic, shared
+        presign,
+        listing,
+        upload,
+        load,
+        variant_cost,
+        serving,
+        budget,
+        cdn,
+        avif,
+        scale,
+        referee,
+        heic,
+        shared,
+        changes,
+        synced,
     )
     RESULTS.write_text(text)
     print(text)

@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-from bench.load import database_url, manage, server_environment
+from bench.load import database_url, each_database, manage
 from bench.photos import photo_jpeg
 from bench.report import verdict
 from bench.serving import Served, postgresql_answers
 from localdev.run import api_server_command
-from localdev.s3server import LocalS3Server
 
 BUCKET = "alca-scale"
 SIZES = (1_000, 100_000)
@@ -148,15 +145,7 @@ def bench_database(database: str, s3: dict[str, str], workdir: Path) -> dict:
 
 
 def main(databases: list[str]) -> dict:
-    with tempfile.TemporaryDirectory(prefix="alca-scale-") as workdir:
-        server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="scale-key", secret_key=secrets.token_hex(20))
-        server.start()
-        try:
-            server.ensure_private_bucket(BUCKET)
-            s3 = server_environment(server, BUCKET)
-            return {database: bench_database(database, s3, Path(workdir)) for database in databases}
-        finally:
-            server.stop()
+    return each_database(databases, bucket=BUCKET, prefix="alca-scale-", bench_database=bench_database)
 
 
 # Goals (issue 35): each read's p50 at 100,000 houses within this many times its p50 at 1,000.

@@ -22,6 +22,7 @@ from .services.image_updates import (
     IMAGE_CHANGEABLE_FIELDS,
     ImageNotFound,
     PropertyNotFound,
+    house_delete,
     property_image_update,
 )
 from .services.uploads import TooManyImages, UploadRejected, sanitized_images_store, upload_sanitize
@@ -97,7 +98,8 @@ class PropertyImageInline(GenericTabularInline):
     model = PropertyImage
     extra = 0
     fields = ["preview", "original_filename", "caption", "category", "description", "order", "is_main", "size"]
-    readonly_fields = ["preview", "original_filename", "size"]
+    fields += ["modified_at"]
+    readonly_fields = ["preview", "original_filename", "size", "modified_at"]
     # Alt text of up to 1,024 characters, in a box that fits the row.
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
     ordering = ["order", "id"]
@@ -105,6 +107,11 @@ class PropertyImageInline(GenericTabularInline):
     @admin.display(description="Image")
     def preview(self, image: PropertyImage) -> str:
         return thumbnail(image)
+
+    @admin.display(description="Modified")
+    def modified_at(self, image: PropertyImage):
+        """The API's `modified_at`: when the photo or anything said of it last changed."""
+        return image.updated_at
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # new images come through "Upload images", which checks and re-encodes them
@@ -185,6 +192,13 @@ class HouseAdmin(admin.ModelAdmin):
             for image in images:
                 image.close()
 
+    def delete_model(self, request, obj: House) -> None:
+        house_delete(house=obj)  # under the house's lock, as the API deletes it
+
+    def delete_queryset(self, request, queryset) -> None:
+        for house in queryset:
+            house_delete(house=house)
+
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not PropertyImage:
             super().save_formset(request, form, formset, change)
@@ -243,13 +257,14 @@ class PropertyImageAdmin(admin.ModelAdmin):
     """Every photo, newest list order first as the API lists them, to look one up: read-only here (a house's page
     changes its photos, through the same services as the API), deletable (its objects go once that commits)."""
 
-    list_display = ["preview", "house", "original_filename", "order", "is_main", "variants_status", "created_at"]
-    list_filter = ["variants_status", "is_main"]
+    list_display = ["preview", "house", "original_filename", "category", "order", "is_main", "variants_status"]
+    list_display += ["created_at"]
+    list_filter = ["variants_status", "is_main", "category"]
     # A page of a million photos read from the (order, id) index and counted once per change (list_counts.py).
     show_full_result_count = False
     paginator = IndexedPaginator
-    fields = ["preview", "house", "original_filename", "caption", "order", "is_main", "width", "height", "size"]
-    fields += ["mime_type", "variants_status", "created_at", "updated_at"]
+    fields = ["preview", "house", "original_filename", "caption", "category", "description", "order", "is_main"]
+    fields += ["width", "height", "size", "mime_type", "variants_status", "created_at", "updated_at"]
     readonly_fields = fields
 
     @admin.display(description="Image")

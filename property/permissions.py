@@ -2,6 +2,7 @@
 
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound
 
 from .models import House, PropertyImage
 
@@ -19,7 +20,10 @@ class IsOwnerOrStaffOrReadOnly(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         house = obj.content_object if isinstance(obj, PropertyImage) else obj
-        return house is not None and can_change_house(request.user, house)
+        if house is None:
+            # Deleted, with the photo, since the request found the photo: a 404, as if it had come a moment later.
+            raise NotFound
+        return can_change_house(request.user, house)
 
 
 class AdminSessionMayChange(permissions.BasePermission):

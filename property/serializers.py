@@ -62,6 +62,12 @@ class PropertyImageSerializer(StrictModelSerializer):
         required=False,
         help_text="What the photo shows (RESO's ImageOf); null when unset.",
     )
+    modified_at = serializers.DateTimeField(
+        source="updated_at",
+        read_only=True,
+        help_text="When the photo or anything said of it last changed (its caption, category, description, order, "
+        "main flag, variants): RESO's MediaModificationTimestamp. The same instant as `updated_at`.",
+    )
     thumbhash = serializers.SerializerMethodField(
         help_text="The photo's ThumbHash (https://evanw.github.io/thumbhash/), base64: a placeholder to paint before "
         "the photo arrives, with its aspect ratio. Null for an image stored before placeholders were made, until "
@@ -95,6 +101,7 @@ class PropertyImageSerializer(StrictModelSerializer):
             "variants_status",
             "created_at",
             "updated_at",
+            "modified_at",
         ]
         read_only_fields = [
             "id",
@@ -136,6 +143,7 @@ class PropertyImageSerializer(StrictModelSerializer):
             "variants_status": instance.variants_status,
             "created_at": iso_datetime(instance.created_at, current_timezone),
             "updated_at": iso_datetime(instance.updated_at, current_timezone),
+            "modified_at": iso_datetime(instance.updated_at, current_timezone),
         }
 
     @cached_property
@@ -185,7 +193,16 @@ class PropertyImageSerializer(StrictModelSerializer):
 
 # What a cover image leaves out: where the image belongs (the house is around it), its bytes, its history, and the
 # deprecated name of secure_url.
-NOT_ON_A_CARD = {"content_type", "object_id", "size", "mime_type", "image_url", "created_at", "updated_at"}
+NOT_ON_A_CARD = {
+    "content_type",
+    "object_id",
+    "size",
+    "mime_type",
+    "image_url",
+    "created_at",
+    "updated_at",
+    "modified_at",
+}
 
 
 class CoverImageSerializer(PropertyImageSerializer):

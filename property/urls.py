@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .views import HouseForRentViewSet, HouseForSaleViewSet, PropertyImageViewSet
+from .views.changes import ChangesView
 from .views.share_links import SharedDownloadView, SharedHouseView
 
 router = DefaultRouter()
@@ -13,6 +14,7 @@ router.register("property-images", PropertyImageViewSet, basename="property-imag
 
 urlpatterns = [
     *router.urls,
+    path("changes/", ChangesView.as_view(), name="changes"),
     path("shared/<str:token>/", SharedHouseView.as_view(), name="shared"),
     path("shared/<str:token>/download/", SharedDownloadView.as_view(), name="shared-download"),
 ]

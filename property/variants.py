@@ -12,6 +12,7 @@ from PIL import Image
 
 from backend.s3 import S3ImageService
 
+from .announcements import ChangeAction
 from .images import (
     FORMAT_DETAILS,
     SPOOL_MAX_MEMORY,
@@ -154,11 +155,15 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
     made: dict[str, dict] = {}
     try:
         _variants_store(s3, image, variants, made)
-        stored = PropertyImage.objects.filter(pk=image.pk).update(
-            variants=made,
-            variants_status=VariantsStatus.READY,
-            thumbhash=placeholder.thumbhash,
-            color=placeholder.color,
+        stored = (
+            PropertyImage.objects.filter(pk=image.pk)
+            .announcing(ChangeAction.VARIANTS_READY)
+            .update(
+                variants=made,
+                variants_status=VariantsStatus.READY,
+                thumbhash=placeholder.thumbhash,
+                color=placeholder.color,
+            )
         )
         if not stored:
             raise PropertyImage.DoesNotExist(f"image {image.pk} was deleted while its variants were made")

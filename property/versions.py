@@ -4,10 +4,9 @@ the API's cached answers (answers.py) are kept under, so that nothing written th
 A version lives in the cache (CACHES["versions"]: Redis in production, files under .localdata for `make run`), shared
 by every process; what is kept under it lives in CACHES["lists"], whose culling never drops a version. It changes
 after the commit (transaction.on_commit), never before: what a reader computes while a write is still uncommitted is
-stored under the old version, which nobody asks for once the write has committed. So a
-client that writes and then reads sees its write. Saves and deletes announce themselves (signals.py), and so do the
-models' QuerySet.update() and bulk_create() (ChangeAnnouncingQuerySet); raw SQL calls changed() itself. What no such
-write announces (SQL typed into the database) is seen once what was kept expires.
+stored under the old version, which nobody asks for once the write has committed. So a client that writes and then
+reads sees its write. Every write of a house or a photo announces itself (announcements.py; signals.py calls
+changed()). What no write announces (SQL typed into the database) is seen once what was kept expires.
 """
 
 from __future__ import annotations
@@ -65,19 +64,3 @@ def versions_of(*models_: type[models.Model]) -> str:
             versions = caches["versions"]
             found[key] = token if versions.add(key, token, timeout=None) else versions.get(key, token)
     return ",".join(str(found[key]) for key in keys)
-
-
-class ChangeAnnouncingQuerySet(models.QuerySet):
-    """A QuerySet whose update() and bulk_create() announce the change (save() and delete() send signals)."""
-
-    def update(self, **kwargs) -> int:
-        rows = super().update(**kwargs)
-        if rows:
-            changed(self.model)
-        return rows
-
-    def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create(objs, *args, **kwargs)
-        if created:
-            changed(self.model)
-        return created

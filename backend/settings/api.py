@@ -39,6 +39,12 @@ REST_FRAMEWORK = {
 # photos stop loading within this time.
 SHARE_LINK_URL_SECONDS = env.int("SHARE_LINK_URL_SECONDS", default=300)
 
+# How long the feed of changes (GET /api/changes/) keeps each change, in days: a cursor older than that is answered
+# 410 (take a snapshot again). `manage.py housekeeping` prunes what is older.
+CHANGES_RETENTION_DAYS = env.int("CHANGES_RETENTION_DAYS", default=30)
+if CHANGES_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("CHANGES_RETENTION_DAYS must be a whole number of days, at least 1")
+
 # JWT: short-lived access tokens; each refresh gives a new refresh token and blacklists the old one.
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),

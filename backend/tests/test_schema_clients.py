@@ -72,8 +72,9 @@ def test_the_generated_python_client_has_few_models_and_three_error_bodies(gener
     models = [path.stem for path in (package / "models").glob("*.py") if path.stem != "__init__"]
     errors = [name for name in models if name.startswith(("error", "detail", "validation_error"))]
     # 41 since photos' category (one enum, shared by bodies and the filter); 48 with share links (a link as made
-    # and as listed, its body, and the shared house with its photos and their sizes)
-    assert len(models) <= 48, models
+    # and as listed, its body, and the shared house with its photos and their sizes); 55 with the feed of changes
+    # (its page, an entry, the two shapes of a house in it, the snapshot's lists, what changed and how)
+    assert len(models) <= 55, models
     assert [name for name in models if "category" in name] == ["category_enum"]
     assert sorted(errors) == ["detail", "error", "validation_error", "validation_error_additional_property_type_1"]
 
@@ -97,6 +98,11 @@ def test_the_guides_flow_through_the_generated_python_client(generated_client, l
     stranger = AuthenticatedClient(
         base_url=live_server.url, token=stranger_tokens.access, raise_on_unexpected_status=True
     )
+
+    # The feed of changes, from now: what follows comes back in it.
+    feed = operation("changes.changes_list")
+    started = feed.sync(client=agent)
+    assert isinstance(started, model("ChangesPage")) and started.results == [] and started.snapshot.houses_for_sale
 
     # Houses of both kinds.
     house = operation("houses_for_sale.houses_for_sale_create").sync(
@@ -228,6 +234,19 @@ def test_the_guides_flow_through_the_generated_python_client(generated_client, l
     assert deleted.status_code == 204
     gone = operation("property_images.property_images_retrieve").sync(client=agent, id=completed.id)
     assert isinstance(gone, model("Detail")) and gone.detail == "Not found."
+
+    # The feed tells it all, each entry's object as it is now (a tombstone for the deleted photo).
+    changes = feed.sync(client=agent, after=started.cursor, page_size=500)
+    assert isinstance(changes, model("ChangesPage")) and not changes.has_more
+    entries = {(entry.kind.value, entry.object_id, entry.action.value): entry.data for entry in changes.results}
+    assert isinstance(entries[("house_for_sale", house.id, "created")], model("ChangedHouseForSale"))
+    assert isinstance(entries[("house_for_rent", rental.id, "created")], model("ChangedHouseForRent"))
+    assert entries[("image", uploaded[1].id, "main_changed")].is_main
+    assert entries[("image", completed.id, "deleted")] is None
+    refused_cursor = feed.sync(client=agent, after="made-up")
+    assert isinstance(refused_cursor, model("ValidationError")) and list(refused_cursor.additional_properties) == [
+        "after"
+    ]
 
     # Refresh, blacklist, and the blacklisted token refused.
     refresh = operation("token.token_refresh_create")

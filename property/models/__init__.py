@@ -1,6 +1,7 @@
 """Houses for sale and for rent, the private photos attached to either, the links that share them, and the feed of
 their changes: one module per concept, all importable from here."""
 
+from .changes import Change, ChangedKind, ChangesPruned
 from .houses import HOUSE_MODELS, House, HouseForRent, HouseForSale
 from .images import (
     COVER_ORDER,
@@ -33,6 +34,9 @@ __all__ = [
     "PROPERTY_KIND_BY_MODEL_NAME",
     "SHARE_LINK_LABEL_MAX_LENGTH",
     "VARIANT_KEY_FIELDS",
+    "Change",
+    "ChangedKind",
+    "ChangesPruned",
     "House",
     "HouseForRent",
     "HouseForSale",

@@ -9,11 +9,11 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Upper
 
-from ..versions import ChangeAnnouncingQuerySet
+from ..announcements import ChangeAnnouncingModel, ChangeAnnouncingQuerySet
 from .images import PROPERTY_KIND_BY_MODEL_NAME, PropertyImage
 
 
-class House(models.Model):
+class House(ChangeAnnouncingModel):
     """What a house for sale and a house for rent have in common."""
 
     title = models.CharField(max_length=200)

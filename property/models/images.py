@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..versions import ChangeAnnouncingQuerySet
+from ..announcements import ChangeAnnouncingModel, ChangeAnnouncingQuerySet
 
 # Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
 VARIANT_KEY_FIELDS = ("key", "avif_key")
@@ -84,7 +84,7 @@ class OfferedSize(NamedTuple):
     is_original: bool
 
 
-class PropertyImage(models.Model):
+class PropertyImage(ChangeAnnouncingModel):
     """One photo of a house, stored privately in S3 and reachable only through presigned URLs."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, limit_choices_to=HOUSE_CONTENT_TYPES)
@@ -126,7 +126,7 @@ class PropertyImage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # update() and bulk_create() announce themselves, as save() and delete() do (versions.py).
+    # update() and bulk_create() announce themselves, as save() and delete() do (announcements.py).
     objects = ChangeAnnouncingQuerySet.as_manager()
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Changing and deleting stored images: caption, order, the one main image, and their objects once deleted."""
+"""Changing and deleting stored images (caption, order, the one main image, and their objects once deleted), and
+deleting a house with them."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from django.utils import timezone
 
 from backend.exceptions import ApplicationError, DeletedMeanwhile
 
+from ..announcements import ChangeAction, rows_updated
 from ..models import House, PropertyImage
 from ..tasks import objects_delete_later
 from ..variants import configured_variant_keys
-from ..versions import changed
 
 
 class PropertyNotFound(DeletedMeanwhile):
@@ -35,10 +36,19 @@ def lock_house(*, content_type: ContentType, object_id: int) -> None:
         raise PropertyNotFound
 
 
+def house_delete(*, house: House) -> None:
+    """Delete the house with its photos (their objects once the deletion commits) and its share links, under the
+    house's lock: an upload that holds it finishes first and its photos go too; one that waits for it finds no
+    house (PropertyNotFound, a 404). Without the lock, Django would collect the photos before the house's row
+    waited for the upload, and leave the upload's photos pointing at no house."""
+    with transaction.atomic():
+        lock_house(content_type=ContentType.objects.get_for_model(house), object_id=house.pk)
+        house.delete()
+
+
 def unset_main_images(*, content_type_id: int, object_id: int, keep_pk: int | None = None) -> None:
-    PropertyImage.objects.filter(content_type_id=content_type_id, object_id=object_id, is_main=True).exclude(
-        pk=keep_pk
-    ).update(is_main=False)
+    others = PropertyImage.objects.filter(content_type_id=content_type_id, object_id=object_id, is_main=True)
+    others.exclude(pk=keep_pk).announcing(ChangeAction.MAIN_CHANGED).update(is_main=False)
 
 
 # What an image's owner changes (PATCH, the admin); the rest of a row is the upload's and the worker's.
@@ -129,7 +139,8 @@ def image_orders_write(image_ids: list[int], *, updated_at) -> None:
                 f"UPDATE {table} SET {order} = CASE {pk} {whens} END, {updated} = %s WHERE {pk} IN ({listed})",  # noqa: S608 - names from the model, values as parameters
                 [*positions, stamp, *batch],
             )
-    changed(PropertyImage)  # raw SQL: announced here as update() announces itself
+    # Raw SQL: announced here, as update() announces itself.
+    rows_updated.send(sender=PropertyImage, pks=image_ids, action=ChangeAction.REORDERED)
 
 
 def order_problems(image_ids: list[int], house_image_ids: set[int]) -> str:

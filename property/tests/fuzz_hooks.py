@@ -75,10 +75,12 @@ def as_text(value) -> str:
 
 
 def without_made_up_cursor(query: dict) -> None:
-    """A list's `cursor` is a token the API signs (its `next` and `previous` links): no schema can say which strings
-    are one, and any other is rightly a 400, as is a page number beside a cursor. A schema-valid query keeps its
-    other parameters and goes without them; test_pagination tests cursors, made-up ones included."""
+    """A list's `cursor` and the feed's `after` are tokens the API signs (the lists' `next` and `previous` links, the
+    feed's `cursor`): no schema can say which strings are one, and any other is rightly a 400, as is a page number
+    beside a cursor. A schema-valid query keeps its other parameters and goes without them; test_pagination and
+    test_changes test cursors, made-up ones included."""
     query.pop("cursor", None)
+    query.pop("after", None)
     if query.get("paging") == "cursor":
         query.pop("page", None)
 

@@ -11,14 +11,16 @@ from django.test import Client
 
 from property.models import HouseForSale, PropertyImage, ShareLink
 from property.services import uploads
+from property.services.change_feed import changes_after, changes_head
 from property.services.share_links import share_link_create
 from property.services.uploads import property_images_store
-from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from property.tests.factories import HouseForRentFactory, HouseForSaleFactory, PropertyImageFactory
 from property.tests.phone_photos import PHONE_PHOTOS, UPRIGHT_SIZE, phone_photo
 from testing import (
     cloudfront_settings,
     image_bytes,
     jpeg_upload,
+    jwt_client,
     make_variants_now,
     object_keys,
     post_to_s3,
@@ -184,6 +186,35 @@ def test_admin_inline_says_what_photos_show_and_unsets_it(admin_client, bucket_k
     assert (second.category, second.description) == (None, "")
     page = admin_client.get(f"/admin/property/houseforsale/{house.pk}/change/").content.decode()
     assert 'value="floor_plan" selected' in page and "The ground floor, north up</textarea>" in page
+
+
+@pytest.mark.django_db(transaction=True)  # the feed shows committed changes only
+def test_an_admin_edit_moves_modified_at_and_is_in_the_feed(admin_client, admin_user, bucket_keys):
+    house = HouseForSaleFactory()
+    (photo,) = property_images_store(house=house, files=[jpeg_upload()])
+    before = photo.updated_at
+    start = changes_head()
+    data = change_form_data(house, [photo], image0={"category": "kitchen", "description": "Oak worktops"})
+    assert admin_client.post(f"/admin/property/houseforsale/{house.pk}/change/", data).status_code == 302
+    photo.refresh_from_db()
+    assert photo.updated_at > before
+    entries = [(change.kind, change.object_id, change.action) for change in changes_after(start, size=10).changes]
+    assert ("image", photo.pk, "updated") in entries
+    answer = jwt_client(admin_user).get(f"/api/property-images/{photo.pk}/").json()
+    assert (answer["category"], answer["description"]) == ("kitchen", "Oak worktops")
+    assert answer["modified_at"] == photo.updated_at.isoformat().replace("+00:00", "Z")
+    page = admin_client.get(f"/admin/property/houseforsale/{house.pk}/change/").content.decode()
+    assert "Modified" in page
+
+
+def test_admin_deletes_houses_with_their_photos_one_or_several_at_once(admin_client):
+    one, two, three = HouseForSaleFactory(), HouseForSaleFactory(), HouseForSaleFactory()
+    for house in (one, two, three):
+        PropertyImageFactory.create_batch(2, content_object=house)
+    assert admin_client.post(f"/admin/property/houseforsale/{one.pk}/delete/", {"post": "yes"}).status_code == 302
+    chosen = {"action": "delete_selected", "_selected_action": [two.pk, three.pk], "post": "yes"}
+    assert admin_client.post("/admin/property/houseforsale/", chosen).status_code == 302
+    assert not HouseForSale.objects.exists() and not PropertyImage.objects.exists()
 
 
 def test_admin_change_list_filters_by_price_range(admin_client):

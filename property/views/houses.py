@@ -27,7 +27,7 @@ from ..models import House, HouseForRent, HouseForSale, PropertyImage, cover_ima
 from ..permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from ..schema import CDN_NOT_CONFIGURED, MEDIA_COOKIES
 from ..serializers import HouseForRentSerializer, HouseForSaleSerializer, PropertyImageSerializer
-from ..services.image_updates import property_images_reorder
+from ..services.image_updates import house_delete, property_images_reorder
 from ..services.media_cookies import cloudfront_is_on, media_cookies_issue
 from ..services.uploads import property_images_store
 from .common import WITH_ADMIN_SESSION, ListFilteredViewSet, created, uploaded_files
@@ -76,6 +76,9 @@ class HouseViewSet(KeptAnswers, ShareLinkActions, ListFilteredViewSet):
 
     def perform_create(self, serializer) -> None:
         serializer.save(owner=self.request.user)
+
+    def perform_destroy(self, instance: House) -> None:
+        house_delete(house=instance)
 
     @extend_schema(
         request={"multipart/form-data": ImageUploadSerializer}, responses={201: PropertyImageSerializer(many=True)}

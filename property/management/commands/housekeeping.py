@@ -11,18 +11,22 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_rq import RQBackend
 
 from property.management.base import ServiceCommand
+from property.services.changes import changes_prune
 from property.tasks import rq_failed_jobs_forget
 
 
 class Command(ServiceCommand):
     help = (
-        "Enqueue again the variants of images whose task was lost (enqueue_pending_variants) and forget what the "
-        "queue keeps of tasks that ended over TASK_RESULTS_MAX_AGE_DAYS ago: on the database queue every finished "
-        "task's result (prune_db_task_results), on RQ the failed jobs (RQ forgets a finished job's result by itself)."
+        "Enqueue again the variants of images whose task was lost (enqueue_pending_variants), forget the changes the "
+        "feed keeps over CHANGES_RETENTION_DAYS, and forget what the queue keeps of tasks that ended over "
+        "TASK_RESULTS_MAX_AGE_DAYS ago: on the database queue every finished task's result (prune_db_task_results), "
+        "on RQ the failed jobs (RQ forgets a finished job's result by itself)."
     )
 
     def handle(self, *args, **options) -> None:
         call_command("enqueue_pending_variants", stdout=self.stdout, stderr=self.stderr)
+        forgotten = changes_prune()
+        self.stdout.write(f"Forgot {forgotten} changes made over {settings.CHANGES_RETENTION_DAYS} days ago.")
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         days = settings.TASK_RESULTS_MAX_AGE_DAYS
         if isinstance(backend, DatabaseBackend):

@@ -91,6 +91,7 @@ def test_any_authenticated_user_can_retrieve_and_fetch_the_image(other_client, i
         "variants_status",
         "created_at",
         "updated_at",
+        "modified_at",
     }
     assert (body["width"], body["height"], body["mime_type"]) == (64, 48, "image/jpeg")
     fetched = requests.get(body["secure_url"], timeout=10)

@@ -1,0 +1,388 @@
+"""A copy kept by following the feed of changes (issue 39) against the API as `make run` serves it.
+
+Eight writers make random edits through the API for 60 s (create, update and delete houses of both kinds, upload,
+change and delete photos, reorder a house's photos, set its main photo) while a reader takes a snapshot (the lists,
+walked by cursor, after its first call's cursor) and follows GET /api/changes/ from that cursor, applying each entry
+(its `data`, or a removal for a null one). When the writers have stopped and the worker has made every variant, the
+reader reads to the end, and its copy is compared with a fresh read of every house and photo, field for field: the
+signed URLs aside (each answer signs its own), and a house's `main_image` and `image_count` worked out from the
+copy's photos as the feed's description says. No entry may come twice.
+
+backend.server, the background worker beside it and SeaweedFS, on SQLite (what `make run` starts) or PostgreSQL:
+`python -m bench.feed_sync sqlite|postgresql [seconds] [runs]`; prints JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+
+from bench.load import BASE_DIR, PENDING_SCRIPT, database_url, manage, server_environment, server_wait
+from bench.photos import photo_jpeg
+from bench.report import verdict
+from localdev.run import api_server_command, worker_command
+from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
+
+BUCKET = "alca-feed"
+WRITERS = 8
+KINDS = {"house_for_sale": ("houses-for-sale", "price"), "house_for_rent": ("houses-for-rent", "monthly_rent")}
+CATEGORIES = ["exterior", "kitchen", "bedroom", "floor_plan", "garden", None]
+# Operation and weight.
+MIX = [
+    ("create_house", 8),
+    ("update_house", 12),
+    ("delete_house", 3),
+    ("upload", 14),
+    ("update_photo", 20),
+    ("delete_photo", 8),
+    ("reorder", 10),
+    ("set_main", 10),
+]
+SEED = """
+import json
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+user = get_user_model().objects.create_user("feed-agent", password=None)
+print(json.dumps({"token": str(RefreshToken.for_user(user).access_token)}))
+"""
+
+
+class Api:
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        url = path if path.startswith("http") else self.base_url + path
+        return self.session.request(method, url, timeout=60, **kwargs)
+
+    def walk(self, url: str) -> list[dict]:
+        """Every row of a list, by cursor."""
+        rows = []
+        while url:
+            answer = self.call("GET", url)
+            answer.raise_for_status()
+            rows += answer.json()["results"]
+            url = answer.json()["next"]
+        return rows
+
+
+class Writer(threading.Thread):
+    """Random edits until `deadline`; houses and photos it knows of are shared with the other writers (a 404 for
+    one another writer deleted meanwhile is an answer, not an error)."""
+
+    def __init__(self, api: Api, photo: bytes, deadline: float, houses: list, lock: threading.Lock) -> None:
+        super().__init__(daemon=True)
+        self.api, self.photo, self.deadline, self.houses, self.lock = api, photo, deadline, houses, lock
+        self.random = random.Random(secrets.randbits(32))
+        self.outcomes: Counter = Counter()
+        self.errors: list[str] = []
+
+    def expect(self, operation: str, answer: requests.Response, *codes: int) -> requests.Response | None:
+        self.outcomes[f"{operation} {answer.status_code}"] += 1
+        if answer.status_code == 404:
+            return None  # deleted meanwhile by another writer
+        if answer.status_code not in codes:
+            self.errors.append(f"{operation}: HTTP {answer.status_code} {answer.text[:160]}")
+            return None
+        return answer
+
+    def a_house(self) -> tuple[str, int] | None:
+        with self.lock:
+            return self.random.choice(self.houses) if self.houses else None
+
+    def photos_of(self, kind: str, house_id: int) -> list[dict]:
+        answer = self.api.call("GET", f"/api/{KINDS[kind][0]}/{house_id}/")
+        return answer.json()["images"] if answer.status_code == 200 else []
+
+    def run(self) -> None:
+        operations, weights = zip(*MIX, strict=True)
+        while time.monotonic() < self.deadline:
+            operation = self.random.choices(operations, weights)[0] if self.houses else "create_house"
+            target = self.a_house()
+            try:
+                if operation == "create_house" or target is None:
+                    self.create_house()
+                elif operation in ("update_house", "delete_house", "upload"):
+                    getattr(self, operation)(*target)
+                else:
+                    self.change_a_photo(operation, *target)
+            except requests.RequestException as error:
+                self.errors.append(f"{operation}: {type(error).__name__}")
+
+    def create_house(self) -> None:
+        kind = self.random.choice(list(KINDS))
+        path, amount = KINDS[kind]
+        body = {"title": f"House {secrets.token_hex(3)}", "address": "1 Feed St", amount: "1000.00"}
+        answer = self.expect("create_house", self.api.call("POST", f"/api/{path}/", json=body), 201)
+        if answer is not None:
+            with self.lock:
+                self.houses.append((kind, answer.json()["id"]))
+
+    def update_house(self, kind: str, house_id: int) -> None:
+        path, amount = KINDS[kind]
+        body = {"title": f"House {secrets.token_hex(3)}", amount: f"{self.random.randint(1, 9999)}.00"}
+        self.expect("update_house", self.api.call("PATCH", f"/api/{path}/{house_id}/", json=body), 200)
+
+    def delete_house(self, kind: str, house_id: int) -> None:
+        answer = self.api.call("DELETE", f"/api/{KINDS[kind][0]}/{house_id}/")
+        if self.expect("delete_house", answer, 204) is not None:
+            with self.lock:
+                if (kind, house_id) in self.houses:
+                    self.houses.remove((kind, house_id))
+
+    def upload(self, kind: str, house_id: int) -> None:
+        files = [("images", (f"p{n}.jpg", self.photo, "image/jpeg")) for n in range(self.random.randint(1, 2))]
+        answer = self.api.call("POST", f"/api/{KINDS[kind][0]}/{house_id}/upload_images/", files=files)
+        self.expect("upload", answer, 201)
+
+    def change_a_photo(self, operation: str, kind: str, house_id: int) -> None:
+        photos = self.photos_of(kind, house_id)
+        if not photos:
+            return
+        photo = self.random.choice(photos)["id"]
+        if operation == "update_photo":
+            body = {
+                "caption": f"caption {secrets.token_hex(2)}",
+                "category": self.random.choice(CATEGORIES),
+                "description": f"alt {secrets.token_hex(4)}",
+            }
+            answer = self.api.call("PATCH", f"/api/property-images/{photo}/", json=body)
+        elif operation == "delete_photo":
+            answer = self.api.call("DELETE", f"/api/property-images/{photo}/")
+        elif operation == "reorder":
+            ids = [image["id"] for image in photos]
+            self.random.shuffle(ids)
+            answer = self.api.call("POST", f"/api/{KINDS[kind][0]}/{house_id}/reorder_images/", json={"ids": ids})
+        else:
+            answer = self.api.call("PATCH", f"/api/property-images/{photo}/set_as_main/")
+        # A reorder's 400: a photo added or deleted since the writer read the house.
+        self.expect(operation, answer, *{"delete_photo": (204,), "reorder": (200, 400)}.get(operation, (200,)))
+
+
+class Reader(threading.Thread):
+    """Snapshot, then the feed, applied to a copy {(kind, id): object}, until `stop` is set and it has read to the
+    end once after."""
+
+    def __init__(self, api: Api) -> None:
+        super().__init__(daemon=True)
+        self.api = api
+        self.copy: dict[tuple[str, int], dict] = {}
+        self.seen: set[int] = set()
+        self.duplicates = 0
+        self.applied = 0
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            first = self.api.call("GET", "/api/changes/").json()
+            cursor = first["cursor"]
+            self.copy = snapshot(self.api, first["snapshot"])
+            while True:
+                stopping = self.stop.is_set()
+                page = self.api.call("GET", "/api/changes/", params={"after": cursor, "page_size": 500})
+                if page.status_code != 200:
+                    self.errors.append(f"feed: HTTP {page.status_code} {page.text[:160]}")
+                    time.sleep(0.5)
+                    continue
+                body = page.json()
+                for entry in body["results"]:
+                    self.apply(entry)
+                cursor = body["cursor"]
+                if not body["has_more"]:
+                    if stopping:
+                        return
+                    time.sleep(0.1)
+        except Exception as error:  # noqa: BLE001 - reported, not raised in a thread
+            self.errors.append(f"reader: {type(error).__name__}: {error}")
+
+    def apply(self, entry: dict) -> None:
+        if entry["id"] in self.seen:
+            self.duplicates += 1
+            return
+        self.seen.add(entry["id"])
+        self.applied += 1
+        key = (entry["kind"], entry["object_id"])
+        if entry["data"] is None:
+            self.copy.pop(key, None)
+        else:
+            self.copy[key] = entry["data"]
+
+
+def snapshot(api: Api, lists: dict[str, str]) -> dict[tuple[str, int], dict]:
+    """Every house and photo, read from the lists the feed names (a house's own fields only)."""
+    copy: dict[tuple[str, int], dict] = {}
+    for name, kind in (("houses_for_sale", "house_for_sale"), ("houses_for_rent", "house_for_rent")):
+        for house in api.walk(lists[name]):
+            copy[(kind, house["id"])] = {key: value for key, value in house.items() if key not in DERIVED}
+    for image in api.walk(lists["property_images"]):
+        copy[("image", image["id"])] = image
+    return copy
+
+
+DERIVED = {"images", "main_image", "image_count"}
+
+
+def comparable(kind: str, row: dict) -> dict:
+    """A row without what each answer signs anew (its URLs)."""
+    if kind != "image":
+        return {key: value for key, value in row.items() if key not in DERIVED}
+    same = {key: value for key, value in row.items() if key not in ("secure_url", "image_url", "variants")}
+    same["variants"] = {
+        name: {key: value for key, value in variant.items() if not key.endswith("url")}
+        for name, variant in row["variants"].items()
+    }
+    return same
+
+
+def differences(copy: dict, api: Api) -> list[str]:
+    """Where the copy differs from a fresh read: rows missing or extra, fields, and each house's main photo and
+    number of photos as worked out from the copy's photos."""
+    lists = api.call("GET", "/api/changes/").json()["snapshot"]
+    fresh = snapshot(api, lists)
+    found = []
+    for key in sorted(set(copy) | set(fresh), key=str):
+        if key not in copy or key not in fresh:
+            found.append(f"{key}: {'missing from the copy' if key not in copy else 'in the copy, no longer there'}")
+        elif comparable(key[0], copy[key]) != comparable(key[0], fresh[key]):
+            found.append(f"{key}: fields differ")
+    photos_by_house: dict[tuple[str, int], list[dict]] = {}
+    for (kind, _), row in copy.items():
+        if kind == "image":
+            photos_by_house.setdefault((row["content_type"], row["object_id"]), []).append(row)
+    for kind, (path, _) in KINDS.items():
+        for house in api.walk(f"{api.base_url}/api/{path}/?paging=cursor&page_size=100"):
+            photos = photos_by_house.get((kind, house["id"]), [])
+            cover = min(photos, key=lambda p: (not p["is_main"], p["order"], p["id"]), default=None)
+            if house["image_count"] != len(photos):
+                found.append(f"{kind} {house['id']}: image_count {house['image_count']}, the copy {len(photos)}")
+            if (house["main_image"] or {}).get("id") != (cover or {}).get("id"):
+                found.append(f"{kind} {house['id']}: main_image differs from the copy's cover")
+    return found
+
+
+def one_run(database: str, seconds: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="alca-feed-") as workdir:
+        s3 = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="feed-key", secret_key=secrets.token_hex(20))
+        s3.start()
+        processes: list[subprocess.Popen] = []
+        try:
+            s3.ensure_private_bucket(BUCKET)
+            environment = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "backend.settings",
+                "DATABASE_URL": database_url(database, Path(workdir), name="alca_feed"),
+                **server_environment(s3, BUCKET),
+                "DJANGO_LOG_LEVEL": "ERROR",
+                "DJANGO_DEBUG": "False",
+                "API_ANSWER_CACHE": "False",
+            }
+            manage(environment, "migrate", "--noinput")
+            token = json.loads(manage(environment, "shell", "-c", SEED).strip().splitlines()[-1])["token"]
+            port = free_port_with_grpc_twin(set())
+            server_env = {**environment, "ACCESS_LOG": "false"}
+            processes.append(subprocess.Popen(api_server_command(str(port), dev=False), cwd=BASE_DIR, env=server_env))
+            processes.append(subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment))
+            base_url = f"http://127.0.0.1:{port}"
+            server_wait(base_url)
+            reader = Reader(Api(base_url, token))
+            reader.start()
+            time.sleep(1)  # its snapshot under way as the writers start
+            houses: list = []
+            lock = threading.Lock()
+            photo = photo_jpeg(640, 480)
+            deadline = time.monotonic() + seconds
+            writers = [Writer(Api(base_url, token), photo, deadline, houses, lock) for _ in range(WRITERS)]
+            for writer in writers:
+                writer.start()
+            for writer in writers:
+                writer.join(seconds + 120)
+            variants_wait(environment)
+            reader.stop.set()
+            reader.join(300)
+            found = differences(reader.copy, Api(base_url, token))
+            pending = int(manage(environment, "shell", "-c", PENDING_SCRIPT).strip().splitlines()[-1])
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=60)
+            s3.stop()
+    outcomes = sum((writer.outcomes for writer in writers), Counter())
+    return {
+        "database": database,
+        "seconds": seconds,
+        "writes": sum(count for outcome, count in outcomes.items() if not outcome.endswith(" 404")),
+        "gone_meanwhile_404": sum(count for outcome, count in outcomes.items() if outcome.endswith(" 404")),
+        "outcomes": dict(sorted(outcomes.items())),
+        "write_errors": [error for writer in writers for error in writer.errors][:10],
+        "entries_applied": reader.applied,
+        "entries_twice": reader.duplicates,
+        "reader_errors": reader.errors[:10],
+        "rows_in_copy": len(reader.copy),
+        "differences": len(found),
+        "difference_samples": found[:10],
+        "pending_variants_at_end": pending,
+    }
+
+
+def variants_wait(environment: dict, timeout: float = 300) -> None:
+    """Until the worker has made every pending photo's variants (their `variants_ready` is a change too)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if int(manage(environment, "shell", "-c", PENDING_SCRIPT).strip().splitlines()[-1]) == 0:
+            return
+        time.sleep(1)
+
+
+def main(database: str, seconds: float = 60.0, runs: int = 3) -> list[dict]:
+    return [one_run(database, seconds) for _ in range(runs)]
+
+
+def feed_sync_section(synced: dict[str, list[dict]] | None) -> str:
+    if not synced:
+        return ""
+    lines = [
+        "## A copy kept by the feed of changes under eight writers (`bench/feed_sync.py`)",
+        "",
+        f"What `make run` serves (its API server, the worker running). {WRITERS} writers edit at random through the "
+        "API "
+        "(houses created, updated, deleted; photos uploaded, changed, deleted, reordered, set as main) while a reader "
+        "takes a snapshot and follows `GET /api/changes/`; at the end its copy is compared with a fresh read of every "
+        "house and photo, field for field (signed URLs aside; each house's `main_image` and `image_count` worked out "
+        "from the copy's photos). Goal (issue 39): equal, no entry applied twice, three runs per database.",
+        "",
+        "| database | run | seconds | writes (answered 404: gone meanwhile) | entries applied | applied twice | rows "
+        "in the copy | differences | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for database, runs in synced.items():
+        for number, run in enumerate(runs, 1):
+            errors = len(run["write_errors"]) + len(run["reader_errors"])
+            met = verdict(run["differences"] == 0 and run["entries_twice"] == 0 and errors == 0)
+            lines.append(
+                f"| {database} | {number} | {run['seconds']:g} | {run['writes']} ({run['gone_meanwhile_404']}) | "
+                f"{run['entries_applied']} | {run['entries_twice']} | {run['rows_in_copy']} | {run['differences']} "
+                f"{met} | {errors} |"
+            )
+    return "\n".join([*lines, ""])
+
+
+if __name__ == "__main__":
+    database, *rest = sys.argv[1:]
+    seconds, runs = (float(rest[0]) if rest else 60.0), (int(rest[1]) if len(rest) > 1 else 3)
+    result = main(database, seconds, runs)
+    print(feed_sync_section({database: result}))
+    print(json.dumps(result))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+from decimal import Decimal
 from functools import cached_property
 
 from django.utils import timezone
@@ -52,14 +54,46 @@ class ChangesQuerySerializer(serializers.Serializer):
 DERIVED_FROM_PHOTOS = {"images", "main_image", "image_count"}
 
 
-class ChangedHouseForSaleSerializer(HouseForSaleSerializer):
+class ChangedHouseRepresentation:
+    """A house's own fields, hand-built: DRF's per-field machinery (and building the fields of a ModelSerializer on
+    every page) cost as much as the rest of a page. test_change_serializers proves it equal to DRF's output."""
+
+    def to_representation(self, house) -> dict:
+        zone = self.current_timezone
+        values = {
+            "id": house.pk,
+            "owner": house.owner_id,
+            "owner_username": house.owner.get_username(),
+            "created_at": iso_datetime(house.created_at, zone),
+            "updated_at": iso_datetime(house.updated_at, zone),
+        }
+        for name in self.Meta.fields:
+            if name not in values:
+                value = getattr(house, name)
+                values[name] = (
+                    amount_string(value, house._meta.get_field(name)) if isinstance(value, Decimal) else value
+                )
+        return {name: values[name] for name in self.Meta.fields}
+
+    @cached_property
+    def current_timezone(self):
+        return timezone.get_current_timezone()
+
+
+def amount_string(value: Decimal, field) -> str:
+    """What DRF's DecimalField answers for an amount: rounded to the field's places, as a plain string."""
+    context = decimal.Context(prec=field.max_digits, rounding=decimal.ROUND_HALF_UP)
+    return f"{value.quantize(Decimal(1).scaleb(-field.decimal_places), context=context):f}"
+
+
+class ChangedHouseForSaleSerializer(ChangedHouseRepresentation, HouseForSaleSerializer):
     """A house for sale as the feed carries it: its own fields (its photos come as entries of their own)."""
 
     class Meta(HouseForSaleSerializer.Meta):
         fields = [name for name in HouseForSaleSerializer.Meta.fields if name not in DERIVED_FROM_PHOTOS]
 
 
-class ChangedHouseForRentSerializer(HouseForRentSerializer):
+class ChangedHouseForRentSerializer(ChangedHouseRepresentation, HouseForRentSerializer):
     """A house for rent as the feed carries it: its own fields (its photos come as entries of their own)."""
 
     class Meta(HouseForRentSerializer.Meta):

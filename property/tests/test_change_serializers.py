@@ -1,12 +1,19 @@
 """The feed's hand-built entry is exactly what DRF's field machinery would produce; its query parameters."""
 
+from decimal import Decimal
 from unittest import mock
 
 import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from property.change_serializers import CHANGES_PAGE_SIZE, ChangeSerializer, ChangesQuerySerializer
+from property.change_serializers import (
+    CHANGES_PAGE_SIZE,
+    ChangedHouseForRentSerializer,
+    ChangedHouseForSaleSerializer,
+    ChangeSerializer,
+    ChangesQuerySerializer,
+)
 from property.models import Change
 from property.services.change_feed import Position, changed_objects
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory, PropertyImageFactory
@@ -39,3 +46,18 @@ def test_the_query_takes_a_cursor_and_a_page_size():
     assert query.validated_data == {"after": Position(7, 9), "page_size": 120}
     query = ChangesQuerySerializer(data={})
     assert query.is_valid() and query.validated_data == {"page_size": CHANGES_PAGE_SIZE}
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Bogota"])
+def test_fast_house_equals_drfs(zone):
+    houses = [
+        (ChangedHouseForSaleSerializer, HouseForSaleFactory(area=Decimal("210.5"), price=Decimal("450000"))),
+        (ChangedHouseForRentSerializer, HouseForRentFactory(area=None, monthly_rent=Decimal("950.25"), city="")),
+    ]
+    with timezone.override(zone):
+        for serializer_class, house in houses:
+            house = type(house).objects.select_related("owner").get(pk=house.pk)  # as the feed reads it
+            serializer = serializer_class(house)
+            drf = serializers.ModelSerializer.to_representation(serializer, house)
+            assert serializer.data == drf
+            assert list(serializer.data) == list(drf) == serializer_class.Meta.fields

@@ -12,7 +12,7 @@ from .photos import (
     three_photos,
     thumbhash_reference,
 )
-from .project import BASE_DIR, jwt_client, manage_command
+from .project import BASE_DIR, jwt_client, manage_command, metrics_scrape
 from .s3 import (
     OBJECTS_PER_IMAGE,
     TEST_BUCKET,
@@ -47,6 +47,7 @@ __all__ = [
     "jwt_client",
     "make_variants_now",
     "manage_command",
+    "metrics_scrape",
     "object_keys",
     "object_writer",
     "post_to_s3",

@@ -1,4 +1,5 @@
-"""Where the project is, its management commands run as a user would, and a client holding a user's token."""
+"""Where the project is, its management commands run as a user would, a client holding a user's token, and what
+/metrics shows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -35,3 +37,15 @@ def jwt_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+def metrics_scrape(client) -> dict[tuple[str, tuple], float]:
+    """Every sample of /metrics read from loopback: (name, sorted labels) -> value."""
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }

@@ -6,7 +6,6 @@ import decimal
 from decimal import Decimal
 from functools import cached_property
 
-from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
@@ -14,7 +13,13 @@ from .announcements import ChangeAction
 from .fields import StrictCharField
 from .input_serializers import PROPERTY_KIND_CHOICES
 from .models import ChangedKind
-from .serializers import HouseForRentSerializer, HouseForSaleSerializer, PropertyImageSerializer, iso_datetime
+from .serializers import (
+    HouseForRentSerializer,
+    HouseForSaleSerializer,
+    InCurrentTimezone,
+    PropertyImageSerializer,
+    iso_datetime,
+)
 from .services.change_feed import Position
 
 # The changes a page holds unless asked (`?page_size=`), and the most it may (bench section 14 measures both).
@@ -54,7 +59,7 @@ class ChangesQuerySerializer(serializers.Serializer):
 DERIVED_FROM_PHOTOS = {"images", "main_image", "image_count"}
 
 
-class ChangedHouseRepresentation:
+class ChangedHouseRepresentation(InCurrentTimezone):
     """A house's own fields, hand-built: DRF's per-field machinery (and building the fields of a ModelSerializer on
     every page) cost as much as the rest of a page. test_change_serializers proves it equal to DRF's output."""
 
@@ -74,10 +79,6 @@ class ChangedHouseRepresentation:
                     amount_string(value, house._meta.get_field(name)) if isinstance(value, Decimal) else value
                 )
         return {name: values[name] for name in self.Meta.fields}
-
-    @cached_property
-    def current_timezone(self):
-        return timezone.get_current_timezone()
 
 
 def amount_string(value: Decimal, field) -> str:
@@ -107,7 +108,7 @@ DATA_SERIALIZERS = {
 }
 
 
-class ChangeSerializer(serializers.Serializer):
+class ChangeSerializer(InCurrentTimezone, serializers.Serializer):
     """One change to a house or a photo, with the house or photo as it is now."""
 
     # The objects come from the context's `objects`: {(kind, id): the object as it is now} (changed_objects()).
@@ -142,10 +143,6 @@ class ChangeSerializer(serializers.Serializer):
             "changed_at": iso_datetime(change.changed_at, self.current_timezone),
             "data": self.get_data(change),
         }
-
-    @cached_property
-    def current_timezone(self):
-        return timezone.get_current_timezone()
 
     @extend_schema_field(
         PolymorphicProxySerializer(

@@ -42,7 +42,16 @@ class ImageVariantSerializer(serializers.Serializer):
     is_original = serializers.BooleanField(help_text="The original stands in: the variants are not made yet.")
 
 
-class PropertyImageSerializer(StrictModelSerializer):
+class InCurrentTimezone:
+    """For hand-built representations: the current time zone, looked up once per serializer, not once per object
+    of a list."""
+
+    @cached_property
+    def current_timezone(self):
+        return timezone.get_current_timezone()
+
+
+class PropertyImageSerializer(InCurrentTimezone, StrictModelSerializer):
     """An image with presigned URLs; `image_url` is the deprecated name of `secure_url`."""
 
     content_type = serializers.CharField(source="property_kind", read_only=True)
@@ -145,11 +154,6 @@ class PropertyImageSerializer(StrictModelSerializer):
             "updated_at": iso_datetime(instance.updated_at, current_timezone),
             "modified_at": iso_datetime(instance.updated_at, current_timezone),
         }
-
-    @cached_property
-    def current_timezone(self):
-        """Looked up once per serializer, not once per image of a list."""
-        return timezone.get_current_timezone()
 
     @extend_schema_field({"type": "string", "format": "byte", "maxLength": 64, "nullable": True})
     def get_thumbhash(self, instance: PropertyImage) -> str | None:

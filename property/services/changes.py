@@ -15,18 +15,13 @@ from ..announcements import ChangeAction
 from ..models import PROPERTY_KIND_BY_MODEL_NAME, Change, ChangedKind, ChangesPruned, PropertyImage
 
 
-def house_kind_of(content_type_id: int) -> str:
-    return PROPERTY_KIND_BY_MODEL_NAME[ContentType.objects.get_for_id(content_type_id).model]
-
-
 def change_of(instance: models.Model, action: ChangeAction) -> Change:
     """The entry of a change to a house or a photo."""
     if isinstance(instance, PropertyImage):
-        house_kind = house_kind_of(instance.content_type_id)
         return Change(
             kind=ChangedKind.IMAGE,
             object_id=instance.pk,
-            house_kind=house_kind,
+            house_kind=instance.property_kind,
             house_id=instance.object_id,
             action=action,
         )

@@ -130,6 +130,7 @@ class PropertyImageSerializer(InCurrentTimezone, StrictModelSerializer):
         costs several times the signing. test_serializers proves it equal to DRF's own output."""
         presigned_url, variants = self.signed(instance)  # signed once: both fields carry the same URL
         current_timezone = self.current_timezone
+        updated_at = iso_datetime(instance.updated_at, current_timezone)
         return {
             "id": instance.pk,
             "content_type": instance.property_kind,
@@ -151,8 +152,8 @@ class PropertyImageSerializer(InCurrentTimezone, StrictModelSerializer):
             "variants": variants,
             "variants_status": instance.variants_status,
             "created_at": iso_datetime(instance.created_at, current_timezone),
-            "updated_at": iso_datetime(instance.updated_at, current_timezone),
-            "modified_at": iso_datetime(instance.updated_at, current_timezone),
+            "updated_at": updated_at,
+            "modified_at": updated_at,
         }
 
     @extend_schema_field({"type": "string", "format": "byte", "maxLength": 64, "nullable": True})

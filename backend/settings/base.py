@@ -115,7 +115,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Behind PgBouncer, DATABASE_POOL=False keeps one connection per thread instead (README, "Production"). SQLite, and
 # PostgreSQL without the pool: one connection per thread, opened again after DATABASE_CONN_MAX_AGE seconds.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, its timestamps read by psycopg's compiled loader (backend/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "backend.postgresql"
+if DATABASES["default"]["ENGINE"] == "backend.postgresql" and env.bool("DATABASE_POOL", default=True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=0),

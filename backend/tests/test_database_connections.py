@@ -24,7 +24,7 @@ from localdev.tests.test_run import (  # noqa: F401 - run_environment is a fixtu
     wait_until_served,
 )
 
-ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "backend.postgresql"
 DATABASE = "alca_connections"
 
 

@@ -56,13 +56,14 @@ class Position:
         return cls(*values)
 
     @classmethod
-    def of_change(cls, change: Change) -> Position:
-        return cls(change.transaction, change.pk)
+    def of_change(cls, change) -> Position:
+        """The position after `change`: a Change, or a change as Change.objects.entries() reads it."""
+        return cls(change.transaction, change.id)
 
 
 @dataclass(frozen=True)
 class ChangesPage:
-    changes: list[Change]
+    changes: list  # as Change.objects.entries() reads them
     position: Position  # after the last change of the page (where the page began, if it is empty)
     more: bool  # whether more settled changes follow now
 
@@ -76,16 +77,26 @@ def changes_head() -> Position:
 def changes_after(position: Position, *, size: int) -> ChangesPage:
     """Up to `size` settled changes after `position`, in the feed's order.
 
-    CursorExpired if changes after `position` may have been pruned (it is before the pruned part's end)."""
-    pruned = ChangesPruned.objects.filter(pk=1).values_list("transaction", "change_id").first()
-    if pruned is not None and position < Position(*pruned):
-        raise CursorExpired
-    changes = list(Change.objects.settled().after(position.transaction, position.change_id)[: size + 1])
+    CursorExpired if changes after `position` may have been pruned (it is before the pruned part's end). The page
+    is read from the position's own change on: while that change is kept, no change after it was pruned
+    (changes_prune forgets a whole beginning of the feed, and moves the pruned part's end in the same
+    transaction), so the common page costs one query, which sees the feed at one moment. Only a position whose
+    change is gone (pruned, or the start of an empty feed) is compared with the pruned part's end."""
+    # (transaction, id) >= the position: ids are integers, so that is "after (transaction, id - 1)".
+    read = Change.objects.settled().after(position.transaction, position.change_id - 1).entries()[: size + 2]
+    changes = list(read)
+    if changes and Position.of_change(changes[0]) == position:
+        changes = changes[1:]
+    else:
+        pruned = ChangesPruned.objects.filter(pk=1).values_list("transaction", "change_id").first()
+        if pruned is not None and position < Position(*pruned):
+            raise CursorExpired
+        changes = changes[: size + 1]
     page = changes[:size]
     return ChangesPage(page, Position.of_change(page[-1]) if page else position, more=len(changes) > size)
 
 
-def changed_objects(changes: list[Change]) -> dict[tuple[str, int], models.Model]:
+def changed_objects(changes: list) -> dict[tuple[str, int], models.Model]:
     """The houses and photos the changes are of, as they are now, by (kind, id): one query per kind. One that is
     gone is missing."""
     ids_by_kind: dict[str, set[int]] = defaultdict(set)
@@ -97,5 +108,6 @@ def changed_objects(changes: list[Change]) -> dict[tuple[str, int], models.Model
             rows = PropertyImage.objects.filter(pk__in=ids)
         else:
             rows = HOUSE_MODELS[kind].objects.select_related("owner").filter(pk__in=ids)
+        rows = rows.order_by()  # into a dict: the models' ordering would only cost a sort
         found.update(((kind, row.pk), row) for row in rows)
     return found

@@ -28,7 +28,7 @@ def test_fast_entry_equals_drfs(zone):
     gone = HouseForSaleFactory()
     gone_id = gone.pk
     gone.delete()
-    changes = list(Change.objects.filter(object_id__in=[photo.pk, house.pk, gone_id]))
+    changes = list(Change.objects.filter(object_id__in=[photo.pk, house.pk, gone_id]).entries())  # as the feed reads
     assert {change.action for change in changes} >= {"created", "deleted"}
     context = {"objects": changed_objects(changes)}
     with mock.patch("backend.storage_backends.time.time", return_value=1_790_000_000), timezone.override(zone):

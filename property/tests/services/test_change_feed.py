@@ -38,6 +38,15 @@ def test_a_page_ends_where_its_last_change_is_and_an_empty_one_where_it_began():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_page_after_a_change_still_kept_is_one_query(django_assert_num_queries):
+    houses = [HouseForSaleFactory() for _ in range(3)]
+    first = changes_after(Position(), size=1)
+    with django_assert_num_queries(1):
+        rest = changes_after(first.position, size=5)
+    assert [change.object_id for change in rest.changes] == [house.pk for house in houses[1:]] and not rest.more
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_position_before_the_pruned_part_s_end_has_expired():
     HouseForSaleFactory()
     newest = changes_head()

@@ -11,6 +11,8 @@ connection's (test_postgresql proves them equal)."""
 
 from __future__ import annotations
 
+import functools
+
 import psycopg
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
@@ -31,16 +33,28 @@ class CompiledTzLoader(BaseTzLoader):
         return self.parse(data).replace(tzinfo=self.timezone)
 
 
+@functools.cache
+def compiled_tzloader(timezone) -> type[CompiledTzLoader]:
+    return type("TzLoader", (CompiledTzLoader,), {"timezone": timezone})
+
+
 def compiled_tzloader_register(timezone, context) -> None:
-    context.adapters.register_loader("timestamptz", type("TzLoader", (CompiledTzLoader,), {"timezone": timezone}))
+    context.adapters.register_loader("timestamptz", compiled_tzloader(timezone))
+
+
+@functools.cache
+def adapters_template(django_template: adapt.AdaptersMap, timezone) -> adapt.AdaptersMap:
+    """Django's template of a connection's adapters (one per time zone, kept), with the compiled loader: made once,
+    as Django's is, since connecting (and, with the pool, every request) asks for it."""
+    adapters = adapt.AdaptersMap(django_template)
+    compiled_tzloader_register(timezone, adapters)
+    return adapters
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
-        context = adapt.AdaptersMap(params["context"])  # Django's template, shared by its connections: a copy
-        compiled_tzloader_register(self.timezone, context)
-        params["context"] = context
+        params["context"] = adapters_template(params["context"], self.timezone)
         return params
 
     def create_cursor(self, name=None):

@@ -11,15 +11,10 @@ from rest_framework import serializers
 
 from .announcements import ChangeAction
 from .fields import StrictCharField
+from .house_serializers import HouseForRentSerializer, HouseForSaleSerializer
 from .input_serializers import PROPERTY_KIND_CHOICES
 from .models import ChangedKind
-from .serializers import (
-    HouseForRentSerializer,
-    HouseForSaleSerializer,
-    InCurrentTimezone,
-    PropertyImageSerializer,
-    iso_datetime,
-)
+from .serializers import InCurrentTimezone, PropertyImageSerializer, iso_datetime
 from .services.change_feed import Position
 
 # The changes a page holds unless asked (`?page_size=`), and the most it may (bench section 14 measures both).

@@ -1,5 +1,5 @@
-"""Houses and their private images as the API answers them (and a house as clients write it); what else clients
-send is validated by input_serializers.py."""
+"""Private images as the API answers them, and what every serializer of the app builds on (houses:
+house_serializers.py; what else clients send: input_serializers.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .fields import StrictBooleanField, StrictCharField, StrictDecimalField, StrictIntegerField
-from .models import MAX_ORDER, VARIANT_KEY_FIELDS, HouseForRent, HouseForSale, ImageCategory, PropertyImage
+from .models import (
+    MAX_ORDER,
+    VARIANT_COPIES,
+    VARIANT_KEY_FIELDS,
+    ImageCategory,
+    PropertyImage,
+)
 
 
 class StrictModelSerializer(serializers.ModelSerializer):
@@ -35,11 +41,16 @@ class ImageVariantSerializer(serializers.Serializer):
 
     # The schema of a `variants` entry; PropertyImageSerializer.signed builds the entries themselves.
 
-    url = serializers.URLField(allow_null=True, help_text="The copy in WebP (or JPEG, as configured).")
-    avif_url = serializers.URLField(allow_null=True, help_text="The copy in AVIF; null when AVIF copies are off.")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     is_original = serializers.BooleanField(help_text="The original stands in: the variants are not made yet.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """A URL for each copy (VARIANT_COPIES), then the size."""
+        copies = {
+            copy.url_field: serializers.URLField(allow_null=True, help_text=copy.description) for copy in VARIANT_COPIES
+        }
+        return {**copies, **super().get_fields()}
 
 
 class InCurrentTimezone:
@@ -188,9 +199,13 @@ class PropertyImageSerializer(InCurrentTimezone, StrictModelSerializer):
         copies = [(None, "key"), *((name, field) for name in offered for field in VARIANT_KEY_FIELDS)]
         urls = iter(instance.secure_urls(copies, ends_at=self.urls_end_at))
         original_url = next(urls)
-        # VARIANT_KEY_FIELDS: the configured format's copy, then the AVIF one.
         variants = {
-            name: {"url": next(urls), "avif_url": next(urls), "width": width, "height": height, "is_original": original}
+            name: {
+                **{copy.url_field: next(urls) for copy in VARIANT_COPIES},  # in the order `copies` has them
+                "width": width,
+                "height": height,
+                "is_original": original,
+            }
             for name, (width, height, original) in offered.items()
         }
         return original_url, variants
@@ -237,72 +252,3 @@ def iso_datetime(value, current_timezone) -> str | None:
         return None
     rendered = value.astimezone(current_timezone).isoformat()
     return rendered[:-6] + "Z" if rendered.endswith("+00:00") else rendered
-
-
-class HouseSerializer(StrictModelSerializer):
-    """Fields every house has; the owner is the user who created it."""
-
-    owner = serializers.PrimaryKeyRelatedField(read_only=True)
-    owner_username = serializers.CharField(source="owner.get_username", read_only=True)
-    images = PropertyImageSerializer(
-        many=True, read_only=True, help_text="Every image: in a house's own answer, and in lists with ?include=images."
-    )
-    main_image = serializers.SerializerMethodField(
-        help_text="The main image, else the first (null without images), as a card on an index page draws it."
-    )
-    image_count = serializers.SerializerMethodField()
-
-    class Meta:
-        fields = [
-            "id",
-            "title",
-            "description",
-            "address",
-            "city",
-            "bedrooms",
-            "bathrooms",
-            "area",
-            "owner",
-            "owner_username",
-            "main_image",
-            "image_count",
-            "images",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["id", "created_at", "updated_at"]
-        # Left out of lists unless asked for (the schema says it may be absent).
-        optional_in_response = ["images"]
-        # PositiveSmallIntegerField: what every database holds (on SQLite the model would take far more).
-        extra_kwargs = {"bedrooms": {"max_value": 32767}, "bathrooms": {"max_value": 32767}}
-
-    def get_fields(self) -> dict:
-        fields = super().get_fields()
-        if self.context.get("with_images") is False:  # a list without ?include=images
-            del fields["images"]
-        return fields
-
-    @cached_property
-    def cover_serializer(self) -> CoverImageSerializer:
-        return CoverImageSerializer(context=self.context)
-
-    @extend_schema_field(CoverImageSerializer(allow_null=True))
-    def get_main_image(self, house: HouseForSale | HouseForRent) -> dict | None:
-        image = house.cover_image
-        return None if image is None else self.cover_serializer.to_representation(image)
-
-    def get_image_count(self, house: HouseForSale | HouseForRent) -> int:
-        count = getattr(house, "image_count", None)  # annotated by the views' queryset
-        return len(house.images.all()) if count is None else count
-
-
-class HouseForSaleSerializer(HouseSerializer):
-    class Meta(HouseSerializer.Meta):
-        model = HouseForSale
-        fields = [*HouseSerializer.Meta.fields, "price"]
-
-
-class HouseForRentSerializer(HouseSerializer):
-    class Meta(HouseSerializer.Meta):
-        model = HouseForRent
-        fields = [*HouseSerializer.Meta.fields, "monthly_rent"]

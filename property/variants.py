@@ -21,7 +21,13 @@ from .images import (
     image_placeholder,
     true_colour,
 )
-from .models import VARIANT_KEY_FIELDS, PropertyImage, VariantsStatus, variant_entry_keys
+from .models import (
+    VARIANT_KEY_FIELDS,
+    PropertyImage,
+    VariantsStatus,
+    configured_variant_formats,
+    variant_entry_keys,
+)
 
 VARIANT_QUALITY = 80
 # libwebp's fastest method: method 4 (its default) takes far longer for files a little smaller.
@@ -31,7 +37,6 @@ WEBP_METHOD = 0
 # encodes faster than its default 6 for files a little larger.
 AVIF_QUALITY = 55
 AVIF_SPEED = 9
-# Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
 
 
 @dataclass
@@ -60,20 +65,12 @@ def variant_key(original_key: str, *, nominal_width: int, image_format: str) -> 
     return f"{original_key.rsplit('.', 1)[0]}_{nominal_width}w.{FORMAT_DETAILS[image_format][0]}"
 
 
-def variant_formats() -> dict[str, str]:
-    """The formats the settings ask each variant in, by the field of its row entry that keeps the key."""
-    formats = {"key": settings.PROPERTY_IMAGE_VARIANT_FORMAT}
-    if settings.PROPERTY_IMAGE_VARIANT_AVIF:
-        formats["avif_key"] = "AVIF"
-    return formats
-
-
 def configured_variant_keys(original_key: str) -> dict[str, dict[str, str]]:
     """The keys of each variant the settings ask for, by name and then by row field (`key`, `avif_key`): what an
     image's variants should be."""
     if not settings.PROPERTY_IMAGE_VARIANTS:
         return {}
-    formats = variant_formats()
+    formats = configured_variant_formats()
     return {
         name: {
             field: variant_key(original_key, nominal_width=width, image_format=image_format)
@@ -88,7 +85,7 @@ def make_variants(image: Image.Image) -> list[ImageVariant]:
     before; never upscaled."""
     if not settings.PROPERTY_IMAGE_VARIANTS:
         return []
-    formats = variant_formats()
+    formats = configured_variant_formats()
     icc_profile = image.info.get("icc_profile")
     source = true_colour(image)
     variants = []

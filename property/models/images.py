@@ -15,8 +15,47 @@ from django.utils import timezone
 
 from ..announcements import ChangeAnnouncingModel, ChangeAnnouncingQuerySet
 
-# Where a variant's row entry keeps the key of each of its copies: the configured format's, and the AVIF one's.
-VARIANT_KEY_FIELDS = ("key", "avif_key")
+
+class VariantCopy(NamedTuple):
+    """The copy of every size variant in one format."""
+
+    key_field: str  # where a variant's row entry keeps the copy's key
+    url_field: str  # where an image's answer gives the copy's URL: variants.<name>.<url_field>
+    format: str | None  # Pillow's name for its format (FORMAT_DETAILS: extension, content type); None: the
+    # configured one, PROPERTY_IMAGE_VARIANT_FORMAT
+    enabled_by: str | None  # the setting that turns it on; None: always made
+    description: str  # for the schema
+
+
+# The copies of each size variant (PROPERTY_IMAGE_VARIANT_WIDTHS names the sizes and their widths), in the order an
+# answer signs and gives them: the one declaration that the rows' keys, the variants task, the serializer and the
+# schema read, as Zulip's THUMBNAIL_OUTPUT_FORMATS.
+VARIANT_COPIES = (
+    VariantCopy(
+        key_field="key",
+        url_field="url",
+        format=None,
+        enabled_by=None,
+        description="The copy in WebP (or JPEG, as configured).",
+    ),
+    VariantCopy(
+        key_field="avif_key",
+        url_field="avif_url",
+        format="AVIF",
+        enabled_by="PROPERTY_IMAGE_VARIANT_AVIF",
+        description="The copy in AVIF; null when AVIF copies are off.",
+    ),
+)
+VARIANT_KEY_FIELDS = tuple(copy.key_field for copy in VARIANT_COPIES)
+
+
+def configured_variant_formats() -> dict[str, str]:
+    """The formats the settings ask each size variant in, by the field of its row entry that keeps the key."""
+    return {
+        copy.key_field: copy.format or settings.PROPERTY_IMAGE_VARIANT_FORMAT
+        for copy in VARIANT_COPIES
+        if copy.enabled_by is None or getattr(settings, copy.enabled_by)
+    }
 
 
 def variant_entry_keys(entry: dict) -> list[str]:

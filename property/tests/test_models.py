@@ -1,6 +1,7 @@
-"""PropertyImage's rules that need no database: which sizes an image offers while its variants stand in."""
+"""PropertyImage's rules that need no database: which sizes an image offers while its variants stand in, and the
+copies each size is made in."""
 
-from property.models import PropertyImage, VariantsStatus
+from property.models import VARIANT_KEY_FIELDS, PropertyImage, VariantsStatus, configured_variant_formats
 
 THUMBNAIL = {"key": "k_320w.webp", "avif_key": "k_320w.avif", "width": 320, "height": 240}
 
@@ -34,3 +35,12 @@ def test_the_urls_of_a_copy_follow_the_same_rule():
     pending_urls, ready_urls = pending.secure_urls(copies), ready.secure_urls(copies)
     assert [url.split("?")[0].rsplit("/", 1)[1] for url in pending_urls] == ["k.jpg", "k_320w.avif", "k.jpg"]
     assert ready_urls[2] is None and ready_urls[:2] == pending_urls[:2]
+
+
+def test_each_size_is_made_in_the_configured_format_and_in_avif_when_it_is_on(settings):
+    settings.PROPERTY_IMAGE_VARIANT_FORMAT = "JPEG"
+    settings.PROPERTY_IMAGE_VARIANT_AVIF = True
+    assert configured_variant_formats() == {"key": "JPEG", "avif_key": "AVIF"}
+    assert VARIANT_KEY_FIELDS == ("key", "avif_key")  # the row entries' fields, in the order answers sign them
+    settings.PROPERTY_IMAGE_VARIANT_AVIF = False
+    assert configured_variant_formats() == {"key": "JPEG"}

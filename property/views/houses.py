@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from ..answers import KeptAnswers
 from ..filters import HouseForRentFilter, HouseForSaleFilter
+from ..house_serializers import HouseForRentSerializer, HouseForSaleSerializer
 from ..input_serializers import (
     HouseListQuerySerializer,
     ImageUploadOptionsSerializer,
@@ -26,7 +27,7 @@ from ..input_serializers import (
 from ..models import House, HouseForRent, HouseForSale, PropertyImage, cover_images, image_count
 from ..permissions import AdminSessionMayChange, IsOwnerOrStaffOrReadOnly
 from ..schema import CDN_NOT_CONFIGURED, MEDIA_COOKIES
-from ..serializers import HouseForRentSerializer, HouseForSaleSerializer, PropertyImageSerializer
+from ..serializers import PropertyImageSerializer
 from ..services.image_updates import house_delete, property_images_reorder
 from ..services.media_cookies import cloudfront_is_on, media_cookies_issue
 from ..services.uploads import property_images_store

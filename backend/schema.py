@@ -277,27 +277,3 @@ def request_fields(request) -> set[str]:
             return set(request.get("properties", {}))
         return {name for body in request.values() for name in request_fields(body)}
     return set(getattr(force_instance(request), "fields", {}))
-
-
-# What the upload endpoints take as files: the schema's binary says nothing of it; an encoding does. The server
-# recognises a file by its content, whatever type it is sent as; HEIC and HEIF (phones' photos) and WebP are stored
-# as JPEG (PNG with transparency). The same list as property.images.UPLOAD_ACCEPT (test_schema holds them equal).
-IMAGE_ENCODING = {"contentType": "image/jpeg, image/png, image/webp, image/heic, image/heif"}
-
-
-def declare_image_encodings(result: dict, generator, request, public) -> dict:
-    """Give every multipart request's file fields (`image`, `images`) the content types they take (a
-    drf-spectacular postprocessing hook)."""
-    components = result.get("components", {}).get("schemas", {})
-    for operations in result["paths"].values():
-        for operation in operations.values():
-            media = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
-            if media is None:
-                continue
-            schema = media["schema"]
-            if "$ref" in schema:
-                schema = components[schema["$ref"].rsplit("/", 1)[-1]]
-            files = [name for name in ("image", "images") if name in schema.get("properties", {})]
-            if files:
-                media["encoding"] = {name: IMAGE_ENCODING for name in files}
-    return result

@@ -25,9 +25,12 @@ register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 UPLOAD_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 # What the bucket holds, and so the only decoders that read a stored original: formats every browser shows.
 STORED_FORMATS = ("JPEG", "PNG")
+# The media types of the files an upload takes: the schema's encodings (schema.py), the file pickers'. The server
+# recognises a file by its content, whatever type it is sent as.
+UPLOAD_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
 # The file picker's `accept` for the admin and the gallery page. Chrome's picker does not count image/heic as
 # image/*, and some systems give a HEIC file no type at all, hence the extensions.
-UPLOAD_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
+UPLOAD_ACCEPT = ",".join([*UPLOAD_CONTENT_TYPES, ".heic", ".heif"])
 UPLOAD_TYPES_DESCRIPTION = "JPEG, PNG, WebP, HEIC or HEIF"
 FORMAT_DETAILS = {
     "JPEG": ("jpg", "image/jpeg"),

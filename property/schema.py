@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from backend.schema import error_ref, error_response
 
+from .images import UPLOAD_CONTENT_TYPES
 from .services.direct_uploads import UploadKeyRejected, UploadNotFound
 from .services.media_cookies import CdnNotConfigured
 
@@ -60,3 +61,26 @@ MEDIA_COOKIES = inline_serializer(
         "expires": serializers.IntegerField(help_text="When the policy ends (epoch seconds)."),
     },
 )
+
+
+# What the upload endpoints take as files: the schema's binary says nothing of it; an encoding does. HEIC and HEIF
+# (phones' photos) and WebP are stored as JPEG (PNG with transparency).
+IMAGE_ENCODING = {"contentType": ", ".join(UPLOAD_CONTENT_TYPES)}
+
+
+def declare_image_encodings(result: dict, generator, request, public) -> dict:
+    """Give every multipart request's file fields (`image`, `images`) the content types they take (a
+    drf-spectacular postprocessing hook, SPECTACULAR_SETTINGS)."""
+    components = result.get("components", {}).get("schemas", {})
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            media = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+            if media is None:
+                continue
+            schema = media["schema"]
+            if "$ref" in schema:
+                schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+            files = [name for name in ("image", "images") if name in schema.get("properties", {})]
+            if files:
+                media["encoding"] = {name: IMAGE_ENCODING for name in files}
+    return result

@@ -140,7 +140,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.schema.share_parameter_enums",
         "backend.schema.link_created_resources",
-        "backend.schema.declare_image_encodings",
+        "property.schema.declare_image_encodings",
         "backend.schema.add_error_components",
     ],
     # Swagger UI's files come from the sidecar package: no CDN needed.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from localdev.s3server import LocalS3Server
-from testing import TEST_BUCKET, jwt_client, storage_on
+from testing import REDIS_URL, TEST_BUCKET, Queue, jwt_client, redis_answers, redis_flush, storage_on
 
 
 @pytest.fixture(scope="session")
@@ -148,3 +150,20 @@ def cloudfront_keys() -> dict[str, str]:
         ).decode()
 
     return {"K2JCJMDEHXQW5F": pem(), "K3NEWROTATED01": pem()}
+
+
+@pytest.fixture(params=["database", "rq"])
+def queue(request, settings):
+    """Each backend a deployment may run, in turn (RQ needs Redis: CI fails without it, a laptop skips)."""
+    if request.param == "rq":
+        if not redis_answers():
+            if os.environ.get("CI"):
+                pytest.fail("CI runs the task tests on Redis: start it on 127.0.0.1:6379")
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        settings.TASKS = {"default": {"BACKEND": "backend.task_backends.PriorityRQBackend", "QUEUES": ["default"]}}
+        settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+        redis_flush()
+        yield Queue("rq")
+        redis_flush()
+        return
+    yield Queue("database")

@@ -4,22 +4,19 @@ variants status."""
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from .models import PropertyImage, VariantsStatus
-from .tasks import oldest_waiting_task
+from .tasks import variants_queue
 
 
 class StateCollector:
     def collect(self):
-        waiting, enqueued_at = oldest_waiting_task()
-        yield GaugeMetricFamily("alca_tasks_waiting", "Tasks a worker could start now.", value=waiting)
-        if enqueued_at is not None and enqueued_at.tzinfo is None:  # RQ's are UTC
-            enqueued_at = enqueued_at.replace(tzinfo=UTC)
+        waiting = variants_queue().waiting()
+        yield GaugeMetricFamily("alca_tasks_waiting", "Tasks a worker could start now.", value=waiting.count)
+        enqueued_at = waiting.oldest_enqueued_at
         age = (timezone.now() - enqueued_at).total_seconds() if enqueued_at else 0
         yield GaugeMetricFamily(
             "alca_tasks_oldest_waiting_seconds", "How long the oldest waiting task has waited (0: none).", value=age

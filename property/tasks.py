@@ -3,12 +3,14 @@ by the upload request.
 
 Tasks take primary keys, are enqueued when the transaction that created their rows commits, and can run twice
 (or for an image deleted meanwhile) without harm. The backend is the database or RQ (settings.TASKS_BACKEND);
-the code here is the same for both.
+the code here is the same for both: what a queue holds, and a task put off, are asked of backend/task_queues.py.
 
 Nothing lost, nothing left behind: the cleanup design
 ------------------------------------------------------
 Rule: no object in the bucket without a row, and no pending image without a task. A request never waits for S3
-to delete anything: every deletion goes through `objects_delete_later`. Each guard below answers a fault that
+to delete anything: every deletion a request causes goes through `objects_delete_later`. The worker and the
+operator's commands, off the request path, delete directly (a variants task its own leftovers and superseded
+copies; sweep_orphans what it found). Each guard below answers a fault that
 was produced in a test, and that test fails when the guard is taken out (each was tried so):
 
 1. Compensation where the objects were written. An upload whose rows cannot be written, or whose house went
@@ -46,23 +48,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
-import django_rq
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Min
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import TASK_MAX_PRIORITY
-from django_tasks_db import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
-from django_tasks_rq import RQBackend
 from redis import RedisError
-from rq.job import Job
 
 from backend.s3 import S3ImageService, S3StorageError
+from backend.task_queues import TaskQueue, enqueue_after, task_queue
 
 from .models import PropertyImage, VariantsStatus
 from .variants import property_image_variants_make, variants_up_to_date
@@ -132,13 +129,6 @@ def next_try_delay(attempt: int) -> float | None:
     return delays[attempt - 1] if attempt <= len(delays) else None
 
 
-def enqueue_after(task_to_run, delay: float, *args) -> None:
-    """Enqueue `task_to_run(*args)` to run `delay` seconds from now; without a delay, at once (RQ would put any
-    task with a run time among its scheduled jobs, which only its scheduler moves to the queue)."""
-    timed = task_to_run.using(run_after=timezone.now() + timedelta(seconds=delay)) if delay else task_to_run
-    timed.enqueue(*args)
-
-
 def objects_delete_later(keys: list[str], *, again_after_s3_failed: bool = False) -> None:
     """Leave the deletion of the objects to a worker, which retries until S3 answers: a request never waits for
     it. If the queue itself cannot be reached, they are deleted here and now instead (what fails is logged).
@@ -192,54 +182,12 @@ def stale_pending_images():
     None while the queue still holds tasks waiting for a worker: behind a backlog (a big rebuild, workers
     stopped) an image is late, not lost, and enqueueing it again would only grow the backlog.
     """
-    if waiting_task_count():
+    if variants_queue().waiting_count():
         return PropertyImage.objects.none()
     older_than = timezone.now() - timedelta(seconds=settings.PROPERTY_IMAGE_VARIANTS_STALE_AFTER)
     return PropertyImage.objects.filter(variants_status=VariantsStatus.PENDING, variants_requested_at__lt=older_than)
 
 
-def waiting_task_count() -> int:
-    """Tasks in the queue that a worker could start now."""
-    backend = make_image_variants.get_backend()
-    if isinstance(backend, DatabaseBackend):
-        return waiting_database_tasks(backend).count()
-    if isinstance(backend, RQBackend):
-        return sum(queue.count for queue in rq_queues(backend))
-    return 0  # the immediate backend runs each task as it is enqueued
-
-
-def oldest_waiting_task() -> tuple[int, datetime | None]:
-    """How many tasks a worker could start now, and when the one that has waited longest was enqueued (for
-    /metrics; waiting_task_count() when the count is all that is needed)."""
-    backend = make_image_variants.get_backend()
-    if isinstance(backend, DatabaseBackend):
-        found = waiting_database_tasks(backend).aggregate(count=Count("pk"), oldest=Min("enqueued_at"))
-        return found["count"], found["oldest"]
-    if isinstance(backend, RQBackend):
-        queues = rq_queues(backend)
-        firsts = [queue.fetch_job(ids[0]) for queue in queues if (ids := queue.get_job_ids(0, 1))]
-        oldest = min((job.enqueued_at for job in firsts if job and job.enqueued_at), default=None)
-        return sum(queue.count for queue in queues), oldest
-    return 0, None
-
-
-def waiting_database_tasks(backend: DatabaseBackend):
-    return DBTaskResult.objects.ready().filter(backend_name=backend.alias)
-
-
-def rq_queues(backend: RQBackend) -> list:
-    return [django_rq.get_queue(name) for name in backend.queues]
-
-
-def rq_failed_jobs_forget(backend: RQBackend, ended_before: datetime) -> int:
-    """Delete the failed jobs of the backend's queues that ended before `ended_before`, with their entries in the
-    failed job registry; how many. RQ keeps a failed job a year (each try S3 refused is one), with its arguments
-    and traceback; a finished one it forgets after 500 s by itself."""
-    forgotten = 0
-    for queue in rq_queues(backend):
-        registry = queue.failed_job_registry
-        for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):
-            if job is not None and job.ended_at is not None and job.ended_at < ended_before:
-                registry.remove(job, delete_job=True)
-                forgotten += 1
-    return forgotten
+def variants_queue() -> TaskQueue:
+    """The queue the variants tasks (and the deletions) wait in."""
+    return task_queue(make_image_variants.get_backend())

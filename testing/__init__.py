@@ -27,6 +27,7 @@ from .s3 import (
     s3_event_handler,
     storage_on,
 )
+from .tasks import REDIS_URL, Queue, redis_answers, redis_flush
 
 __all__ = [
     "ARTIFACTS",
@@ -35,7 +36,9 @@ __all__ = [
     "CHROMIUM_ARGS",
     "CHROMIUM_MISSING",
     "OBJECTS_PER_IMAGE",
+    "REDIS_URL",
     "TEST_BUCKET",
+    "Queue",
     "acls_refused",
     "chromium_page",
     "cloudfront_settings",
@@ -53,6 +56,8 @@ __all__ = [
     "post_to_s3",
     "presigned_url_lifetime",
     "puts_denied",
+    "redis_answers",
+    "redis_flush",
     "reorder_requests",
     "run_queued_tasks",
     "s3_environment",

@@ -4,15 +4,12 @@ runs) and RQ on Redis. Each test enqueues through the real backend and runs the 
 from __future__ import annotations
 
 import io
-import os
-import signal
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import django_rq
 import pytest
-import redis
 import requests
 from django.core.management import call_command
 from django.utils import timezone
@@ -22,7 +19,7 @@ from rq.job import Job
 from localdev.s3server import LocalS3Server
 from property.models import PropertyImage, VariantsStatus
 from property.services.uploads import property_images_store
-from property.tasks import objects_delete_later, waiting_task_count
+from property.tasks import objects_delete_later, variants_queue
 from property.tests.factories import HouseForSaleFactory
 from testing import (
     OBJECTS_PER_IMAGE,
@@ -35,72 +32,6 @@ from testing import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)  # a worker sees only committed rows
-
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied around each test
-
-
-def redis_answers() -> bool:
-    try:
-        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return False
-
-
-class Queue:
-    """The configured task backend, and its real worker command run here until the queue is empty."""
-
-    def __init__(self, backend: str) -> None:
-        self.backend = backend
-
-    def run_worker(self, *, max_tasks: int | None = None) -> None:
-        handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-        try:
-            if self.backend == "database":
-                limit = ["--max-tasks", str(max_tasks)] if max_tasks else []
-                call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", *limit, verbosity=0)
-            else:
-                limit = ["--max-jobs", str(max_tasks)] if max_tasks else []
-                # SimpleWorker runs each task in this process, so it sees this test's settings and database.
-                call_command(
-                    "rqworker",
-                    "default",
-                    "--burst",
-                    "--job-class",
-                    "django_tasks_rq.Job",
-                    "--worker-class",
-                    "rq.worker.SimpleWorker",
-                    *limit,
-                    verbosity=0,
-                )
-        finally:
-            for number, handler in handlers.items():  # the workers take over Ctrl-C: give it back to pytest
-                signal.signal(number, handler)
-
-    def lose_every_message(self) -> None:
-        """What a queue that lost its messages looks like, or a worker killed with the task it had taken."""
-        if self.backend == "database":
-            from django_tasks_db.models import DBTaskResult
-
-            DBTaskResult.objects.all().delete()
-        else:
-            django_rq.get_queue("default").empty()
-
-
-@pytest.fixture(params=["database", "rq"])
-def queue(request, settings):
-    if request.param == "rq":
-        if not redis_answers():
-            if os.environ.get("CI"):
-                pytest.fail("CI runs the task tests on Redis: start it on 127.0.0.1:6379")
-            pytest.skip("no Redis on 127.0.0.1:6379")
-        settings.TASKS = {"default": {"BACKEND": "backend.task_backends.PriorityRQBackend", "QUEUES": ["default"]}}
-        settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
-        connection = redis.Redis.from_url(REDIS_URL)
-        connection.flushdb()
-        yield Queue("rq")
-        connection.flushdb()
-        return
-    yield Queue("database")
 
 
 def stored(s3_client, key: str) -> Image.Image:
@@ -125,7 +56,7 @@ def test_an_upload_is_pending_with_loading_urls_until_a_worker_makes_its_webp_va
         assert requests.get(variant["url"], timeout=10).headers["Content-Type"] == "image/jpeg"
     secure = owner_client.get(f"/api/property-images/{pending['id']}/secure_url/?variant=thumbnail").json()
     assert secure["is_original"] is True and requests.get(secure["secure_url"], timeout=10).status_code == 200
-    assert waiting_task_count() == 1
+    assert variants_queue().waiting_count() == 1
 
     queue.run_worker()
 
@@ -148,7 +79,7 @@ def test_with_no_worker_uploads_succeed_and_stay_pending_until_one_runs(queue, o
     more = property_images_store(house=house, files=[jpeg_upload()])
     assert {image.variants_status for image in PropertyImage.objects.all()} == {VariantsStatus.PENDING}
     assert bucket_keys() == object_keys(*images, *more)  # the originals only
-    assert waiting_task_count() == 3
+    assert variants_queue().waiting_count() == 3
 
     queue.run_worker()
 
@@ -213,7 +144,7 @@ def test_s3_down_during_a_task_is_retried_and_the_variants_are_made_when_it_is_b
         queue.run_worker(max_tasks=1)  # the first try fails: S3 refuses connections
         image.refresh_from_db()
         assert image.variants_status == VariantsStatus.PENDING and image.variants == {}
-        assert waiting_task_count() == 1  # the second try, waiting
+        assert variants_queue().waiting_count() == 1  # the second try, waiting
         restarted = again(server)
         try:
             queue.run_worker()
@@ -234,7 +165,7 @@ def test_a_task_that_keeps_failing_marks_the_variants_failed_and_rebuild_variant
         server.stop()
         queue.run_worker()  # two tries, both refused
         image.refresh_from_db()
-        assert image.variants_status == VariantsStatus.FAILED and waiting_task_count() == 0
+        assert image.variants_status == VariantsStatus.FAILED and variants_queue().waiting_count() == 0
         restarted = again(server)
         try:
             out = io.StringIO()
@@ -294,12 +225,12 @@ def test_a_stale_pending_image_is_enqueued_again_by_the_sweep_but_not_behind_a_b
 def test_rebuild_variants_enqueues_one_task_per_image_for_the_workers_to_share(queue, owner, bucket_keys, settings):
     settings.PROPERTY_IMAGE_VARIANTS = False
     images = property_images_store(house=HouseForSaleFactory(owner=owner), files=[jpeg_upload() for _ in range(3)])
-    assert waiting_task_count() == 0
+    assert variants_queue().waiting_count() == 0
     settings.PROPERTY_IMAGE_VARIANTS = True
     out = io.StringIO()
     call_command("rebuild_variants", "--no-wait", stdout=out, stderr=io.StringIO())
     assert "Enqueued the variants of 3 images; 0 already up to date" in out.getvalue()
-    assert waiting_task_count() == 3
+    assert variants_queue().waiting_count() == 3
     queue.run_worker(max_tasks=1)  # one worker's share
     assert PropertyImage.objects.filter(variants_status=VariantsStatus.READY).count() == 1
     queue.run_worker()
@@ -319,7 +250,7 @@ def test_a_deletion_s3_does_not_answer_is_tried_again_and_done_once_it_is_back(q
         server.stop()
         objects_delete_later(keys)
         queue.run_worker(max_tasks=1)  # refused: enqueued again
-        assert waiting_task_count() == 1
+        assert variants_queue().waiting_count() == 1
         restarted = again(server)
         try:
             queue.run_worker()
@@ -337,10 +268,10 @@ def test_a_deleted_images_objects_go_before_a_backlog_of_500_variant_tasks(queue
     for number in range(500):  # a rebuild's backlog, enqueued before the deletion
         make_image_variants.enqueue(10**9 + number)
     assert owner_client.delete(f"/api/property-images/{image.pk}/").status_code == 204
-    assert waiting_task_count() == 501
+    assert variants_queue().waiting_count() == 501
     queue.run_worker(max_tasks=1)  # the first task a worker takes
     assert bucket_keys() == []
-    assert waiting_task_count() == 500
+    assert variants_queue().waiting_count() == 500
 
 
 def test_a_queue_that_cannot_be_reached_deletes_the_objects_at_once(owner, settings, bucket_keys):

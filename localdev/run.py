@@ -163,6 +163,41 @@ def main() -> None:
     # we were started with it ignored, as a shell does for a background job).
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGINT, stop_on_signal)
+    port = environment_prepare()
+    external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
+    s3_server = None
+    children: dict[str, subprocess.Popen] = {}
+    manage = [sys.executable, "manage.py"]
+    try:
+        s3_server = None if external_s3 else start_local_s3()
+        subprocess.run([*manage, "migrate", "--noinput"], check=True, cwd=BASE_DIR)
+        subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity=0"], check=True, cwd=BASE_DIR)
+        server_name = "Django's development server" if dev else "granian (backend.server)"
+        print(f"Serving the API with {server_name} on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)")
+        # Should this process be killed, the API server is stopped at once (SIGINT), freeing the port.
+        children["api_server"] = start_child(
+            api_server_command(port, dev=dev), death_signal=signal.SIGINT, cwd=BASE_DIR
+        )
+        print("Starting the background worker (size variants) ...", flush=True)
+        children["worker"] = start_child(worker_command(), cwd=BASE_DIR)
+        supervise(children)
+    except KeyboardInterrupt:
+        pass
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)
+    finally:
+        if "api_server" in children:
+            stop_child(children["api_server"], grace=API_SERVER_GRACE)
+        if "worker" in children:
+            stop_child(children["worker"], grace=WORKER_GRACE)
+        if s3_server is not None:
+            print("Stopping the local S3 server ...", flush=True)
+            s3_server.stop()
+
+
+def environment_prepare() -> str:
+    """The environment the children inherit (.env, the allocator's settings, /metrics' folder); the port to serve
+    on, once it is free. Exits if another `make run` holds it."""
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     for name, value in ALLOCATOR_ENVIRONMENT.items():  # for the children: glibc reads it when a process starts
         os.environ.setdefault(name, value)
@@ -175,45 +210,26 @@ def main() -> None:
         shutil.rmtree(METRICS_DIR, ignore_errors=True)
         METRICS_DIR.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
-    external_s3 = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_S3_ENDPOINT_URL"))
-    s3_server = None
-    api_server = worker = None
-    manage = [sys.executable, "manage.py"]
-    try:
-        s3_server = None if external_s3 else start_local_s3()
-        subprocess.run([*manage, "migrate", "--noinput"], check=True, cwd=BASE_DIR)
-        subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity=0"], check=True, cwd=BASE_DIR)
-        server_name = "Django's development server" if dev else "granian (backend.server)"
-        print(f"Serving the API with {server_name} on http://127.0.0.1:{port}/api/ (Ctrl-C stops everything)")
-        # Should this process be killed, the API server is stopped at once (SIGINT), freeing the port.
-        api_server = start_child(api_server_command(port, dev=dev), death_signal=signal.SIGINT, cwd=BASE_DIR)
-        print("Starting the background worker (size variants) ...", flush=True)
-        worker = start_child(worker_command(), cwd=BASE_DIR)
-        worker_started = time.monotonic()
-        housekeeping()
-        housekept = time.monotonic()
-        while True:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                sys.exit(api_server.wait(timeout=WORKER_CHECK_INTERVAL))
-            now = time.monotonic()
-            if worker.poll() is not None and now - worker_started >= WORKER_RESTART_SPACING:
-                print(f"The background worker exited with {worker.returncode}: starting another", flush=True)
-                worker, worker_started = start_child(worker_command(), cwd=BASE_DIR), now
-            if now - housekept >= HOUSEKEEPING_INTERVAL:
-                housekeeping()
-                housekept = time.monotonic()
-    except KeyboardInterrupt:
-        pass
-    except subprocess.CalledProcessError as error:
-        sys.exit(error.returncode)
-    finally:
-        if api_server is not None:
-            stop_child(api_server, grace=API_SERVER_GRACE)
-        if worker is not None:
-            stop_child(worker, grace=WORKER_GRACE)
-        if s3_server is not None:
-            print("Stopping the local S3 server ...", flush=True)
-            s3_server.stop()
+    return port
+
+
+def supervise(children: dict[str, subprocess.Popen]) -> None:
+    """Until the API server exits (with its exit code): a worker that exits is replaced (at most once every
+    WORKER_RESTART_SPACING), and housekeeping runs every HOUSEKEEPING_INTERVAL."""
+    worker_started = time.monotonic()
+    housekeeping()
+    housekept = time.monotonic()
+    while True:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            sys.exit(children["api_server"].wait(timeout=WORKER_CHECK_INTERVAL))
+        now = time.monotonic()
+        worker = children["worker"]
+        if worker.poll() is not None and now - worker_started >= WORKER_RESTART_SPACING:
+            print(f"The background worker exited with {worker.returncode}: starting another", flush=True)
+            children["worker"], worker_started = start_child(worker_command(), cwd=BASE_DIR), now
+        if now - housekept >= HOUSEKEEPING_INTERVAL:
+            housekeeping()
+            housekept = time.monotonic()
 
 
 if __name__ == "__main__":

@@ -103,29 +103,21 @@ class LocalS3Server:
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
 
-    def start(self, timeout: float = 60.0) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    def identities_write(self) -> Path:
+        """The S3 gateway's one identity, with this server's keys: a file only this user reads."""
         identities = self.data_dir / "identities.json"
-        identities.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "admin",
-                            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
-            )
-        )
+        credentials = [{"accessKey": self.access_key, "secretKey": self.secret_key}]
+        actions = ["Admin", "Read", "Write", "List", "Tagging"]
+        identity = {"name": "admin", "credentials": credentials, "actions": actions}
+        identities.write_text(json.dumps({"identities": [identity]}))
         identities.chmod(0o600)
-        storage_dir = self.storage_dir
-        storage_dir.mkdir(exist_ok=True)
-        command = [
+        return identities
+
+    def command(self, identities: Path) -> list[str]:
+        return [
             weed_binary(),
             "server",
-            f"-dir={storage_dir}",
+            f"-dir={self.storage_dir}",
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             f"-master.port={self.ports.master}",
@@ -145,6 +137,11 @@ class LocalS3Server:
             "-s3.port.lance=0",
             "-s3.autoCreateBucket=false",
         ]
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.storage_dir.mkdir(exist_ok=True)
+        command = self.command(self.identities_write())
         log = open(self.data_dir / "weed.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
         # SIGKILL when we die, however we die: a server left running would hold the ports and the data.
         self.process = start_child(

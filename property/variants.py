@@ -3,7 +3,7 @@ property.tasks.make_image_variants."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from tempfile import SpooledTemporaryFile
 from typing import IO
 
@@ -152,17 +152,8 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
     made: dict[str, dict] = {}
     try:
         _variants_store(s3, image, variants, made)
-        stored = (
-            PropertyImage.objects.filter(pk=image.pk)
-            .announcing(ChangeAction.VARIANTS_READY)
-            .update(
-                variants=made,
-                variants_status=VariantsStatus.READY,
-                thumbhash=placeholder.thumbhash,
-                color=placeholder.color,
-            )
-        )
-        if not stored:
+        ready = {"variants": made, "variants_status": VariantsStatus.READY, **asdict(placeholder)}  # thumbhash, color
+        if not PropertyImage.objects.filter(pk=image.pk).announcing(ChangeAction.VARIANTS_READY).update(**ready):
             raise PropertyImage.DoesNotExist(f"image {image.pk} was deleted while its variants were made")
     except BaseException:
         # Keep the objects the row (if it still exists) points at; delete the ones this call added.
@@ -176,8 +167,8 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
             variant.content.close()
     kept = {key for variant in made.values() for key in variant_entry_keys(variant)}
     superseded = sorted(set(image.object_keys) - {image.image.name} - kept)
-    image.variants, image.variants_status = made, VariantsStatus.READY
-    image.thumbhash, image.color = placeholder.thumbhash, placeholder.color
+    for name, value in ready.items():  # the row as stored
+        setattr(image, name, value)
     s3.delete_quietly(superseded)
 
 

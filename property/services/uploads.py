@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO, TypeVar
 
 from django.conf import settings
@@ -51,6 +52,18 @@ def upload_sanitize(upload: IO[bytes]) -> SanitizedImage:
         return sanitize_image(upload, filename=getattr(upload, "name", None))
     except ImageRejected as rejection:
         raise UploadRejected(rejection.message) from rejection
+
+
+@dataclass(frozen=True)
+class PhotoDetails:
+    """What an upload says of all its photos: caption, category and description; whether the first becomes the
+    house's main photo; the order the first takes (None: after the house's photos), the others following it."""
+
+    caption: str = ""
+    category: str | None = None
+    description: str = ""
+    is_main: bool = False
+    order: int | None = None
 
 
 def property_images_store(
@@ -114,18 +127,10 @@ def sanitized_images_store(
         for image in images
     ]
     images_and_keys = list(zip(images, keys, strict=True))
+    details = PhotoDetails(caption=caption, category=category, description=description, is_main=is_main, order=order)
     try:
         _objects_store(s3, images_and_keys)
-        return _create_image_rows(
-            house=house,
-            content_type=content_type,
-            images=images_and_keys,
-            caption=caption,
-            category=category,
-            description=description,
-            is_main=is_main,
-            order=order,
-        )
+        return _create_image_rows(house=house, content_type=content_type, images=images_and_keys, details=details)
     except S3StorageError as error:
         objects_delete_later(keys, again_after_s3_failed=True)  # those stored, and any a hung S3 may still store
         raise StorageUnavailable(IMAGES_NOT_STORED) from error
@@ -183,21 +188,14 @@ def _each(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Sequence[
 
 @transaction.atomic
 def _create_image_rows(
-    *,
-    house: House,
-    content_type: ContentType,
-    images: list[tuple[SanitizedImage, str]],
-    caption: str,
-    category: str | None,
-    description: str,
-    is_main: bool,
-    order: int | None,
+    *, house: House, content_type: ContentType, images: list[tuple[SanitizedImage, str]], details: PhotoDetails
 ) -> list[PropertyImage]:
     lock_house(content_type=content_type, object_id=house.pk)
+    order = details.order
     if order is None:  # after the house's images
         highest = PropertyImage.objects.filter(content_type=content_type, object_id=house.pk).aggregate(Max("order"))
         order = 0 if highest["order__max"] is None else highest["order__max"] + 1
-    if is_main:
+    if details.is_main:
         unset_main_images(content_type_id=content_type.pk, object_id=house.pk)
     variants_status = VariantsStatus.PENDING if settings.PROPERTY_IMAGE_VARIANTS else VariantsStatus.READY
     created = []
@@ -205,10 +203,10 @@ def _create_image_rows(
         row = PropertyImage(
             content_type=content_type,
             object_id=house.pk,
-            caption=caption,
-            category=category,
-            description=description,
-            is_main=is_main and position == 0,
+            caption=details.caption,
+            category=details.category,
+            description=details.description,
+            is_main=details.is_main and position == 0,
             order=min(order + position, MAX_ORDER),  # the last places share the largest order the database holds
             original_filename=image.original_filename,
             width=image.width,

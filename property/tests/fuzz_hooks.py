@@ -27,22 +27,42 @@ TEXT_FIELDS = ("caption",)
 SENT_PHOTOS = [payload for payload, _format, size in PHOTOS.values() if size[0] * size[1] <= 48 * 48]
 
 
+def as_photos(value):
+    """Each file of a file field's value as one of the photos; anything else as it is."""
+    if isinstance(value, list):
+        return [as_photos(item) for item in value]
+    return photo_for(value) if is_file(value) else value
+
+
 def photo_for(generated) -> Binary:
     """One of the photos, chosen by what Schemathesis generated so that a replayed case sends the same one, in
     Schemathesis' wrapper for bytes as its generator gives them."""
     data = getattr(generated, "data", generated)
-    data = data if isinstance(data, bytes) else str(data).encode()
+    data = data if isinstance(data, bytes) else data.encode()
     return Binary(SENT_PHOTOS[zlib.crc32(data) % len(SENT_PHOTOS)])
+
+
+def is_file(value) -> bool:
+    """What a `format: binary` string may be, as Schemathesis generates one: bytes, or (in its coverage phase) text.
+    A number, null, an object in a file field is not a file."""
+    return isinstance(value, bytes | Binary | str)
+
+
+def as_judged(value):
+    """A file field's value as the schema judges it: a file as the `format: binary` string it stands for; anything
+    else as a value no string schema takes (the schema says "a string", and 400 or null sent as a multipart part
+    would read as one)."""
+    if isinstance(value, list):
+        return [as_judged(item) for item in value]
+    return "photo" if is_file(value) else 0
 
 
 def judge_again_with_text_for_photos(case, body: dict) -> None:
     """Judge a multipart body again: Schemathesis calls every body holding bytes invalid, so judge it with text
-    standing for each photo, as the schema's `format: binary` strings. (A stateful link that fills in the very field
-    a negative body broke, an `object_id` of 0 becoming the id of the house just created: schemathesis#2983.)"""
-    case.body = {
-        name: (["photo"] * len(value) if isinstance(value, list) else "photo") if name in FILE_FIELDS else value
-        for name, value in body.items()
-    }
+    standing for each file (as_judged), and a non-file where a file is required invalid. (A stateful link that
+    fills in the very field a negative body broke, an `object_id` of 0 becoming the id of the house just created:
+    schemathesis#2983.)"""
+    case.body = {name: as_judged(value) if name in FILE_FIELDS else value for name, value in body.items()}
     case._meta.mark_dirty(ParameterLocation.BODY)
     case.operation.schema.revalidate_case_metadata(case)
     case.body = body
@@ -103,10 +123,6 @@ def before_call(context, case, **kwargs):
     if meta.is_negative_at(ParameterLocation.BODY):
         return
     # A new body: Schemathesis shares one generated body between the cases its coverage phase derives from it.
-    case.body = {
-        name: ([photo_for(item) for item in value] if isinstance(value, list) else photo_for(value))
-        if name in FILE_FIELDS
-        else value
-        for name, value in body.items()
-    }
+    # Only files become photos (is_file): a valid body holds nothing else in a file field.
+    case.body = {name: as_photos(value) if name in FILE_FIELDS else value for name, value in body.items()}
     meta.clear_dirty(ParameterLocation.BODY)

@@ -12,9 +12,11 @@ import pytest
 import requests
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
+from schemathesis.transport.serialization import Binary
 
 from property.services.uploads import property_images_store
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory
+from property.tests.fuzz_hooks import SENT_PHOTOS, as_judged, as_photos
 from testing import BASE_DIR, jpeg_upload
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -81,3 +83,13 @@ def test_schemathesis_with_every_check_and_phase_finds_no_failure(live_server, f
 def operation_count(server: str) -> int:
     schema = requests.get(f"{server}/api/schema/?format=json", timeout=10).json()
     return sum(method in HTTP_METHODS for operations in schema["paths"].values() for method in operations)
+
+
+def test_the_hooks_make_photos_of_files_only():
+    """What a `format: binary` string may be (bytes; text in the coverage phase) becomes a photo; a number or null
+    in a file field is no file: it is judged invalid and sent as Schemathesis made it, for the server to refuse."""
+    sent = as_photos([b"\x00\x01", Binary(b"GIF89a"), "", 400, None])
+    assert all(isinstance(photo, Binary) and photo.data in SENT_PHOTOS for photo in sent[:3])
+    assert sent[3:] == [400, None]
+    assert as_photos(b"a") == as_photos(b"a")  # a replayed case sends the same photo
+    assert as_judged([Binary(b"x"), "text", 400, None, {}]) == ["photo", "photo", 0, 0, 0]

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import requests
 
-from bench.load import database_url, each_database, manage
 from bench.photos import photo_jpeg
+from bench.project import Served, database_url, each_database, manage, postgresql_answers
 from bench.report import verdict
 from bench.scale import SEED, post, timed
-from bench.serving import Served, postgresql_answers
 from localdev.run import api_server_command
 
 BUCKET = "alca-changes"

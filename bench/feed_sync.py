@@ -31,8 +31,8 @@ from pathlib import Path
 import requests
 
 from bench.feed_copy import KINDS, Api, Reader, differences
-from bench.load import BASE_DIR, PENDING_SCRIPT, database_url, manage, server_environment, server_wait
 from bench.photos import photo_jpeg
+from bench.project import BASE_DIR, PENDING_SCRIPT, database_url, manage, server_environment, server_wait
 from bench.report import verdict
 from localdev.run import api_server_command, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin

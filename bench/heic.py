@@ -20,7 +20,7 @@ import requests
 from PIL import Image
 from pillow_heif import register_heif_opener
 
-from bench.load import manage
+from bench.project import manage
 from bench.report import verdict
 from bench.uploads import HOUSE_SCRIPT, ServerWorker
 

@@ -28,13 +28,22 @@ import requests
 
 from backend.server import THREADS, WORKERS
 from bench.photos import photo_jpeg
+from bench.project import (
+    BASE_DIR,
+    COUNT_SCRIPT,
+    PENDING_SCRIPT,
+    POSTGRES_ADMIN_URL,
+    SETUP_SCRIPT,
+    database_url,
+    manage,
+    server_environment,
+    server_wait,
+)
 from bench.report import verdict
 from localdev.run import api_server_command, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 BUCKET = "alca-load"
-POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 # Operation, weight, and what it does (for the report).
 MIX = [
     ("list", 40, "list (100 per page)"),
@@ -44,95 +53,6 @@ MIX = [
     ("direct_upload", 4, "direct upload of one (presigned POST to S3, then `complete_upload` sent twice)"),
     ("delete", 5, "delete of an image the client uploaded"),
 ]
-
-
-def database_url(database: str, workdir: Path, name: str = "alca_load") -> str:
-    """A new, empty database: a SQLite file in `workdir`, or PostgreSQL's `name` on 127.0.0.1:5432 (dropped first)."""
-    if database == "sqlite":
-        return f"sqlite:///{workdir / name}.sqlite3"
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {name}")
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
-
-
-def server_environment(server: LocalS3Server, bucket: str) -> dict[str, str]:
-    """What points a server the benchmarks start at `server`'s `bucket`, with a secret key of its own."""
-    return {
-        "AWS_ACCESS_KEY_ID": server.access_key,
-        "AWS_SECRET_ACCESS_KEY": server.secret_key,
-        "AWS_S3_ENDPOINT_URL": server.endpoint_url,
-        "AWS_STORAGE_BUCKET_NAME": bucket,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
-
-
-def server_wait(base_url: str, seconds: float = 30) -> None:
-    """Until the API server at `base_url` answers (its health, whatever the status), or `seconds` have passed."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base_url}/health/", timeout=1)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.2)
-
-
-def each_database(databases: list[str], *, bucket: str, prefix: str, bench_database) -> dict:
-    """`bench_database(database, s3 environment, workdir)` for each database, all against one SeaweedFS of theirs
-    with a private `bucket`, in a temporary folder named with `prefix`."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
-        server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="bench-key", secret_key=secrets.token_hex(20))
-        server.start()
-        try:
-            server.ensure_private_bucket(bucket)
-            s3 = server_environment(server, bucket)
-            return {database: bench_database(database, s3, Path(workdir)) for database in databases}
-        finally:
-            server.stop()
-
-
-def manage(environment: dict[str, str], *args: str, stdin: bytes = b"") -> str:
-    """What `manage.py args` prints, run with `environment` on top of this process's (the benchmarks' one way
-    to run a command, seed data with a shell script fed on stdin, or count rows)."""
-    command = [sys.executable, "manage.py", *args]
-    env = {**os.environ, **environment}
-    return subprocess.run(command, cwd=BASE_DIR, env=env, input=stdin, check=True, capture_output=True).stdout.decode()
-
-
-SETUP_SCRIPT = """
-from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework_simplejwt.tokens import RefreshToken
-from property.models import HouseForSale
-from property.services.uploads import property_images_store
-import base64, json, sys
-photo = base64.b64decode(sys.stdin.read())
-user = get_user_model().objects.create_user("load-agent", password=None)
-house = HouseForSale.objects.create(title="Load house", address="1 Load St", price=1, owner=user)
-property_images_store(house=house, files=[SimpleUploadedFile(f"seed{n}.jpg", photo) for n in range(20)])
-print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "house": house.pk}))
-"""
-
-PENDING_SCRIPT = """
-from property.models import PropertyImage
-print(PropertyImage.objects.filter(variants_status="pending").count())
-"""
-
-COUNT_SCRIPT = """
-from property.models import PropertyImage
-from backend.s3 import S3ImageService
-images = list(PropertyImage.objects.all())
-expected = {key for image in images for key in image.object_keys}  # each original and its size variants
-objects = {key for key, _ in S3ImageService().list_objects(prefix="properties/")}
-staging = list(S3ImageService().list_objects(prefix="uploads/"))
-import json
-print(json.dumps({"rows": len(images), "expected_objects": len(expected), "objects": len(objects),
-                  "mismatched": len(expected ^ objects), "staging_objects": len(staging)}))
-"""
 
 
 class LoadClient(threading.Thread):

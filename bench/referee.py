@@ -23,9 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import database_url, manage, server_environment
+from bench.project import Served, database_url, manage, postgresql_answers, server_environment
 from bench.report import verdict
-from bench.serving import Served, postgresql_answers
 from localdev.run import api_server_command
 from localdev.s3server import LocalS3Server
 

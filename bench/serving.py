@@ -13,23 +13,18 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import secrets
 import statistics
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-import requests
-
-from bench.load import database_url, manage, server_environment
+from bench.curl import Client, curl_version
 from bench.photos import photo_jpeg
+from bench.project import Served, database_url, manage, postgresql_answers, server_environment
 from bench.report import verdict
-from localdev.run import api_server_command, worker_command
-from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
+from localdev.run import api_server_command
+from localdev.s3server import LocalS3Server
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 BUCKET = "alca-serving"
 IMAGES = 50
 ROUNDS = 3
@@ -102,119 +97,6 @@ images = PropertyImage.objects.bulk_create(
 )
 print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "property": 1, "image": images[0].pk}))
 """
-
-
-def curl_version() -> str:
-    return subprocess.run(["curl", "--version"], check=True, capture_output=True, text=True).stdout.split("\n")[0]
-
-
-WRITE_OUT = "%{http_code} %{time_total} %{num_connects}\\n"
-
-
-class Client:
-    """curl on one keep-alive connection: each request's time as curl measures it, and curl's own CPU."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.cpu_seconds = 0.0
-
-    def times_ms(self, url: str, token: str, count: int) -> list[float]:
-        config = f'header = "Authorization: Bearer {token}"\n' + f'url = "{url}"\noutput = "/dev/null"\n' * count
-        return self.run(config, url, count)
-
-    def post_times_ms(self, url: str, token: str, bodies: list[str]) -> list[float]:
-        """Each JSON body POSTed in turn (`next` starts each request's own options; the connection stays)."""
-        block = 'header = "Authorization: Bearer {token}"\nheader = "Content-Type: application/json"\n'
-        block += 'data = "{body}"\nurl = "{url}"\noutput = "/dev/null"\nwrite-out = "{write_out}"\n'
-        config = "next\n".join(
-            block.format(token=token, body=body.replace('"', '\\"'), url=url, write_out=WRITE_OUT) for body in bodies
-        )
-        return self.run(config, url, len(bodies))
-
-    def run(self, config: str, url: str, count: int) -> list[float]:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = subprocess.run(
-            [
-                "curl",
-                "--silent",
-                "--show-error",
-                "--config",
-                "-",
-                "--write-out",
-                WRITE_OUT,
-            ],
-            input=config,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        answers = [line.split() for line in result.stdout.splitlines()]
-        if len(answers) != count or any(status != "200" for status, _, _ in answers):
-            raise RuntimeError(f"{url}: {sorted({status for status, _, _ in answers})} {result.stderr[-300:]}")
-        if sum(int(connects) for _, _, connects in answers) > 1:
-            raise RuntimeError(f"{url}: curl opened more than one connection")
-        self.requests += count
-        self.cpu_seconds += (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        return [float(seconds) * 1000 for _, seconds, _ in answers]
-
-
-class Served:
-    """One API under backend.server (the `make run` command line), with the background worker beside it if asked."""
-
-    def __init__(
-        self,
-        name: str,
-        command: list[str],
-        environment: dict[str, str],
-        seed: dict,
-        *,
-        worker: bool,
-        access_log: bool = False,
-    ):
-        """`access_log`: the access log as `make run` writes it (to standard error), else none."""
-        self.name, self.seed = name, seed
-        self.port = free_port_with_grpc_twin(set())
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        command = [part.replace("PORT", str(self.port)) for part in command]
-        environment = environment if access_log else {**environment, "ACCESS_LOG": "false"}
-        self.processes = [subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL)]
-        if worker:
-            self.processes.append(subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.get("/api/property-images/")
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start") from None
-                time.sleep(0.2)
-
-    def get(self, path: str) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.seed['token']}"}
-        response = requests.get(self.base_url + path, headers=headers, timeout=30)
-        response.raise_for_status()
-        return response
-
-    def wait_for_variants(self, path: str, timeout: float = 300.0) -> None:
-        """Until the worker has made every variant of the list's images: then it only waits for tasks, as `make run`'s
-        worker does once it has caught up."""
-        deadline = time.monotonic() + timeout
-        while any(image.get("variants_status") == "pending" for image in self.get(path).json()["results"]):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name}: variants still pending after {timeout:.0f} s")
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            process.wait(timeout=60)
-
-
-def postgresql_answers() -> bool:
-    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
 
 
 def seeded_project(name: str, database: str, s3: dict[str, str], workdir: Path) -> Served:

@@ -23,7 +23,7 @@ import zipfile
 
 import requests
 
-from bench.load import manage
+from bench.project import manage
 from bench.report import verdict
 from bench.uploads import ServerWorker
 

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import requests
 
-from bench.load import COUNT_SCRIPT, SETUP_SCRIPT, LoadClient, manage, percentile
+from bench.load import LoadClient, percentile
 from bench.photos import photo_jpeg
+from bench.project import COUNT_SCRIPT, SETUP_SCRIPT, manage
 from localdev.processes import descendants
 from localdev.s3server import S3Ports, free_port_with_grpc_twin
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import requests
 
 from bench.latency_proxy import LatencyProxy
-from bench.load import manage
 from bench.photos import photo_jpeg
+from bench.project import manage
 from bench.report import cpu_cell, verdict
 from localdev.run import ALLOCATOR_ENVIRONMENT
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin

@@ -20,9 +20,8 @@ import requests
 from PIL import Image
 from pillow_heif import register_heif_opener
 
-from bench.project import manage
+from bench.project import HOUSE_SCRIPT, ServerWorker, manage
 from bench.report import verdict
-from bench.uploads import HOUSE_SCRIPT, ServerWorker
 
 PHOTO = Path(__file__).resolve().parent / ".photos/usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg"
 SIZE = (4000, 3000)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from localdev.run import worker_command
+from localdev.run import ALLOCATOR_ENVIRONMENT, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -163,6 +163,92 @@ class Served:
             process.terminate()
         for process in self.processes:
             process.wait(timeout=60)
+
+
+class ServerWorker:
+    """The API server (backend.server, as make run starts it) with one worker process serving an API, so the worker's
+    own peak memory and CPU can be read."""
+
+    def __init__(self, environment: dict[str, str], *, app: str = "backend.wsgi", **extra_environment: str) -> None:
+        self.port = free_port_with_grpc_twin(set())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backend.server", f"--port={self.port}", f"{app}:application"],
+            cwd=BASE_DIR,
+            # The allocator's settings of make run (and of production).
+            env={
+                **os.environ,
+                **ALLOCATOR_ENVIRONMENT,
+                **environment,
+                "WEB_CONCURRENCY": "1",
+                "ACCESS_LOG": "false",
+                **extra_environment,
+            },
+            stderr=subprocess.DEVNULL,  # the server's own start and stop lines
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/api/", timeout=1)
+                return
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting
+                time.sleep(0.2)
+        self.stop()  # a bench that gives up must not leave it running
+        raise RuntimeError("the API server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def worker_pid(self) -> int:
+        return int(Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()[0])
+
+    def peak_rss_mb(self) -> float:
+        return self.memory_mb("VmHWM")
+
+    def resident_mb(self) -> float:
+        return self.memory_mb("VmRSS")
+
+    def memory_mb(self, field: str) -> float:
+        """A memory figure of the worker process from /proc (VmHWM: its peak RSS; VmRSS: its RSS now), in MB."""
+        status = Path(f"/proc/{self.worker_pid}/status").read_text()
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith(f"{field}:")) / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_task_workers(environment: dict[str, str], count: int, *, batch: bool) -> list[subprocess.Popen]:
+    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"]
+    return [
+        subprocess.Popen([*command, *(["--batch"] if batch else [])], cwd=BASE_DIR, env={**os.environ, **environment})
+        for _ in range(count)
+    ]
+
+
+def stop_task_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.wait(timeout=60)
+
+
+HOUSE_SCRIPT = """
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+from property.models import HouseForSale
+import json, secrets
+user = get_user_model().objects.create_user(f"uploader-{secrets.token_hex(4)}", password=None)
+house = HouseForSale.objects.create(title="Upload house", address="2 Bench St", price=1, owner=user)
+print(json.dumps({"token": str(RefreshToken.for_user(user).access_token), "house": house.pk}))
+"""
 
 
 def postgresql_answers() -> bool:

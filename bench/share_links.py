@@ -23,9 +23,8 @@ import zipfile
 
 import requests
 
-from bench.project import manage
+from bench.project import ServerWorker, manage
 from bench.report import verdict
-from bench.uploads import ServerWorker
 
 PHOTOS = 100
 PHOTO_MB = 5

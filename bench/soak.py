@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench.load import LoadClient, percentile
+from bench.load_client import LoadClient, percentile
 from bench.photos import photo_jpeg
 from bench.project import COUNT_SCRIPT, SETUP_SCRIPT, manage
 from localdev.processes import descendants

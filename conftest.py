@@ -1,4 +1,5 @@
-"""Test session fixtures: a real SeaweedFS S3 server on free ports, a private bucket, users and JWT clients."""
+"""Test session fixtures: a real SeaweedFS S3 server on free ports, a private bucket, users and JWT clients, and each
+task queue backend in turn (`queue`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Token endpoints, throttled per client address (the "token" rate) against password guessing."""
 
+from collections.abc import Sequence
+
 from django.contrib.auth import get_user_model
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework_simplejwt import serializers
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -19,12 +21,12 @@ class TokenRefreshSerializer(serializers.TokenRefreshSerializer):
         user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
         user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
         if user is None or not CachedUserJWTAuthentication.still_accepted(user, refresh):
-            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+            raise AuthenticationFailed(str(self.error_messages["no_active_account"]), "no_active_account")
         return super().validate(attrs)
 
 
 class TokenThrottleMixin:
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes: Sequence[type[BaseThrottle]] = [ScopedRateThrottle]
     throttle_scope = "token"
 
 

@@ -98,13 +98,15 @@ def register_collector(collector) -> None:
 def may_read_metrics(request: HttpRequest) -> bool:
     """From an address in METRICS_ALLOWED_ADDRESSES (the client's, as DRF's throttles take it behind
     DJANGO_NUM_PROXIES proxies), or with METRICS_TOKEN as a bearer token."""
-    from rest_framework.throttling import BaseThrottle  # here: the storage imports this module before settings load
+    # here: the storage imports this module before settings load
+    from rest_framework.request import Request
+    from rest_framework.throttling import BaseThrottle
 
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
-    return BaseThrottle().get_ident(request) in settings.METRICS_ALLOWED_ADDRESSES
+    return BaseThrottle().get_ident(Request(request)) in settings.METRICS_ALLOWED_ADDRESSES
 
 
 @never_cache

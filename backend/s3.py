@@ -14,12 +14,10 @@ from tempfile import SpooledTemporaryFile
 from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import DEFAULT_STORAGE_ALIAS
-from django.core.files.storage import default_storage, storages
-from storages.backends.s3 import S3Storage
+from django.core.files.storage import default_storage
 
 from .buckets import s3_error_code
-from .storage_backends import ACLS_NOT_SUPPORTED, ObjectContent
+from .storage_backends import ACLS_NOT_SUPPORTED, ObjectContent, PrivateMediaStorage, private_media_storage
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +45,9 @@ def s3_failures(operation: str, failure: str, **details: object):
 class S3ImageService:
     """Upload, delete and presign property image objects, with errors logged and wrapped."""
 
-    def __init__(self, storage: S3Storage | None = None) -> None:
-        # The storage itself rather than Django's lazy default_storage proxy (what a FileField without its
-        # own storage holds): each attribute read through the proxy costs more than signing a URL.
-        self.storage = storages[DEFAULT_STORAGE_ALIAS] if storage is None or storage is default_storage else storage
+    def __init__(self, storage: PrivateMediaStorage | None = None) -> None:
+        # Not Django's lazy default_storage proxy, what a FileField without its own storage holds.
+        self.storage = private_media_storage() if storage is None or storage is default_storage else storage
 
     def upload(
         self, *, key: str, content: IO[bytes], content_type: str | None = None, download_name: str | None = None

@@ -17,6 +17,7 @@ import tempfile
 
 from granian.constants import Interfaces
 from granian.server import Server
+from granian.server.common import AbstractServer
 
 APPLICATION = "backend.wsgi:application"
 # Request work is CPU-bound Python (one core per process at most): one process per core, at least two.
@@ -27,7 +28,7 @@ THREADS = int(os.environ.get("WEB_THREADS", 4))
 GRACEFUL_TIMEOUT = 10
 
 
-def server(application: str, host: str, port: int) -> Server:
+def server(application: str, host: str, port: int) -> AbstractServer:
     """granian serving `application` (a WSGI "module:callable") on host:port with this module's settings."""
     # /metrics adds up the samples of every process (prometheus_client's multiprocess mode, backend/metrics.py):
     # each writes them to files in PROMETHEUS_MULTIPROC_DIR, which must be empty when they start. Whoever sets the

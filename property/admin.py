@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from backend.exceptions import ApplicationError
 
 from .images import UPLOAD_ACCEPT, UPLOAD_TYPES_DESCRIPTION, human_size
-from .models import PROPERTY_KIND_BY_MODEL_NAME, House, HouseForRent, HouseForSale, PropertyImage
+from .models import House, HouseForRent, HouseForSale, PropertyImage, property_kind_of
 from .pagination import IndexedPaginator
 from .services.image_updates import (
     IMAGE_CHANGEABLE_FIELDS,
@@ -138,7 +138,7 @@ class HouseAdmin(admin.ModelAdmin):
         images below; without JavaScript, their order fields set it when the house is saved."""
         if not house.pk:
             return "-"
-        kind = PROPERTY_KIND_BY_MODEL_NAME[self.opts.model_name]
+        kind = property_kind_of(self.model)
         return format_html(
             '<div class="image-order" data-reorder-url="{}">'
             "Drag a photo's row in the images below to move it: the new order is saved at once. "
@@ -162,7 +162,7 @@ class HouseAdmin(admin.ModelAdmin):
             "</div>",
             reverse("property-image-upload-url"),
             reverse("property-image-complete-upload"),
-            PROPERTY_KIND_BY_MODEL_NAME[self.opts.model_name],
+            property_kind_of(self.model),
             house.pk,
             UPLOAD_ACCEPT,
         )
@@ -226,9 +226,10 @@ class PriceRangeFilter(admin.SimpleListFilter):
         return self.ranges
 
     def queryset(self, request, queryset):
-        if not self.value():
+        value = self.value()
+        if not value:
             return queryset
-        low, _, high = self.value().partition("-")
+        low, _, high = value.partition("-")
         queryset = queryset.filter(**{f"{self.field_name}__gte": low})
         return queryset.filter(**{f"{self.field_name}__lt": high}) if high else queryset
 
@@ -263,9 +264,10 @@ class PropertyImageAdmin(admin.ModelAdmin):
     # A page of a million photos read from the (order, id) index and counted once per change (list_counts.py).
     show_full_result_count = False
     paginator = IndexedPaginator
-    fields = ["preview", "house", "original_filename", "caption", "category", "description", "order", "is_main"]
-    fields += ["width", "height", "size", "mime_type", "variants_status", "created_at", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        *("preview", "house", "original_filename", "caption", "category", "description", "order", "is_main"),
+        *("width", "height", "size", "mime_type", "variants_status", "created_at", "updated_at"),
+    )
 
     @admin.display(description="Image")
     def preview(self, image: PropertyImage) -> str:

@@ -42,12 +42,12 @@ class ChangeAnnouncingQuerySet(models.QuerySet):
     change_action = ChangeAction.UPDATED
 
     def announcing(self, action: ChangeAction) -> ChangeAnnouncingQuerySet:
-        clone = self._chain()
+        clone = self.all()
         clone.change_action = action
         return clone
 
-    def _clone(self):
-        clone = super()._clone()
+    def _clone(self):  # QuerySet's copy for each chained call (private: not in django-stubs)
+        clone = super()._clone()  # type: ignore[misc]
         clone.change_action = self.change_action
         return clone
 

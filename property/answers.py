@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from rest_framework.request import Request
 
 from backend.presigner import stable_signing_time
+from backend.storage_backends import private_media_storage
 
 from .versions import versions_of
 
@@ -39,13 +40,19 @@ from .versions import versions_of
 def signing_time() -> int | None:
     """When the URLs an answer built now carry were signed (the start of the stable window); None when the storage
     signs each URL at its own time."""
-    storage = default_storage
+    storage = private_media_storage()
     if storage.presigned_url_stable_window <= 0 or (storage.fast_presigner is None and storage.cdn is None):
         return None
     return stable_signing_time(int(time.time()), storage.querystring_expire, storage.presigned_url_stable_window)[0]
 
 
-class KeptAnswers:
+if TYPE_CHECKING:  # what the mixin is mixed into, for the type checker
+    from rest_framework.viewsets import ReadOnlyModelViewSet as ViewSet
+else:
+    ViewSet = object
+
+
+class KeptAnswers(ViewSet):
     """A viewset mixin: list() and retrieve() answered from the cache while nothing they show has changed, and 304
     to a client that has them; another GET action is kept by answering `self.kept_or_built(build, request, ...)`."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -57,6 +58,8 @@ DERIVED_FROM_PHOTOS = {"images", "main_image", "image_count"}
 class ChangedHouseRepresentation(InCurrentTimezone):
     """A house's own fields, hand-built: DRF's per-field machinery (and building the fields of a ModelSerializer on
     every page) cost as much as the rest of a page. test_change_serializers proves it equal to DRF's output."""
+
+    Meta: Any  # the house serializer's, narrowed to the house's own fields (below)
 
     def to_representation(self, house) -> dict:
         zone = self.current_timezone
@@ -120,7 +123,8 @@ class ChangeSerializer(InCurrentTimezone, serializers.Serializer):
     house_id = serializers.IntegerField()
     action = serializers.ChoiceField(choices=ChangeAction.choices)
     changed_at = serializers.DateTimeField()
-    data = serializers.SerializerMethodField(
+    # A field named as Serializer.data is: DRF's metaclass takes declared fields off the class.
+    data = serializers.SerializerMethodField(  # type: ignore[assignment]
         help_text="The house or photo as it is now, as its list answers it (a house without `images`, `main_image` "
         "and `image_count`, which come from its photos): put it in place of the copy's. Null when it no longer "
         "exists (a tombstone): remove it from the copy."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,7 +15,7 @@ from .serializers import CoverImageSerializer, PropertyImageSerializer, StrictMo
 class HouseSerializer(StrictModelSerializer):
     """Fields every house has; the owner is the user who created it."""
 
-    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(read_only=True)
     owner_username = serializers.CharField(source="owner.get_username", read_only=True)
     images = PropertyImageSerializer(
         many=True, read_only=True, help_text="Every image: in a house's own answer, and in lists with ?include=images."

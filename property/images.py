@@ -224,7 +224,7 @@ def heif_orientation_left(decoded: Image.Image) -> int:
     if decoded.format != "HEIF":
         return 1
     # pillow-heif has no public word for the boxes; its image object knows them until the pixels are loaded.
-    transformations = decoded._heif_file[decoded.tell()]._c_image.transformations
+    transformations = decoded._heif_file[decoded.tell()]._c_image.transformations  # type: ignore[attr-defined]
     if any(kind in ("irot", "imir") for kind, *_ in transformations):
         return 1
     return decoded.info.get("original_orientation") or 1

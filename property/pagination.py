@@ -17,7 +17,7 @@ from functools import cached_property
 
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -32,16 +32,18 @@ class IndexedPaginator(Paginator):
     through list_count(), and needs no count at all when the first page holds the whole list (it reads one row more
     than the page: a house's photos usually fit one page)."""
 
+    object_list: QuerySet
+
     def page(self, number):
         if str(number) == "1" and "count" not in self.__dict__:
             rows = list(self.object_list[: self.per_page + 1])
             if len(rows) <= self.per_page:
                 self.count = len(rows)  # Paginator.count is a cached_property: this is its value
-            return self._get_page(rows[: self.per_page], 1, self)
+            return Page(rows[: self.per_page], 1, self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        return self._get_page(self.rows(bottom, top), number, self)
+        return Page(self.rows(bottom, top), number, self)
 
     def rows(self, bottom: int, top: int) -> list:
         """Rows bottom..top of the list: their ids read from the index first (a deep OFFSET then skips index
@@ -133,8 +135,8 @@ class StandardPagination(PageNumberPagination):
         self.keyset = keyset = Keyset(queryset)
         size = self.get_page_size(request)
         values, forward = keyset.position(cursor) if cursor else (None, True)
-        rows = queryset if values is None else queryset.filter(keyset.beyond(values, forward=forward))
-        rows = list((rows if forward else rows.reverse())[: size + 1])
+        matching = queryset if values is None else queryset.filter(keyset.beyond(values, forward=forward))
+        rows = list((matching if forward else matching.reverse())[: size + 1])
         more = len(rows) > size
         rows = rows[:size] if forward else rows[:size][::-1]
         self.count = list_count(queryset)
@@ -144,7 +146,7 @@ class StandardPagination(PageNumberPagination):
         return rows
 
     def cursor_link(self, cursor: str | None) -> str | None:
-        if cursor is None:
+        if cursor is None or self.request is None:
             return None
         return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)
 

@@ -39,7 +39,7 @@ class AdminSessionMayChange(permissions.BasePermission):
         if not isinstance(request.successful_authenticator, SessionAuthentication):
             return True
         house = obj.content_object if isinstance(obj, PropertyImage) else obj
-        return request.user.has_perm(f"{house._meta.app_label}.change_{house._meta.model_name}")
+        return house is not None and request.user.has_perm(f"{house._meta.app_label}.change_{house._meta.model_name}")
 
 
 class IsOwnerOrStaff(permissions.BasePermission):

@@ -187,10 +187,15 @@ class PropertyImageSerializer(InCurrentTimezone, StrictModelSerializer):
     def get_variants(self, instance: PropertyImage) -> dict:
         return self.signed(instance)[1]
 
-    # Which variants an image carries: all it offers (PropertyImage.offered_variants), or only these.
-    variant_names: list[str] | None = None
-    # When its URLs stop working (epoch seconds), if sooner than the storage's expiry: a share link's.
-    urls_end_at: int | None = None
+    @property
+    def variant_names(self) -> list[str] | None:
+        """Which variants an image carries: all it offers (PropertyImage.offered_variants), or only these."""
+        return None
+
+    @property
+    def urls_end_at(self) -> int | None:
+        """When its URLs stop working (epoch seconds), if sooner than the storage's expiry: a share link's."""
+        return None
 
     def signed(self, instance: PropertyImage) -> tuple[str | None, dict]:
         """The original's presigned URL, and the variants (`variant_names`) with theirs, all signed in one pass

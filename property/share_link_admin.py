@@ -59,8 +59,7 @@ class ShareLinkInline(GenericTabularInline):
 class ShareLinkAdmin(admin.ModelAdmin):
     list_display = ["__str__", "house_link", "created_at", "expires_at", "revoked_at", "views", "last_viewed_at"]
     list_filter = ["allow_download"]
-    fields = ["house_link", *SHOWN]
-    readonly_fields = fields
+    fields = readonly_fields = ("house_link", *SHOWN)
     actions = ["revoke"]
 
     @admin.display(description="House")

@@ -19,7 +19,7 @@ class ShareLinkCreateSerializer(serializers.Serializer):
     expires_in = StrictIntegerField(
         min_value=1, max_value=SHARE_LINK_MAX_SECONDS, help_text="Seconds the link works, up to 30 days."
     )
-    label = StrictCharField(
+    label = StrictCharField(  # type: ignore[assignment]  # a field named as Field.label is (DRF takes it off the class)
         max_length=SHARE_LINK_LABEL_MAX_LENGTH,
         required=False,
         allow_blank=True,
@@ -34,7 +34,7 @@ class ShareLinkCreateSerializer(serializers.Serializer):
 class ShareLinkSerializer(serializers.ModelSerializer):
     """A link as its house's owner (or staff) sees it; never its token, which only its creation answers."""
 
-    label = serializers.CharField(read_only=True, allow_blank=True)  # "" when the link was made without one
+    label = serializers.CharField(read_only=True, allow_blank=True)  # type: ignore[assignment]  # "" when the link was made without one
     is_active = serializers.BooleanField(read_only=True, help_text="Neither expired nor revoked.")
 
     class Meta:

@@ -135,7 +135,7 @@ def variants_up_to_date(image: PropertyImage) -> bool:
         name: {field: variant[field] for field in VARIANT_KEY_FIELDS if variant.get(field)}
         for name, variant in image.variants.items()
     }
-    return all(stored.get(name) == keys for name, keys in configured_variant_keys(image.image.name).items())
+    return all(stored.get(name) == keys for name, keys in configured_variant_keys(image.original_key).items())
 
 
 def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) -> None:
@@ -166,7 +166,7 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
         for variant in variants:
             variant.content.close()
     kept = {key for variant in made.values() for key in variant_entry_keys(variant)}
-    superseded = sorted(set(image.object_keys) - {image.image.name} - kept)
+    superseded = sorted(set(image.object_keys) - {image.original_key} - kept)
     for name, value in ready.items():  # the row as stored
         setattr(image, name, value)
     s3.delete_quietly(superseded)
@@ -175,7 +175,7 @@ def property_image_variants_make(*, s3: S3ImageService, image: PropertyImage) ->
 def _variants_of_stored_original(s3: S3ImageService, image: PropertyImage) -> tuple[Placeholder, list[ImageVariant]]:
     """The placeholder and the variants of the image's stored original (already upright and stripped: only its
     pixels are read)."""
-    original = s3.download(key=image.image.name, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
+    original = s3.download(key=image.original_key, max_size=settings.PROPERTY_IMAGE_MAX_UPLOAD_SIZE * 2)
     try:
         with Image.open(original, formats=STORED_FORMATS) as decoded:
             decoded.load()
@@ -193,7 +193,7 @@ def _variants_store(s3: S3ImageService, image: PropertyImage, variants: list[Ima
     deletes what may have been written)."""
     download_stem = image.original_filename.rsplit(".", 1)[0] or "image"
     for variant in variants:
-        key = variant.key_beside(image.image.name)
+        key = variant.key_beside(image.original_key)
         entry = made.setdefault(variant.name, {"width": variant.width, "height": variant.height})
         entry[variant.key_field] = key
         download_name = f"{download_stem}_{variant.nominal_width}w.{variant.extension}"

@@ -46,7 +46,7 @@ def changed(model: type[models.Model]) -> None:
         return
     # The models already announced to this transaction's commit hooks. Django gives a new list of hooks to each
     # transaction (and on a savepoint's rollback, which at worst announces a model twice).
-    announced = getattr(connection, "changes_announced", None)
+    announced: tuple[list, set[type[models.Model]]] | None = getattr(connection, "changes_announced", None)
     if announced is None or announced[0] is not connection.run_on_commit:
         announced = connection.changes_announced = (connection.run_on_commit, set())
     if model not in announced[1]:

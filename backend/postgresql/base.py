@@ -27,7 +27,9 @@ class CompiledTzLoader(BaseTzLoader):
 
     def __init__(self, oid, context=None):
         super().__init__(oid, context)
-        self.parse = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)(oid, context).load
+        compiled = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)
+        assert compiled is not None, "psycopg registers a loader for timestamptz"
+        self.parse = compiled(oid, context).load
 
     def load(self, data):
         return self.parse(data).replace(tzinfo=self.timezone)

@@ -1,6 +1,7 @@
 """S3 and CloudFront, the property images, and the background tasks that make their variants."""
 
 import json
+from typing import Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -124,6 +125,7 @@ FILE_UPLOAD_HANDLERS = [
 # Background tasks (size variants): Django's Tasks API. The database is the queue by default (`manage.py db_worker`;
 # any number of workers share it); TASKS_BACKEND=rq puts it on Redis (`manage.py rqworker`) to scale out.
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+TASKS: dict[str, dict[str, Any]]
 if TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASKS_BACKEND == "rq":

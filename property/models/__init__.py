@@ -19,9 +19,11 @@ from .images import (
     VariantsStatus,
     configured_variant_formats,
     cover_images,
+    house_model_name,
     image_count,
     property_image_key,
     property_images_folder,
+    property_kind_of,
     variant_entry_keys,
 )
 from .share_links import SHARE_LINK_LABEL_MAX_LENGTH, ShareLink
@@ -53,8 +55,10 @@ __all__ = [
     "VariantsStatus",
     "configured_variant_formats",
     "cover_images",
+    "house_model_name",
     "image_count",
     "property_image_key",
     "property_images_folder",
+    "property_kind_of",
     "variant_entry_keys",
 ]

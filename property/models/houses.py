@@ -10,7 +10,7 @@ from django.db.models import F
 from django.db.models.functions import Upper
 
 from ..announcements import ChangeAnnouncingModel, ChangeAnnouncingQuerySet
-from .images import PROPERTY_KIND_BY_MODEL_NAME, PropertyImage
+from .images import PropertyImage, property_kind_of
 
 
 class House(ChangeAnnouncingModel):
@@ -89,6 +89,4 @@ class HouseForRent(House):
         indexes = [*House.Meta.indexes, models.Index(fields=["monthly_rent"], name="%(app_label)s_%(class)s_rent")]
 
 
-HOUSE_MODELS: dict[str, type[House]] = {
-    PROPERTY_KIND_BY_MODEL_NAME[model._meta.model_name]: model for model in (HouseForSale, HouseForRent)
-}
+HOUSE_MODELS: dict[str, type[House]] = {property_kind_of(model): model for model in (HouseForSale, HouseForRent)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -14,6 +14,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..announcements import ChangeAnnouncingModel, ChangeAnnouncingQuerySet
+
+if TYPE_CHECKING:
+    from backend.storage_backends import PrivateMediaStorage
 
 
 class VariantCopy(NamedTuple):
@@ -81,6 +84,19 @@ def property_image_key(*, model_name: str, property_id: int, extension: str) -> 
 
 # The two kinds of house, as clients name them, by their models' names (houses.HOUSE_MODELS is built from it).
 PROPERTY_KIND_BY_MODEL_NAME = {"houseforsale": "house_for_sale", "houseforrent": "house_for_rent"}
+
+
+def house_model_name(house: type[models.Model] | models.Model) -> str:
+    """A house model's (or a house's) model name, as content types and object keys spell it: "houseforsale"."""
+    name = house._meta.model_name
+    assert name is not None, "Django names every model"  # the stubs allow None
+    return name
+
+
+def property_kind_of(house: type[models.Model] | models.Model) -> str:
+    """`house_for_sale` or `house_for_rent`, as clients name a house model's (or a house's) kind."""
+    return PROPERTY_KIND_BY_MODEL_NAME[house_model_name(house)]
+
 
 # What a photo, a share link or a change may belong to: a house of either kind.
 HOUSE_CONTENT_TYPES = {"app_label": "property", "model__in": list(PROPERTY_KIND_BY_MODEL_NAME)}
@@ -192,6 +208,13 @@ class PropertyImage(ChangeAnnouncingModel):
         return PROPERTY_KIND_BY_MODEL_NAME[ContentType.objects.get_for_id(self.content_type_id).model]
 
     @property
+    def original_key(self) -> str:
+        """The stored original's object key (every saved photo has one)."""
+        key = self.image.name
+        assert key, "a saved photo has its original"
+        return key
+
+    @property
     def object_keys(self) -> list[str]:
         """The keys of the original and of each variant."""
         variant_keys = [key for variant in self.variants.values() for key in variant_entry_keys(variant)]
@@ -233,7 +256,8 @@ class PropertyImage(ChangeAnnouncingModel):
         for variant, key_field in copies:
             key = image.name if variant is None else self.variants.get(variant, {}).get(key_field)
             keys.append(key or (image.name if self.variants_stand_in else None))
-        return image.storage.signed_urls(keys, expire=expiration, ends_at=ends_at)
+        storage = cast("PrivateMediaStorage", image.storage)  # the default storage (settings.STORAGES)
+        return storage.signed_urls(keys, expire=expiration, ends_at=ends_at)
 
     def get_secure_url(self, expiration: int | None = None, variant: str | None = None) -> str | None:
         """secure_urls() of the original, or of one variant in the configured format."""
@@ -252,7 +276,7 @@ def cover_images() -> models.QuerySet[PropertyImage]:
     return PropertyImage.objects.filter(pk=models.Subquery(first.values("pk")[:1]))
 
 
-def image_count(model: type[models.Model]) -> models.Subquery:
+def image_count(model: type[models.Model]) -> Coalesce:
     """The number of images of each house of `model`, as a subquery for annotate(): counted per house from the
     images' (content_type, object_id, order) index, for the rows a query returns."""
     images = (

@@ -34,6 +34,10 @@ class ShareLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     views = models.PositiveIntegerField(default=0)
     last_viewed_at = models.DateTimeField(null=True, blank=True)
+    # A new link's token and where it opens: set on it for its creation's answer alone (NewShareLinkSerializer).
+    token: str
+    url: str
+    page_url: str
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -104,6 +104,7 @@ def changed_objects(changes: list) -> dict[tuple[str, int], models.Model]:
         ids_by_kind[change.kind].add(change.object_id)
     found: dict[tuple[str, int], models.Model] = {}
     for kind, ids in ids_by_kind.items():
+        rows: models.QuerySet
         if kind == ChangedKind.IMAGE:
             rows = PropertyImage.objects.filter(pk__in=ids)
         else:

@@ -12,7 +12,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ..announcements import ChangeAction
-from ..models import PROPERTY_KIND_BY_MODEL_NAME, Change, ChangedKind, ChangesPruned, PropertyImage
+from ..models import PROPERTY_KIND_BY_MODEL_NAME, Change, ChangedKind, ChangesPruned, PropertyImage, property_kind_of
+from ..sql import quoted_column
 
 
 def change_of(instance: models.Model, action: ChangeAction) -> Change:
@@ -25,7 +26,7 @@ def change_of(instance: models.Model, action: ChangeAction) -> Change:
             house_id=instance.object_id,
             action=action,
         )
-    kind = PROPERTY_KIND_BY_MODEL_NAME[instance._meta.model_name]
+    kind = property_kind_of(instance)
     return Change(kind=kind, object_id=instance.pk, house_kind=kind, house_id=instance.pk, action=action)
 
 
@@ -44,7 +45,7 @@ def changes_record_updated(model: type[models.Model], pks: list[int], action: Ch
     RECORD_BATCH ids (a photo's house read from its row there), so that a reorder of 200 photos records them in
     as many statements as one of 3."""
     quote = connection.ops.quote_name
-    rows, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    rows, pk = quote(model._meta.db_table), quoted_column(model)
     if model is PropertyImage:
         # The house's kind from its content type's model name, joined here: no lookup in Python.
         types = quote(ContentType._meta.db_table)
@@ -53,9 +54,9 @@ def changes_record_updated(model: type[models.Model], pks: list[int], action: Ch
         house_id = f"{rows}.{quote('object_id')}"
         source = f"{rows} JOIN {types} ON {types}.{quote('id')} = {rows}.{quote('content_type_id')}"
     else:
-        kind = house_kind = f"'{PROPERTY_KIND_BY_MODEL_NAME[model._meta.model_name]}'"
+        kind = house_kind = f"'{property_kind_of(model)}'"
         house_id, source = f"{rows}.{pk}", rows
-    columns = ", ".join(quote(Change._meta.get_field(name).column) for name in RECORDED_FIELDS)
+    columns = ", ".join(quoted_column(Change, name) for name in RECORDED_FIELDS)
     with connection.cursor() as cursor:
         for start in range(0, len(pks), RECORD_BATCH):
             batch = pks[start : start + RECORD_BATCH]

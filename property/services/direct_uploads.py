@@ -99,7 +99,7 @@ def direct_upload_complete(
         .select_related("image")
         .first()
     )
-    if completed is not None:
+    if completed is not None and completed.image is not None:
         image = completed.image
         image_house = (ContentType.objects.get_for_id(image.content_type_id).model_class(), image.object_id)
         if image_house != (type(house), house.pk):

@@ -27,13 +27,13 @@ def house_photos_zip(*, house: House) -> ZipStream:
     digits = max(2, len(str(len(images))))
     s3 = S3ImageService()
     for number, image in enumerate(images, start=1):
-        photos.add(s3.object_chunks(key=image.image.name), photo_name(image, number, digits), size=image.size)
+        photos.add(s3.object_chunks(key=image.original_key), photo_name(image, number, digits), size=image.size)
     return photos
 
 
 def photo_name(image: PropertyImage, number: int, digits: int) -> str:
     stem = slugify(image.caption)[:NAME_FROM_CAPTION_MAX_LENGTH].strip("-") or "photo"
-    return f"{number:0{digits}d}-{stem}{PurePosixPath(image.image.name).suffix or '.jpg'}"
+    return f"{number:0{digits}d}-{stem}{PurePosixPath(image.original_key).suffix or '.jpg'}"
 
 
 def zip_name(house: House) -> str:

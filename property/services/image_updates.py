@@ -14,6 +14,7 @@ from backend.exceptions import ApplicationError, DeletedMeanwhile
 
 from ..announcements import ChangeAction, rows_updated
 from ..models import House, PropertyImage
+from ..sql import quoted_column
 from ..tasks import objects_delete_later
 from ..variants import configured_variant_keys
 
@@ -32,7 +33,10 @@ def lock_house(*, content_type: ContentType, object_id: int) -> None:
     PropertyNotFound if the house was deleted since the request found it: no image may point at it.
     """
     house_model = content_type.model_class()
-    if house_model.objects.select_for_update().filter(pk=object_id).values_list("pk", flat=True).first() is None:
+    if house_model is None:
+        raise PropertyNotFound
+    house = house_model._default_manager.select_for_update().filter(pk=object_id)
+    if house.values_list("pk", flat=True).first() is None:
         raise PropertyNotFound
 
 
@@ -48,7 +52,9 @@ def house_delete(*, house: House) -> None:
 
 def unset_main_images(*, content_type_id: int, object_id: int, keep_pk: int | None = None) -> None:
     others = PropertyImage.objects.filter(content_type_id=content_type_id, object_id=object_id, is_main=True)
-    others.exclude(pk=keep_pk).announcing(ChangeAction.MAIN_CHANGED).update(is_main=False)
+    if keep_pk is not None:
+        others = others.exclude(pk=keep_pk)
+    others.announcing(ChangeAction.MAIN_CHANGED).update(is_main=False)
 
 
 # What an image's owner changes (PATCH, the admin); the rest of a row is the upload's and the worker's.
@@ -125,9 +131,8 @@ def image_orders_write(image_ids: list[int], *, updated_at) -> None:
     made a reorder of 200 photos several times as slow as showing them (bench/RESULTS.md, section 6).
     """
     quote = connection.ops.quote_name
-    meta = PropertyImage._meta
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    order, updated = quote(meta.get_field("order").column), quote(meta.get_field("updated_at").column)
+    table, pk = quote(PropertyImage._meta.db_table), quoted_column(PropertyImage)
+    order, updated = quoted_column(PropertyImage, "order"), quoted_column(PropertyImage, "updated_at")
     stamp = connection.ops.adapt_datetimefield_value(updated_at)
     with connection.cursor() as cursor:
         for start in range(0, len(image_ids), ORDER_BATCH):
@@ -167,7 +172,7 @@ def property_image_delete_objects_on_commit(*, image: PropertyImage) -> None:
     The variants the settings ask for are deleted too, whether the row knew of them or not: a variants task
     may have stored them after this row was read.
     """
-    configured = configured_variant_keys(image.image.name).values()
+    configured = configured_variant_keys(image.original_key).values()
     keys = sorted({*image.object_keys, *(key for variant in configured for key in variant.values())})
     if keys:
         transaction.on_commit(partial(objects_delete_later, keys), robust=True)

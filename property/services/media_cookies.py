@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 
-from django.conf import DEFAULT_STORAGE_ALIAS, settings
-from django.core.files.storage import storages
+from django.conf import settings
 
 from backend.exceptions import ApplicationError
 from backend.presigner import stable_signing_time
+from backend.storage_backends import private_media_storage
 
-from ..models import House, property_images_folder
+from ..models import House, house_model_name, property_images_folder
 
 
 class CdnNotConfigured(ApplicationError):
@@ -24,7 +24,7 @@ class CdnNotConfigured(ApplicationError):
 
 def cloudfront_is_on() -> bool:
     """Whether the storage serves images through CloudFront (AWS_S3_CUSTOM_DOMAIN with a key pair)."""
-    return getattr(storages[DEFAULT_STORAGE_ALIAS], "cdn", None) is not None
+    return private_media_storage().cdn is not None
 
 
 def media_cookies_issue(*, house: House) -> dict:
@@ -33,15 +33,15 @@ def media_cookies_issue(*, house: House) -> dict:
 
     The expiry is AWS_CLOUDFRONT_COOKIE_EXPIRE from the start of the stable window, plus the window, as URLs'.
     """
-    storage = storages[DEFAULT_STORAGE_ALIAS]
-    cdn = getattr(storage, "cdn", None)
+    storage = private_media_storage()
+    cdn = storage.cdn
     if cdn is None:
         raise CdnNotConfigured
     signed_at, expires_in = stable_signing_time(
         int(time.time()), settings.AWS_CLOUDFRONT_COOKIE_EXPIRE, storage.presigned_url_stable_window
     )
     expires = signed_at + expires_in
-    folder = property_images_folder(model_name=house._meta.model_name, property_id=house.pk)
+    folder = property_images_folder(model_name=house_model_name(house), property_id=house.pk)
     resource = f"{cdn.resource(folder)}*"
     return {
         "cookies": cdn.cookies(resource, expires=expires),

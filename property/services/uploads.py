@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, TypeVar
+from typing import IO, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -177,12 +177,13 @@ def _each(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Sequence[
 
     calls = [pool.submit(contextvars.copy_context().run, call, item) for item in items]
     futures.wait(calls)
-    failure = next((error for call in calls if (error := call.exception()) is not None), None)
+    failure = next((error for future in calls if (error := future.exception()) is not None), None)
     if failure is None:
-        return [call.result() for call in calls]
-    for call in calls:
-        if call.exception() is None and hasattr(call.result(), "close"):
-            call.result().close()
+        return [cast(R, future.result()) for future in calls]  # none failed, so none was skipped
+    for future in calls:
+        close = getattr(future.result(), "close", None) if future.exception() is None else None
+        if close is not None:
+            close()
     raise failure
 
 

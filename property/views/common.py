@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -12,6 +13,14 @@ from rest_framework.settings import api_settings
 from ..models import PropertyImage
 from ..serializers import PropertyImageSerializer
 from ..services.uploads import NoImagesProvided
+
+
+def signed_in_user_id(request: Request) -> int:
+    """The id of the user the request is signed in as (NotAuthenticated, a 401, for no one)."""
+    user_id = request.user.pk if request.user.is_authenticated else None
+    if user_id is None:
+        raise NotAuthenticated
+    return user_id
 
 
 def uploaded_files(request: Request, field: str) -> list:

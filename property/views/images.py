@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.http import HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,6 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from backend.exceptions import ApplicationError
 
@@ -39,7 +42,7 @@ from ..serializers import PropertyImageSerializer
 from ..services.direct_uploads import direct_upload_complete, direct_upload_issue
 from ..services.image_updates import property_image_set_main, property_image_update
 from ..services.uploads import property_images_store
-from .common import WITH_ADMIN_SESSION, ListFilteredViewSet, created, uploaded_files
+from .common import WITH_ADMIN_SESSION, ListFilteredViewSet, created, signed_in_user_id, uploaded_files
 
 
 class SecureUrlUnavailable(ApplicationError):
@@ -73,7 +76,7 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
     def get_parsers(self):
         """`create` takes a multipart upload; every other action JSON (REST_FRAMEWORK's parsers). DRF builds the
         parsers before it sets `self.action`, so the action is found from the request's method."""
-        action = getattr(self, "action", None) or self.action_map.get(self.request.method.lower())
+        action = getattr(self, "action", None) or self.action_map.get((self.request.method or "").lower())
         return [MultiPartParser()] if action == "create" else super().get_parsers()
 
     def house_to_change(self, request: Request) -> tuple[House, dict]:
@@ -93,8 +96,9 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
         (image,) = property_images_store(house=house, files=[options.pop("image")], **options)
         return created(image)
 
-    def perform_update(self, serializer: PropertyImageSerializer) -> None:
-        serializer.instance = property_image_update(image=serializer.instance, **serializer.validated_data)
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        image = cast(PropertyImage, serializer.instance)  # the one get_object() found
+        serializer.instance = property_image_update(image=image, **serializer.validated_data)
 
     @extend_schema(
         parameters=[ExpirationSerializer],
@@ -173,7 +177,7 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
     def upload_url(self, request: Request) -> Response:
         """A presigned POST for uploading one photo straight to S3 (S3 enforces the size limit and image/*)."""
         self.house_to_change(request)
-        return Response(direct_upload_issue(user_id=request.user.pk))
+        return Response(direct_upload_issue(user_id=signed_in_user_id(request)))
 
     @extend_schema(
         request=CompleteUploadSerializer,
@@ -189,7 +193,7 @@ class PropertyImageViewSet(KeptAnswers, ListFilteredViewSet):
     def complete_upload(self, request: Request) -> Response:
         """Check and store a photo posted to S3 through `upload_url`, like a multipart upload."""
         house, options = self.house_to_change(request)
-        (image,) = direct_upload_complete(user_id=request.user.pk, house=house, **options)
+        (image,) = direct_upload_complete(user_id=signed_in_user_id(request), house=house, **options)
         return created(image)
 
     @extend_schema(request=None, responses={200: PropertyImageSerializer})

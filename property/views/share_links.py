@@ -4,6 +4,7 @@ link reads without an account (the house's answer, its ZIP)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -53,7 +54,13 @@ def shared_page(request: HttpRequest, token: str) -> HttpResponse:
     return page
 
 
-class ShareLinkActions:
+if TYPE_CHECKING:  # what the mixin is mixed into, for the type checker
+    ViewSet = GenericAPIView
+else:
+    ViewSet = object
+
+
+class ShareLinkActions(ViewSet):
     """The house viewsets' actions on a house's share links and its photos' ZIP: its owner's (or staff's) alone."""
 
     @extend_schema(methods=["GET"], responses={200: ShareLinkSerializer(many=True)})
@@ -119,10 +126,11 @@ class SharedHouseView(SharedView):
         SHARE_LINK_URL_SECONDS (5 minutes) and never after the link. Counts a view. 404 for a link unknown,
         expired or revoked alike."""
         link = share_link_find(token=token, count_view=True)
+        house = cast(House, link.house)  # share_link_find finds only a link whose house is there
         ends_at = share_link_urls_end_at(link)
         answer = {
-            "house": link.house,
-            "images": link.house.images.order_by("order", "id"),
+            "house": house,
+            "images": house.images.order_by("order", "id"),
             "expires_at": link.expires_at,
             "urls_expire_at": datetime.fromtimestamp(ends_at, tz=UTC),
             "download_url": request.build_absolute_uri(reverse("shared-download", args=[token]))
@@ -146,4 +154,4 @@ class SharedDownloadView(SharedView):
         link = share_link_find(token=token)
         if not link.allow_download:
             raise PermissionDenied("This link does not offer the photos as a download.")
-        return zip_response(link.house)
+        return zip_response(cast(House, link.house))  # there, as share_link_find found it

@@ -14,8 +14,13 @@ import io
 import statistics
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.report import verdict
+from bench.sections import Bench, run_in_bench
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 PHOTO_DIR = Path(__file__).resolve().parent / ".photos"
 WIDTH = 1024
@@ -23,7 +28,7 @@ WIDTH = 1024
 SAMPLE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "stereo_motorcycle", "hubble_deep_field")
 
 
-def gallery() -> list[tuple[str, object]]:
+def gallery() -> list[tuple[str, Image.Image]]:
     """The 30 pictures, by name, as RGB images."""
     import numpy
     from PIL import Image
@@ -73,41 +78,11 @@ def smallest_avif_as_good_as(reference, webp_ssim: float) -> tuple[int, float, i
     raise AssertionError("unreachable")
 
 
-def main() -> dict:
+def measure(bench: Bench) -> dict:
     """As shipped (the variants task's settings): per format, the gallery's bytes and mean and lowest SSIM. At equal
-    quality: the bytes of the smallest AVIF copy of each picture whose SSIM is at least its WebP copy's. Needs
-    Django set up."""
-    from django.test import override_settings
-    from PIL import Image
-
-    from property.variants import make_variants
-
+    quality: the bytes of the smallest AVIF copy of each picture whose SSIM is at least its WebP copy's."""
     pictures = gallery()
-    shipped: dict[str, list[tuple[int, float]]] = {"WEBP": [], "AVIF": []}
-    equal_quality: list[tuple[int, float, int]] = []
-    cpu_seconds = []
-    with override_settings(
-        PROPERTY_IMAGE_VARIANTS=True,
-        PROPERTY_IMAGE_VARIANT_WIDTHS={"medium": WIDTH},
-        PROPERTY_IMAGE_VARIANT_FORMAT="WEBP",
-        PROPERTY_IMAGE_VARIANT_AVIF=True,
-    ):
-        for _name, picture in pictures:
-            # What make_variants encodes at this width: the picture resized as it resizes it (never upscaled).
-            reference = picture
-            if picture.width > WIDTH:
-                size = (WIDTH, max(1, round(picture.height * WIDTH / picture.width)))
-                reference = picture.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
-            started = time.process_time()
-            variants = make_variants(picture)
-            cpu_seconds.append(time.process_time() - started)
-            for variant in variants:
-                variant.content.seek(0)
-                encoded = variant.content.read()
-                variant.content.close()
-                assert (variant.width, variant.height) == reference.size
-                shipped[variant.format].append((len(encoded), ssim(reference, encoded)))
-            equal_quality.append(smallest_avif_as_good_as(reference, shipped["WEBP"][-1][1]))
+    shipped, equal_quality, cpu_seconds = copies_compared(pictures)
     result: dict = {"pictures": len(pictures), "width": WIDTH}
     for image_format, copies in shipped.items():
         sizes, scores = zip(*copies, strict=True)
@@ -127,7 +102,45 @@ def main() -> dict:
     return result
 
 
-def avif_section(avif: dict) -> str:
+def copies_compared(
+    pictures: list[tuple[str, Image.Image]],
+) -> tuple[dict[str, list[tuple[int, float]]], list[tuple[int, float, int]], list[float]]:
+    """Per format, each picture's copy as shipped (bytes, SSIM); each picture's smallest AVIF copy as good as its
+    WebP one (bytes, SSIM, quality); the CPU seconds making each picture's copies took."""
+    from django.test import override_settings
+    from PIL import Image
+
+    from property.variants import make_variants
+
+    shipped: dict[str, list[tuple[int, float]]] = {"WEBP": [], "AVIF": []}
+    equal_quality: list[tuple[int, float, int]] = []
+    cpu_seconds: list[float] = []
+    shipped_settings = {"PROPERTY_IMAGE_VARIANT_FORMAT": "WEBP", "PROPERTY_IMAGE_VARIANT_AVIF": True}
+    with override_settings(
+        PROPERTY_IMAGE_VARIANTS=True, PROPERTY_IMAGE_VARIANT_WIDTHS={"medium": WIDTH}, **shipped_settings
+    ):
+        for _name, picture in pictures:
+            # What make_variants encodes at this width: the picture resized as it resizes it (never upscaled).
+            reference = picture
+            if picture.width > WIDTH:
+                size = (WIDTH, max(1, round(picture.height * WIDTH / picture.width)))
+                reference = picture.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+            started = time.process_time()
+            variants = make_variants(picture)
+            cpu_seconds.append(time.process_time() - started)
+            for variant in variants:
+                variant.content.seek(0)
+                encoded = variant.content.read()
+                variant.content.close()
+                assert (variant.width, variant.height) == reference.size
+                shipped[variant.format].append((len(encoded), ssim(reference, encoded)))
+            equal_quality.append(smallest_avif_as_good_as(reference, shipped["WEBP"][-1][1]))
+    return shipped, equal_quality, cpu_seconds
+
+
+def section(avif: dict | None) -> str:
+    if not avif:
+        return ""
     from property.variants import AVIF_QUALITY, AVIF_SPEED, VARIANT_QUALITY, WEBP_METHOD
 
     webp, avif_copies = avif["WEBP"], avif["AVIF"]
@@ -162,3 +175,7 @@ def avif_section(avif: dict) -> str:
             "",
         ]
     )
+
+
+if __name__ == "__main__":
+    run_in_bench(measure, section, "avif")

@@ -12,9 +12,9 @@ inside Django (bench/scale.py).
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
-from property.models import HouseForRent, HouseForSale, PropertyImage
+from property.models import House, HouseForRent, HouseForSale, PropertyImage
 from property.versions import changed
 
 CITIES = [
@@ -47,8 +47,16 @@ def minutes_ago(column: str) -> str:
     return f"strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || {column} || ' minutes')"
 
 
+def id_range(model: type[models.Model]) -> tuple[int, int]:
+    """The lowest and the highest id of the model's rows (RuntimeError when it has none)."""
+    bounds = model._default_manager.aggregate(low=models.Min("pk"), high=models.Max("pk"))
+    if bounds["low"] is None:
+        raise RuntimeError(f"no {model._meta.verbose_name} yet: grow the catalogue first")
+    return bounds["low"], bounds["high"]
+
+
 def houses_grow(
-    model: type, start: int, count: int, total: int, owner_id: int, amount_column: str, amount: str
+    model: type[House], start: int, count: int, total: int, owner_id: int, amount_column: str, amount: str
 ) -> None:
     """Houses start .. start + count - 1 of `total`, the last one created a minute ago."""
     table = connection.ops.quote_name(model._meta.db_table)
@@ -64,7 +72,7 @@ def houses_grow(
         )
 
 
-def photos_grow(model: type, seed: PropertyImage, photos: int, after_id: int) -> None:
+def photos_grow(model: type[House], seed: PropertyImage, photos: int, after_id: int) -> None:
     """`photos` rows like `seed` for every house of `model` whose id is above `after_id`."""
     images = connection.ops.quote_name(PropertyImage._meta.db_table)
     houses = connection.ops.quote_name(model._meta.db_table)
@@ -72,7 +80,7 @@ def photos_grow(model: type, seed: PropertyImage, photos: int, after_id: int) ->
     columns = [
         field.column
         for field in PropertyImage._meta.concrete_fields
-        if field.column not in ("id", "content_type_id", "object_id", "is_main", "order")
+        if field.column and field.column not in ("id", "content_type_id", "object_id", "is_main", "order")
     ]
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     seeded = ", ".join(f"seed.{connection.ops.quote_name(column)}" for column in columns)
@@ -91,13 +99,14 @@ def photos_grow(model: type, seed: PropertyImage, photos: int, after_id: int) ->
 def catalogue_grow(*, seed: PropertyImage, owner_id: int, houses: int, photos: int) -> None:
     """`houses` houses for sale and as many for rent, each with `photos` rows like `seed`, BATCH houses a
     transaction."""
-    for model, column, amount in [
+    growths: list[tuple[type[House], str, str]] = [
         (HouseForSale, "price", "50000 + (n * 7919) % 1450000"),
         (HouseForRent, "monthly_rent", "400 + (n * 31) % 3600"),
-    ]:
+    ]
+    for model, column, amount in growths:
         for start in range(0, houses, BATCH):
             with transaction.atomic():
-                last = model.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                last = model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
                 houses_grow(model, start, min(BATCH, houses - start), houses, owner_id, column, amount)
                 photos_grow(model, seed, photos, last)
                 # Rows written with SQL: announced as the app's writes announce themselves.

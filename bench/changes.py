@@ -15,16 +15,16 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import requests
 
 from bench.photos import photo_jpeg
-from bench.project import Served, database_url, each_database, manage, postgresql_answers
+from bench.project import Served, database_url, each_database, manage
 from bench.report import verdict
 from bench.scale import SEED, post, timed
+from bench.sections import databases_chosen, run_in_own_process
 from localdev.run import api_server_command
 
 BUCKET = "alca-changes"
@@ -54,15 +54,14 @@ def changes_grow(*, total: int, page: int) -> dict[str, str]:
     holds: `page` changes before the end (a reader following the feed) and in the middle (one catching up)."""
     from django.db import connection, transaction
 
-    from bench.catalogue import numbers
+    from bench.catalogue import id_range, numbers
     from property.models import Change, HouseForSale, PropertyImage
     from property.services.change_feed import Position
 
     table = connection.ops.quote_name(Change._meta.db_table)
-    images = PropertyImage.objects.order_by("id").values_list("id", flat=True)
-    first_image, image_span = images.first(), images.last() - images.first() + 1
-    houses = HouseForSale.objects.order_by("id").values_list("id", flat=True)
-    first_house, house_span = houses.first(), houses.last() - houses.first() + 1
+    first_image, last_image = id_range(PropertyImage)
+    first_house, last_house = id_range(HouseForSale)
+    image_span, house_span = last_image - first_image + 1, last_house - first_house + 1
     actions = " ".join(f"WHEN {number} THEN '{action}'" for number, action in enumerate(ACTIONS))
     have = Change.objects.count()
     for start in range(have, total, BATCH):
@@ -87,7 +86,7 @@ def changes_grow(*, total: int, page: int) -> dict[str, str]:
     }
 
 
-def measure(served: Served, cursors: dict[str, str]) -> dict[str, dict]:
+def pages_timed(served: Served, cursors: dict[str, str]) -> dict[str, dict]:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {served.seed['token']}"
     reads = {
@@ -119,14 +118,18 @@ def bench_database(database: str, s3: dict[str, str], workdir: Path) -> dict:
             started = time.monotonic()
             script = GROW.format(catalogue=size == SIZES[0], houses=HOUSES, total=size, page=PAGE)
             grown = json.loads(manage(environment, "shell", "-c", script).strip().splitlines()[-1])
-            results[size] = {"grow_seconds": time.monotonic() - started, "reads": measure(served, grown)}
+            results[size] = {"grow_seconds": time.monotonic() - started, "reads": pages_timed(served, grown)}
         return results
     finally:
         served.stop()
 
 
-def main(databases: list[str]) -> dict:
-    return each_database(databases, bucket=BUCKET, prefix="alca-changes-", bench_database=bench_database)
+OWN_PROCESS = True
+
+
+def measure(args: list[str]) -> dict:
+    """A page of the feed on each database chosen (args)."""
+    return each_database(databases_chosen(args), bucket=BUCKET, prefix="alca-changes-", bench_database=bench_database)
 
 
 # Goals (issue 39): a page at 1,000,000 changes within 2x its time at 1,000, and under 20 ms p50 on PostgreSQL.
@@ -134,7 +137,7 @@ GROWTH_GOAL = 2.0
 POSTGRESQL_PAGE_GOAL_MS = 20.0
 
 
-def changes_section(changes: dict | None) -> str:
+def section(changes: dict | None) -> str:
     if not changes:
         return ""
     lines = [
@@ -171,7 +174,4 @@ def changes_section(changes: dict | None) -> str:
 
 
 if __name__ == "__main__":
-    chosen = sys.argv[1:] or (["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"])
-    result = main(chosen)
-    print(changes_section(result))
-    print(json.dumps(result))
+    run_in_own_process(measure, section)

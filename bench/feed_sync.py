@@ -9,7 +9,7 @@ signed URLs aside (each answer signs its own), and a house's `main_image` and `i
 copy's photos as the feed's description says. No entry may come twice.
 
 backend.server, the background worker beside it and SeaweedFS, on SQLite (what `make run` starts) or PostgreSQL:
-`python -m bench.feed_sync sqlite|postgresql [seconds] [runs]`; prints JSON.
+`python -m bench.feed_sync [sqlite] [postgresql]` (FEED_SYNC_SECONDS, FEED_SYNC_RUNS: 60 s, 3 runs unless told).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import os
 import random
 import secrets
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,6 +33,7 @@ from bench.feed_copy import KINDS, Api, Reader, differences
 from bench.photos import photo_jpeg
 from bench.project import BASE_DIR, PENDING_SCRIPT, database_url, manage, server_environment, server_wait
 from bench.report import verdict
+from bench.sections import databases_chosen, run_in_own_process
 from localdev.run import api_server_command, worker_command
 from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
 
@@ -239,11 +239,16 @@ def variants_wait(environment: dict, timeout: float = 300) -> None:
         time.sleep(1)
 
 
-def main(database: str, seconds: float = 60.0, runs: int = 3) -> list[dict]:
-    return [one_run(database, seconds) for _ in range(runs)]
+OWN_PROCESS = True
 
 
-def feed_sync_section(synced: dict[str, list[dict]] | None) -> str:
+def measure(args: list[str]) -> dict[str, list[dict]]:
+    """Runs of FEED_SYNC_SECONDS (60 unless told) on each database chosen (args), FEED_SYNC_RUNS (3) of each."""
+    seconds, runs = float(os.environ.get("FEED_SYNC_SECONDS", 60)), int(os.environ.get("FEED_SYNC_RUNS", 3))
+    return {database: [one_run(database, seconds) for _ in range(runs)] for database in databases_chosen(args)}
+
+
+def section(synced: dict[str, list[dict]] | None) -> str:
     if not synced:
         return ""
     lines = [
@@ -273,8 +278,4 @@ def feed_sync_section(synced: dict[str, list[dict]] | None) -> str:
 
 
 if __name__ == "__main__":
-    database, *rest = sys.argv[1:]
-    seconds, runs = (float(rest[0]) if rest else 60.0), (int(rest[1]) if len(rest) > 1 else 3)
-    result = main(database, seconds, runs)
-    print(feed_sync_section({database: result}))
-    print(json.dumps(result))
+    run_in_own_process(measure, section)

@@ -22,6 +22,7 @@ from pillow_heif import register_heif_opener
 
 from bench.project import HOUSE_SCRIPT, ServerWorker, manage
 from bench.report import verdict
+from bench.sections import Bench, run_in_bench
 
 PHOTO = Path(__file__).resolve().parent / ".photos/usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg"
 SIZE = (4000, 3000)
@@ -45,7 +46,8 @@ def the_photo() -> dict[str, bytes]:
     return encoded
 
 
-def bench_heic(environment: dict[str, str]) -> dict:
+def measure(bench: Bench) -> dict:
+    environment = bench.environment
     photos = the_photo()
     owner = json.loads(manage(environment, "shell", "-c", HOUSE_SCRIPT).strip().splitlines()[-1])
     headers = {"Authorization": f"Bearer {owner['token']}"}
@@ -84,7 +86,7 @@ def bench_heic(environment: dict[str, str]) -> dict:
     }
 
 
-def heic_section(heic: dict | None) -> str:
+def section(heic: dict | None) -> str:
     if not heic:
         return ""
     ratio = heic["heic_s"] / heic["jpeg_s"]
@@ -113,8 +115,4 @@ def heic_section(heic: dict | None) -> str:
 
 
 if __name__ == "__main__":
-    from bench.django_setup import run_alone
-
-    result = run_alone(lambda environment, s3, workdir: bench_heic(environment), "heic")
-    print(heic_section(result))
-    print(json.dumps(result))
+    run_in_bench(measure, section, "heic")

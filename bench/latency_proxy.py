@@ -72,7 +72,8 @@ class LatencyProxy:
         """Copy `reader` to `writer`, each chunk leaving `one_way_delay` after it came in (chunks do not
         wait for each other: a long body takes the delay once, not once per chunk). With a bandwidth limit,
         each chunk also takes its time on the wire, and what waits is bounded, so the sender is held back."""
-        limited = self.bytes_per_second is not None
+        rate = self.bytes_per_second
+        limited = rate is not None
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=16 if limited else 0)
 
         async def deliver() -> None:
@@ -82,8 +83,8 @@ class LatencyProxy:
                 if not chunk:
                     writer.close()
                     return
-                if limited:
-                    await asyncio.sleep(len(chunk) / self.bytes_per_second)
+                if rate is not None:
+                    await asyncio.sleep(len(chunk) / rate)
                 writer.write(chunk)
                 await writer.drain()
 

@@ -2,7 +2,7 @@
 
 backend.server (granian), the background worker beside it, and SeaweedFS, on SQLite with the project's
 settings (what `make run` starts) or on PostgreSQL on 127.0.0.1:5432 (a fresh `alca_load` database):
-`python -m bench.load sqlite|postgresql`.
+`python -m bench.load [sqlite] [postgresql]` (LOAD_SECONDS: how long, 40 s unless told).
 Loopback only, time- and count-bounded. Prints JSON: requests served, errors, latency percentiles, and
 at the end the number of image rows against the number of objects in the bucket (they must be equal) and
 the direct-upload staging objects left behind (there must be none).
@@ -14,8 +14,6 @@ import base64
 import json
 import os
 import secrets
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,19 +24,19 @@ from backend.server import THREADS, WORKERS
 from bench.load_client import MIX, LoadClient, percentile
 from bench.photos import photo_jpeg
 from bench.project import (
-    BASE_DIR,
     COUNT_SCRIPT,
     PENDING_SCRIPT,
     POSTGRES_ADMIN_URL,
     SETUP_SCRIPT,
+    Served,
     database_url,
     manage,
     server_environment,
-    server_wait,
 )
 from bench.report import verdict
-from localdev.run import api_server_command, worker_command
-from localdev.s3server import LocalS3Server, free_port_with_grpc_twin
+from bench.sections import databases_chosen, run_in_own_process
+from localdev.run import api_server_command
+from localdev.s3server import LocalS3Server
 
 BUCKET = "alca-load"
 
@@ -56,8 +54,8 @@ class ConnectionCounter(threading.Thread):
 
         with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
             while not self.stopped.wait(0.2):
-                (held,) = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = 'alca_load'").fetchone()
-                self.most = max(self.most, held)
+                row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = 'alca_load'").fetchone()
+                self.most = max(self.most, row[0] if row else 0)
 
 
 def connection_bound() -> int:
@@ -66,77 +64,82 @@ def connection_bound() -> int:
     return WORKERS * THREADS + 1
 
 
-def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
-    with tempfile.TemporaryDirectory(prefix="alca-load-") as workdir:
-        server = LocalS3Server(data_dir=Path(workdir) / "s3", access_key="load-key", secret_key=secrets.token_hex(20))
+OWN_PROCESS = True
+# The project's settings, logging errors only.
+QUIET_SETTINGS = {"DJANGO_SETTINGS_MODULE": "backend.settings", "DJANGO_LOG_LEVEL": "ERROR", "DJANGO_DEBUG": "False"}
+
+
+def measure(args: list[str]) -> dict:
+    """The load on each database chosen, one after the other."""
+    seconds = float(os.environ.get("LOAD_SECONDS", 40))
+    return {database: load_run(database, seconds) for database in databases_chosen(args)}
+
+
+def load_run(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
+    """`clients` clients for `seconds` against the API and its worker on `database`; then, the queue made, the image
+    rows against the bucket's objects."""
+    with tempfile.TemporaryDirectory(prefix="alca-load-") as directory:
+        server = LocalS3Server(data_dir=Path(directory) / "s3", access_key="load-key", secret_key=secrets.token_hex(20))
         server.start()
-        api_server = worker = None
+        api: Served | None = None
         try:
             server.ensure_private_bucket(BUCKET)
             environment = {
                 **os.environ,
-                "DJANGO_SETTINGS_MODULE": "backend.settings",
-                "DATABASE_URL": database_url(database, Path(workdir)),
                 **server_environment(server, BUCKET),
-                "DJANGO_LOG_LEVEL": "ERROR",
-                "DJANGO_DEBUG": "False",
+                "DATABASE_URL": database_url(database, Path(directory)),
+                **QUIET_SETTINGS,
             }
             manage(environment, "migrate", "--noinput")
             photo = photo_jpeg(800, 600)
-            seeded = subprocess.run(
-                [sys.executable, "manage.py", "shell", "-c", SETUP_SCRIPT],
-                cwd=BASE_DIR,
-                env=environment,
-                input=base64.b64encode(photo).decode(),
-                check=True,
-                capture_output=True,
-                text=True,
+            setup = json.loads(
+                manage(environment, "shell", "-c", SETUP_SCRIPT, stdin=base64.b64encode(photo)).strip().splitlines()[-1]
             )
-            setup = json.loads(seeded.stdout.strip().splitlines()[-1])
-            port = free_port_with_grpc_twin(set())
-            api_server = subprocess.Popen(
-                api_server_command(str(port), dev=False),
-                cwd=BASE_DIR,
-                env={**environment, "ACCESS_LOG": "false"},
-            )
-            # The background worker beside it, as `make run` starts it: it makes the uploads' size variants.
-            worker = subprocess.Popen(worker_command(), cwd=BASE_DIR, env=environment)
-            base_url = f"http://127.0.0.1:{port}"
-            server_wait(base_url)
-            deadline = time.monotonic() + seconds
-            threads = [
-                LoadClient(base_url, setup["token"], setup["house"], photo, deadline, max_requests=20000)
-                for _ in range(clients)
-            ]
-            connections = ConnectionCounter()
-            if database == "postgresql":
-                connections.start()
-            started = time.monotonic()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(seconds + 60)
-            elapsed = time.monotonic() - started
-            connections.stopped.set()
+            # The API and the background worker beside it, as `make run` starts them.
+            api = Served("load", api_server_command("PORT", dev=False), environment, setup, worker=True)
+            load = load_applied(api, photo, database == "postgresql", seconds, clients)
             # Let the worker finish its task, then make what is left in the queue, before counting objects.
-            worker.terminate()
-            worker.wait(timeout=120)
+            api.worker_stop()
             pending = int(manage(environment, "shell", "-c", PENDING_SCRIPT).strip().splitlines()[-1])
             manage(environment, "db_worker", "--batch", "--no-startup-delay", "--interval", "0")
             counts = json.loads(manage(environment, "shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1])
         finally:
-            for process in (api_server, worker):
-                if process is not None and process.poll() is None:
-                    process.terminate()
-                    process.wait(timeout=60)
+            if api is not None:
+                api.stop()
             server.stop()
+    return {
+        "database": {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[database],
+        "clients": clients,
+        **load,
+        "pending_at_end": pending,
+        "connection_bound": connection_bound(),
+        **counts,
+    }
+
+
+def load_applied(api: Served, photo: bytes, count_connections: bool, seconds: float, clients: int) -> dict:
+    """What the clients met: requests served, errors, latency percentiles; and, when counted, the most database
+    connections held at once."""
+    deadline = time.monotonic() + seconds
+    threads = [
+        LoadClient(api.base_url, api.seed["token"], api.seed["house"], photo, deadline, max_requests=20000)
+        for _ in range(clients)
+    ]
+    connections = ConnectionCounter()
+    if count_connections:
+        connections.start()
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    elapsed = time.monotonic() - started
+    connections.stopped.set()
     latencies = [latency for thread in threads for latency in thread.latencies]
     errors = [error for thread in threads for error in thread.errors]
     served = sum(sum(thread.outcomes.values()) for thread in threads)
     return {
-        "database": {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[database],
         "seconds": round(elapsed, 1),
-        "clients": clients,
         "served": served,
         "per_second": round(served / elapsed, 1),
         "by_operation": dict(sum((thread.outcomes for thread in threads), Counter())),
@@ -145,10 +148,7 @@ def main(database: str, seconds: float = 40.0, clients: int = 8) -> dict:
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
-        "pending_at_end": pending,
-        "most_connections": connections.most if database == "postgresql" else None,
-        "connection_bound": connection_bound(),
-        **counts,
+        "most_connections": connections.most if count_connections else None,
     }
 
 
@@ -171,7 +171,10 @@ def connections_cell(load: dict) -> str:
     return f"**{load['most_connections']}** (goal ≤ {load['connection_bound']}: {verdict(within)})"
 
 
-def load_section(loads: list[dict]) -> str:
+def section(by_database: dict | None) -> str:
+    if not by_database:
+        return ""
+    loads = list(by_database.values())
     mix = ", ".join(f"{weight}% {description}" for _, weight, description in MIX)
     by_operation = [
         f"{load['database']}: " + ", ".join(f"{name} {count}" for name, count in sorted(load["by_operation"].items()))
@@ -202,4 +205,4 @@ def load_section(loads: list[dict]) -> str:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], seconds=float(os.environ.get("LOAD_SECONDS", 40)))))
+    run_in_own_process(measure, section)

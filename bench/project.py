@@ -158,6 +158,12 @@ class Served:
                 raise RuntimeError(f"{self.name}: variants still pending after {timeout:.0f} s")
             time.sleep(0.5)
 
+    def worker_stop(self) -> None:
+        """Stop the background worker (it finishes the task it runs); the API keeps serving."""
+        for worker in self.processes[1:]:
+            worker.terminate()
+            worker.wait(timeout=120)
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()

@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.project import Served, database_url, manage, postgresql_answers, server_environment
+from bench.project import Served, database_url, manage, server_environment
 from bench.report import verdict
+from bench.sections import databases_chosen, run_in_own_process
 from localdev.run import api_server_command
 from localdev.s3server import LocalS3Server
 
@@ -58,6 +59,15 @@ def compare(project_url: str) -> dict[str, float]:
     return dict(zip(("list", "secure_url", "upload"), map(float, ratios.groups()), strict=True))
 
 
+def every_variant_made(served: Served) -> None:
+    """Until the worker is done with the variants of every upload of compare.py's runs (a house each): each variant
+    it makes, in any house, changes the photos' version and so the list's ETag."""
+    photos = "/api/property-images/?paging=cursor&page_size=100"
+    while photos:
+        served.wait_for_variants(photos.removeprefix(served.base_url))
+        photos = served.get(photos.removeprefix(served.base_url)).json()["next"]
+
+
 def conditional_gets(served: Served) -> dict[str, float]:
     """p50 of the 50-photo list compare.py made: answered again (kept), answered 304 to If-None-Match, and built
     (the first GET after a caption changed), over one keep-alive connection."""
@@ -74,12 +84,7 @@ def conditional_gets(served: Served) -> dict[str, float]:
     _, _, body = get("/api/property-images/?page_size=1")
     image = json.loads(body)["results"][0]
     path = f"/api/property-images/?content_type=house_for_sale&object_id={image['object_id']}&page_size=100"
-    # The worker done with the variants of every upload of compare.py's runs (a house each): each variant it makes,
-    # in any house, changes the photos' version and so the list's ETag.
-    photos = "/api/property-images/?paging=cursor&page_size=100"
-    while photos:
-        served.wait_for_variants(photos.removeprefix(served.base_url))
-        photos = served.get(photos.removeprefix(served.base_url)).json()["next"]
+    every_variant_made(served)
     kept, not_modified, built = [], [], []
     for n in range(REPEATS):
         connection.request(
@@ -90,6 +95,8 @@ def conditional_gets(served: Served) -> dict[str, float]:
         elapsed, response, _ = get(path)
         built.append(elapsed)
         etag = response.getheader("ETag")
+        if etag is None:
+            raise RuntimeError("the list answered without an ETag")
         kept.append(get(path)[0])
         elapsed, response, _ = get(path, **{"If-None-Match": etag})
         if response.status != 304:
@@ -118,7 +125,11 @@ def bench_database(database: str, s3: dict[str, str], workdir: Path) -> dict:
         served.stop()
 
 
-def main() -> dict:
+OWN_PROCESS = True
+
+
+def measure(args: list[str]) -> dict:
+    """compare.py's runs and the conditional GETs on each database chosen (args); skipped without a referee."""
     if not (REFEREE / "compare.py").exists():
         return {"skipped": f"no referee at {REFEREE}"}
     subprocess.run([str(REFEREE / "run_baseline.sh")], check=True, capture_output=True, timeout=900)
@@ -130,15 +141,14 @@ def main() -> dict:
             try:
                 server.ensure_private_bucket(BUCKET)
                 s3 = server_environment(server, BUCKET)
-                databases = ["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"]
-                return {database: bench_database(database, s3, Path(workdir)) for database in databases}
+                return {database: bench_database(database, s3, Path(workdir)) for database in databases_chosen(args)}
             finally:
                 server.stop()
     finally:
         subprocess.run([str(REFEREE / "stop_baseline.sh")], check=False, capture_output=True, timeout=120)
 
 
-def referee_section(referee: dict | None) -> str:
+def section(referee: dict | None) -> str:
     if not referee:
         return ""
     if "skipped" in referee:
@@ -180,6 +190,4 @@ def referee_section(referee: dict | None) -> str:
 
 
 if __name__ == "__main__":
-    result = main()
-    print(referee_section(result))
-    print(json.dumps(result))
+    run_in_own_process(measure, section)

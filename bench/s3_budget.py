@@ -12,8 +12,10 @@ from django.core.files import File
 
 from backend.s3 import S3ImageService, S3StorageError
 from backend.storage_backends import PrivateMediaStorage
+from bench.django_setup import BUCKET
 from bench.latency_proxy import LatencyProxy
 from bench.report import verdict
+from bench.sections import Bench, run_in_bench
 from localdev.s3server import LocalS3Server
 
 BIG_OBJECT_SIZE = 10 * 1024 * 1024
@@ -45,7 +47,8 @@ def through_slow_link(server: LocalS3Server, bucket: str, body: bytes, bytes_per
     return {"bytes_per_second": bytes_per_second, "seconds": time.monotonic() - started, "stored_size": stored}
 
 
-def main(server: LocalS3Server, bucket: str) -> dict:
+def measure(bench: Bench) -> dict:
+    server, bucket = bench.s3, BUCKET
     body = os.urandom(BIG_OBJECT_SIZE)
     slow_links = [through_slow_link(server, bucket, body, rate) for rate in SLOW_LINKS_BYTES_PER_SECOND]
     server.hang()
@@ -70,7 +73,9 @@ def main(server: LocalS3Server, bucket: str) -> dict:
     }
 
 
-def s3_budget_section(budget: dict) -> str:
+def section(budget: dict | None) -> str:
+    if not budget:
+        return ""
     rows = []
     for link in budget["slow_links"]:
         whole = link["stored_size"] == budget["big_size"]
@@ -98,3 +103,7 @@ def s3_budget_section(budget: dict) -> str:
             "",
         ]
     )
+
+
+if __name__ == "__main__":
+    run_in_bench(measure, section, "budget")

@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import requests
 
 from bench.photos import photo_jpeg
-from bench.project import Served, database_url, each_database, manage, postgresql_answers
+from bench.project import Served, database_url, each_database, manage
 from bench.report import verdict
+from bench.sections import databases_chosen, run_in_own_process
 from localdev.run import api_server_command
 
 BUCKET = "alca-scale"
@@ -91,7 +91,7 @@ def timed(session: requests.Session, url: str) -> float:
     return elapsed
 
 
-def measure(served: Served, paths: dict[str, str]) -> dict[str, dict]:
+def reads_timed(served: Served, paths: dict[str, str]) -> dict[str, dict]:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {served.seed['token']}"
     figures = {}
@@ -137,21 +137,25 @@ def bench_database(database: str, s3: dict[str, str], workdir: Path) -> dict:
             grown = json.loads(manage(environment, "shell", "-c", script).strip().splitlines()[-1])
             grow_seconds = time.monotonic() - started
             cursor = manage(environment, "shell", "-c", MIDDLE_CURSOR.format(**grown)).strip().splitlines()[-1]
-            results[size] = {"grow_seconds": grow_seconds, "reads": measure(served, reads(grown, size, cursor))}
+            results[size] = {"grow_seconds": grow_seconds, "reads": reads_timed(served, reads(grown, size, cursor))}
         return results
     finally:
         served.stop()
 
 
-def main(databases: list[str]) -> dict:
-    return each_database(databases, bucket=BUCKET, prefix="alca-scale-", bench_database=bench_database)
+OWN_PROCESS = True
+
+
+def measure(args: list[str]) -> dict:
+    """Every read at both sizes on each database chosen (args)."""
+    return each_database(databases_chosen(args), bucket=BUCKET, prefix="alca-scale-", bench_database=bench_database)
 
 
 # Goals (issue 35): each read's p50 at 100,000 houses within this many times its p50 at 1,000.
 GROWTH_GOALS = {"sqlite": 3.0, "postgresql": 2.0}
 
 
-def scale_section(scale: dict | None) -> str:
+def section(scale: dict | None) -> str:
     if not scale:
         return ""
     lines = [
@@ -194,7 +198,4 @@ def scale_section(scale: dict | None) -> str:
 
 
 if __name__ == "__main__":
-    chosen = sys.argv[1:] or (["sqlite", "postgresql"] if postgresql_answers() else ["sqlite"])
-    result = main(chosen)
-    print(scale_section(result))
-    print(json.dumps(result))
+    run_in_own_process(measure, section)

@@ -25,6 +25,7 @@ import requests
 
 from bench.project import ServerWorker, manage
 from bench.report import verdict
+from bench.sections import Bench, run_in_bench
 
 PHOTOS = 100
 PHOTO_MB = 5
@@ -70,7 +71,8 @@ class MemorySampler(threading.Thread):
             self.highest = max(self.highest, self.worker.resident_mb())
 
 
-def bench_share_links(environment: dict[str, str]) -> dict:
+def measure(bench: Bench) -> dict:
+    environment = bench.environment
     seeded = json.loads(manage(environment, "shell", "-c", SEED_SCRIPT).strip().splitlines()[-1])
     worker = ServerWorker(environment, SHARE_LINK_THROTTLE_RATE="1000000/min")
     try:
@@ -137,7 +139,7 @@ def unknown_tokens(worker: ServerWorker, token: str) -> dict:
     }
 
 
-def share_links_section(measured: dict | None) -> str:
+def section(measured: dict | None) -> str:
     if not measured:
         return ""
     download, tokens = measured["zip"], measured["tokens"]
@@ -180,8 +182,4 @@ def share_links_section(measured: dict | None) -> str:
 
 
 if __name__ == "__main__":
-    from bench.django_setup import run_alone
-
-    result = run_alone(lambda environment, s3, workdir: bench_share_links(environment), "share-links")
-    print(share_links_section(result))
-    print(json.dumps(result))
+    run_in_bench(measure, section, "share_links")

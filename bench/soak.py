@@ -25,7 +25,7 @@ import requests
 
 from bench.load_client import LoadClient, percentile
 from bench.photos import photo_jpeg
-from bench.project import COUNT_SCRIPT, SETUP_SCRIPT, manage
+from bench.project import COUNT_SCRIPT, PENDING_SCRIPT, SETUP_SCRIPT, manage
 from localdev.processes import descendants
 from localdev.s3server import S3Ports, free_port_with_grpc_twin
 
@@ -101,30 +101,13 @@ def rebuild_every_variant(environment: dict[str, str]) -> subprocess.CompletedPr
 def main(seconds: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="alca-soak-") as workdir:
         environment = make_run_environment(Path(workdir))
-        base_url = f"http://127.0.0.1:{environment['PORT']}"
-        run = subprocess.Popen(
-            [sys.executable, "-m", "localdev.run"],
-            cwd=BASE_DIR,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=(Path(workdir) / "make-run.log").open("w"),  # the worker logs every task
-            start_new_session=True,
-        )
+        run = make_run_started(environment, Path(workdir))
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if requests.get(f"{base_url}/health/", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline or run.poll() is not None:
-                    raise RuntimeError("make run did not start")
-                time.sleep(0.5)
             photo = photo_jpeg(800, 600)
             setup = json.loads(
                 manage(environment, "shell", "-c", SETUP_SCRIPT, stdin=base64.b64encode(photo)).strip().splitlines()[-1]
             )
+            base_url = f"http://127.0.0.1:{environment['PORT']}"
             started = time.monotonic()
             clients = [
                 LoadClient(base_url, setup["token"], setup["house"], photo, started + seconds, max_requests=10**9)
@@ -145,36 +128,65 @@ def main(seconds: float) -> dict:
             rebuild.join()
             at_end = resident_memory(run)
             elapsed = time.monotonic() - started
-            # The worker finishes what the clients left queued (the rebuild's backlog included).
-            for _ in range(600):
-                pending = (
-                    manage(
-                        environment,
-                        "shell",
-                        "-c",
-                        "from property.models import PropertyImage as P; "
-                        "print(P.objects.filter(variants_status='pending').count())",
-                    )
-                    .strip()
-                    .splitlines()[-1]
-                )
-                if pending == "0":
-                    break
-                time.sleep(1)
-            time.sleep(15)  # a deletion retried 10 s after S3 did not answer a write
-            task_results = int(manage(environment, "shell", "-c", TASK_RESULTS_SCRIPT).strip().splitlines()[-1])
-            swept = manage(environment, "sweep_orphans", "--min-age", "0")
-            counts = json.loads(manage(environment, "shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1])
+            settled = settled_counts(environment)
         finally:
             run.send_signal(signal.SIGTERM)
             run.wait(timeout=120)
-    errors = [error for client in clients for error in client.errors]
-    latencies = [latency for client in clients for latency in client.latencies]
-    growth = {
+    growth = memory_growth(after_warm_up, at_end)
+    said = (rebuilt[0].stdout + rebuilt[0].stderr).strip().splitlines()[-1] if rebuilt else "not run"
+    return {**clients_met(clients, elapsed, seconds), "memory": growth, "rebuild": said, **settled}
+
+
+def memory_growth(after_warm_up: dict[int, tuple[str, float]], at_end: dict[int, tuple[str, float]]) -> dict:
+    """Each process's resident memory after the warm-up and at the end, by name and pid."""
+    return {
         f"{name} {pid}": {"after_warm_up_mb": round(before, 1), "at_end_mb": round(at_end[pid][1], 1)}
         for pid, (name, before) in after_warm_up.items()
         if pid in at_end
     }
+
+
+def make_run_started(environment: dict[str, str], workdir: Path) -> subprocess.Popen:
+    """`make run`'s command, once its API answers /health/ (RuntimeError after 120 s or if it stops)."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "localdev.run"],
+        cwd=BASE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "make-run.log").open("w"),  # the worker logs every task
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{environment['PORT']}/health/", timeout=2).status_code == 200:
+                return run
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline or run.poll() is not None:
+            run.send_signal(signal.SIGTERM)  # make run stops what it started
+            run.wait(timeout=120)
+            raise RuntimeError("make run did not start")
+        time.sleep(0.5)
+
+
+def settled_counts(environment: dict[str, str]) -> dict:
+    """Once the worker has made what the clients left queued (the rebuild's backlog included): the task results
+    kept, what sweep_orphans found, and the image rows against the bucket's objects."""
+    for _ in range(600):
+        if manage(environment, "shell", "-c", PENDING_SCRIPT).strip().splitlines()[-1] == "0":
+            break
+        time.sleep(1)
+    time.sleep(15)  # a deletion retried 10 s after S3 did not answer a write
+    task_results = int(manage(environment, "shell", "-c", TASK_RESULTS_SCRIPT).strip().splitlines()[-1])
+    swept = manage(environment, "sweep_orphans", "--min-age", "0")
+    counts = json.loads(manage(environment, "shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1])
+    return {"task_results": task_results, "sweep": swept.strip().splitlines()[-1], **counts}
+
+
+def clients_met(clients: list[LoadClient], elapsed: float, seconds: float) -> dict:
+    errors = [error for client in clients for error in client.errors]
+    latencies = [latency for client in clients for latency in client.latencies]
     return {
         "seconds": round(elapsed),
         "clients": CLIENTS,
@@ -184,12 +196,7 @@ def main(seconds: float) -> dict:
         "error_samples": errors[:5],
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
-        "memory": growth,
         "warm_up_seconds": round(min(WARM_UP, seconds / 2)),
-        "task_results": task_results,
-        "sweep": swept.strip().splitlines()[-1],
-        "rebuild": (rebuilt[0].stdout + rebuilt[0].stderr).strip().splitlines()[-1] if rebuilt else "not run",
-        **counts,
     }
 
 

@@ -1,28 +1,26 @@
-"""Uploads and size variants, measured side by side over HTTP: the request with variants on and off, against the
-guide-faithful build (bench/reference), how soon a worker has the variants ready, and what a second worker adds.
+"""Section 3: uploads, measured side by side over HTTP: the request with variants on and off, with and without the
+placeholder, against the guide-faithful build (bench/reference); the web process's memory.
 
 Every server runs under backend.server with one worker process, on loopback, against the bench's SeaweedFS.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import requests
 
 from bench.latency_proxy import LatencyProxy
 from bench.photos import photo_jpeg
-from bench.project import (
-    HOUSE_SCRIPT,
-    ServerWorker,
-    cpu_seconds,
-    manage,
-    start_task_workers,
-    stop_task_workers,
-)
+from bench.project import HOUSE_SCRIPT, ServerWorker, cpu_seconds, manage
 from bench.report import cpu_cell, verdict
+from bench.sections import Bench, run_in_bench
 from localdev.s3server import LocalS3Server
 
 # Photos of about 2 MB in each timed bulk upload.
@@ -41,60 +39,41 @@ print(RefreshToken.for_user(user).access_token)
 """
 
 
-def ready_count(environment: dict[str, str]) -> int:
-    script = "from property.models import PropertyImage as I; print(I.objects.filter(variants_status='ready').count())"
-    return int(manage(environment, "shell", "-c", script).strip().splitlines()[-1])
+class Agent(NamedTuple):
+    """A new user of the bench's database with a house for sale (HOUSE_SCRIPT), as its client holds them."""
 
+    headers: dict[str, str]
+    house: int
 
-def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> dict:
-    import json
+    @classmethod
+    def new(cls, environment: dict[str, str]) -> Agent:
+        owner = json.loads(manage(environment, "shell", "-c", HOUSE_SCRIPT).strip().splitlines()[-1])
+        return cls({"Authorization": f"Bearer {owner['token']}"}, owner["house"])
 
-    owner = json.loads(manage(environment, "shell", "-c", HOUSE_SCRIPT).strip().splitlines()[-1])
-    headers = {"Authorization": f"Bearer {owner['token']}"}
-    two_mb = photo_jpeg(3000, 2000, seed=2)
-    # Just under the 10 MiB upload limit (18.75 megapixels).
-    ten_mb = photo_jpeg(5000, 3750, seed=3, quality=97)
-    assert 9.5 * 1024 * 1024 <= len(ten_mb) <= 10 * 1024 * 1024, len(ten_mb)
-    twelve_megapixels = photo_jpeg(4000, 3000, seed=5, quality=90)
-
-    def bulk_upload(url: str, photo: bytes, count: int, token_headers: dict[str, str] = headers) -> float:
+    def bulk_upload(self, url: str, photo: bytes, count: int, headers: dict[str, str] | None = None) -> float:
+        """Seconds a bulk upload of `count` copies of `photo` to the house takes the API at `url` (another user's
+        `headers`: the reference build's)."""
         files = [("images", (f"photo{n}.jpg", photo, "image/jpeg")) for n in range(count)]
-        form = {"content_type": "house_for_sale", "object_id": str(owner["house"])}
+        form = {"content_type": "house_for_sale", "object_id": str(self.house)}
         started = time.perf_counter()
         response = requests.post(
-            f"{url}/api/property-images/bulk_upload/", headers=token_headers, files=files, data=form, timeout=300
+            f"{url}/api/property-images/bulk_upload/",
+            headers=headers or self.headers,
+            files=files,
+            data=form,
+            timeout=300,
         )
         elapsed = time.perf_counter() - started
         assert response.status_code == 201, response.text
         return elapsed
 
-    def scenario(
-        photo: bytes,
-        count: int,
-        runs: int,
-        *,
-        variants: bool = True,
-        s3_endpoint: str | None = None,
-        app: str = "backend.wsgi",
-    ):
-        """Median wall time, the worker's peak RSS, and the CPU per photo of the worker and the S3 server."""
-        worker = ServerWorker(
-            environment,
-            app=app,
-            PROPERTY_IMAGE_VARIANTS=str(variants),
-            AWS_S3_ENDPOINT_URL=s3_endpoint or server.endpoint_url,
-        )
-        try:
-            bulk_upload(worker.url, photo, 1)  # warm up imports and connections
-            worker_cpu, s3_cpu = cpu_seconds(worker.worker_pid), cpu_seconds(server.process.pid)
-            seconds = statistics.median(bulk_upload(worker.url, photo, count) for _ in range(runs))
-            photos = runs * count
-            worker_ms = (cpu_seconds(worker.worker_pid) - worker_cpu) / photos * 1000
-            s3_ms = (cpu_seconds(server.process.pid) - s3_cpu) / photos * 1000
-            return {"seconds": seconds, "rss": worker.peak_rss_mb(), "worker_cpu_ms": worker_ms, "s3_cpu_ms": s3_ms}
-        finally:
-            worker.stop()
 
+def measure(bench: Bench) -> dict:
+    environment, server, workdir = bench
+    agent, two_mb = Agent.new(environment), photo_jpeg(3000, 2000, seed=2)
+    ten_mb = photo_jpeg(5000, 3750, seed=3, quality=97)  # just under the 10 MiB upload limit (18.75 megapixels)
+    assert 9.5 * 1024 * 1024 <= len(ten_mb) <= 10 * 1024 * 1024, len(ten_mb)
+    scenario = partial(uploads_timed, bench, agent)
     # No task worker runs during the request timings: the variants wait in the queue, as the request does not.
     with_variants = scenario(two_mb, PHOTOS, runs=5)
     without_variants = scenario(two_mb, PHOTOS, runs=5, variants=False)
@@ -108,15 +87,8 @@ def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> d
         proxy.stop()
     memory = {count: scenario(ten_mb, count, runs=1)["rss"] for count in (1, 2, 10)}
 
-    reference = reference_bulk_upload_seconds(environment, server, workdir, two_mb, bulk_upload)
+    reference = reference_bulk_upload_seconds(environment, server, workdir, two_mb, agent.bulk_upload)
     ours_again = scenario(two_mb, PHOTOS, runs=5)["seconds"]  # the same time window as the reference's run
-
-    # The backlog of every upload above, then of a fresh batch, made by 1 worker and then by 2.
-    drain = start_task_workers(environment, 1, batch=True)
-    for process in drain:
-        process.wait(timeout=3600)
-    throughput = {count: variant_throughput(environment, count, bulk_upload, two_mb) for count in (1, 2)}
-    ready_after = time_to_ready(environment, headers, owner["house"], twelve_megapixels)
     return {
         "photos": PHOTOS,
         "two_mb_size": len(two_mb),
@@ -133,14 +105,45 @@ def main(environment: dict[str, str], server: LocalS3Server, workdir: Path) -> d
         "rss_by_files": memory,
         "reference_s": reference,
         "ours_beside_reference_s": ours_again,
-        "variants_per_second": throughput,
-        "ready_p50_s": statistics.median(ready_after),
-        "ready_p95_s": statistics.quantiles(ready_after, n=20)[18],
-        "ready_samples": len(ready_after),
     }
 
 
-def reference_bulk_upload_seconds(environment, server, workdir: Path, photo: bytes, bulk_upload) -> float:
+def uploads_timed(
+    bench: Bench,
+    agent: Agent,
+    photo: bytes,
+    count: int,
+    runs: int,
+    *,
+    variants: bool = True,
+    s3_endpoint: str | None = None,
+    app: str = "backend.wsgi",
+) -> dict:
+    """Median wall time of `runs` bulk uploads of `count` photos to one API worker process started for them, its
+    peak RSS, and the CPU per photo of the worker and the S3 server."""
+    assert bench.s3.process is not None, "the S3 server is started"
+    s3_pid = bench.s3.process.pid
+    worker = ServerWorker(
+        bench.environment,
+        app=app,
+        PROPERTY_IMAGE_VARIANTS=str(variants),
+        AWS_S3_ENDPOINT_URL=s3_endpoint or bench.s3.endpoint_url,
+    )
+    try:
+        agent.bulk_upload(worker.url, photo, 1)  # warm up imports and connections
+        worker_cpu, s3_cpu = cpu_seconds(worker.worker_pid), cpu_seconds(s3_pid)
+        seconds = statistics.median(agent.bulk_upload(worker.url, photo, count) for _ in range(runs))
+        photos = runs * count
+        worker_ms = (cpu_seconds(worker.worker_pid) - worker_cpu) / photos * 1000
+        s3_ms = (cpu_seconds(s3_pid) - s3_cpu) / photos * 1000
+        return {"seconds": seconds, "rss": worker.peak_rss_mb(), "worker_cpu_ms": worker_ms, "s3_cpu_ms": s3_ms}
+    finally:
+        worker.stop()
+
+
+def reference_bulk_upload_seconds(
+    environment: dict[str, str], server: LocalS3Server, workdir: Path, photo: bytes, bulk_upload: Callable[..., float]
+) -> float:
     """The same 10-photo bulk upload against the guide-faithful build, which stores the bytes as they come."""
     reference_env = {
         **environment,
@@ -158,59 +161,11 @@ def reference_bulk_upload_seconds(environment, server, workdir: Path, photo: byt
         reference.stop()
 
 
-def variant_throughput(environment: dict[str, str], workers: int, bulk_upload, photo: bytes, images: int = 20) -> float:
-    """Images per second whose variants `workers` task workers make, from a queue of `images` waiting ones."""
-    api = ServerWorker(environment)
-    try:
-        for _ in range(images // PHOTOS):
-            bulk_upload(api.url, photo, PHOTOS)
-    finally:
-        api.stop()
-    before = ready_count(environment)
-    started = time.perf_counter()
-    for process in start_task_workers(environment, workers, batch=True):
-        process.wait(timeout=3600)
-    elapsed = time.perf_counter() - started
-    assert ready_count(environment) - before == images
-    return images / elapsed
-
-
-def time_to_ready(environment: dict[str, str], headers: dict[str, str], house: int, photo: bytes) -> list[float]:
-    """Seconds from the 201 of a one-photo upload to its variants being ready, on an idle worker, as a client
-    polling the image sees it."""
-    api = ServerWorker(environment)
-    workers = start_task_workers(environment, 1, batch=False)
-    samples = []
-    try:
-        for _ in range(12):
-            response = requests.post(
-                f"{api.url}/api/houses-for-sale/{house}/upload_images/",
-                headers=headers,
-                files=[("images", ("big.jpg", photo, "image/jpeg"))],
-                timeout=120,
-            )
-            answered = time.perf_counter()
-            assert response.status_code == 201, response.text
-            image_id = response.json()[0]["id"]
-            while True:
-                status = requests.get(f"{api.url}/api/property-images/{image_id}/", headers=headers, timeout=30)
-                if status.json()["variants_status"] == "ready":
-                    samples.append(time.perf_counter() - answered)
-                    break
-                assert time.perf_counter() - answered < 60, "variants not ready after 60 s"
-                time.sleep(0.02)
-    finally:
-        stop_task_workers(workers)
-        api.stop()
-    return samples[2:]  # the first two warm the worker up
-
-
-def uploads_section(upload: dict) -> str:
+def section(upload: dict | None) -> str:
+    if not upload:
+        return ""
     ratio = upload["with_variants_s"] / upload["without_variants_s"]
     placeholder_ratio = upload["with_placeholder_s"] / upload["without_placeholder_s"]
-    against_reference = upload["reference_s"] / upload["ours_beside_reference_s"]
-    rss = upload["rss_by_files"]
-    memory_growth = rss[10] / rss[2]
     with_worker, with_s3 = upload["with_variants_cpu_ms"]
     without_worker, without_s3 = upload["without_variants_cpu_ms"]
     return "\n".join(
@@ -237,6 +192,17 @@ def uploads_section(upload: dict) -> str:
             f"| the same upload with {S3_ONE_WAY_DELAY * 1000:.0f} ms added each way to the S3 server "
             f"(`bench/latency_proxy.py`, an assumed delay) | {upload['distant_s']:.2f} s | |",
             "",
+            against_reference_and_memory(upload),
+        ]
+    )
+
+
+def against_reference_and_memory(upload: dict) -> str:
+    against_reference = upload["reference_s"] / upload["ours_beside_reference_s"]
+    rss = upload["rss_by_files"]
+    memory_growth = rss[10] / rss[2]
+    return "\n".join(
+        [
             "Against the guide-faithful django-storages build (`bench/reference`), which stores the bytes as they come",
             "(no decoding, no re-encoding, no metadata stripped), under the same server settings, in turn:",
             "",
@@ -257,8 +223,4 @@ def uploads_section(upload: dict) -> str:
 
 
 if __name__ == "__main__":
-    import json
-
-    from bench.django_setup import run_alone
-
-    print(json.dumps(run_alone(main, "uploads")))
+    run_in_bench(measure, section, "uploads")

@@ -1,13 +1,22 @@
-"""Section 5: the variants worker's time and memory for a 12 MP photo, with and without AVIF, and its steps."""
+"""Section 5: the variants worker's time and memory for a 12 MP photo, with and without AVIF, and its steps; how soon
+an idle worker has a new photo's variants ready, and what a second worker adds."""
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import requests
+
+from bench.photos import photo_jpeg
+from bench.project import ServerWorker, manage, start_task_workers, stop_task_workers
+from bench.sections import Bench, run_in_bench
+from bench.uploads import PHOTOS, Agent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,12 +40,29 @@ print(min(timings, default=0) * 1000, next(int(line.split()[1]) for line in stat
 """
 
 
-def bench_variant_cost(environment: dict[str, str]) -> dict:
+def measure(bench: Bench) -> dict:
+    """The cost of one photo's variants, and the workers' throughput and delay."""
+    agent = Agent.new(bench.environment)
+    two_mb = photo_jpeg(3000, 2000, seed=2)
+    # The backlog of what was uploaded before (section 3), then of a fresh batch, made by 1 worker and then by 2.
+    for process in start_task_workers(bench.environment, 1, batch=True):
+        process.wait(timeout=3600)
+    throughput = {count: variant_throughput(bench.environment, count, agent, two_mb) for count in (1, 2)}
+    ready_after = time_to_ready(bench.environment, agent, photo_jpeg(4000, 3000, seed=5, quality=90))
+    return {
+        **variant_cost(bench.environment),
+        "variants_per_second": throughput,
+        "ready_p50_s": statistics.median(ready_after),
+        "ready_p95_s": statistics.quantiles(ready_after, n=20)[18],
+        "ready_samples": len(ready_after),
+    }
+
+
+def variant_cost(environment: dict[str, str]) -> dict:
     """ms to make the three variants of a 12-megapixel photo (in WebP and AVIF, and in WebP alone), and peak RSS of
     a fresh process that only decodes it against one that also makes its variants."""
-    from bench.photos import photo_jpeg
 
-    def measure(photo_path: str, mode: str, **settings: str) -> tuple[float, float]:
+    def one_process(photo_path: str, mode: str, **settings: str) -> tuple[float, float]:
         result = subprocess.run(
             [sys.executable, "-c", VARIANT_COST_SCRIPT, photo_path, mode],
             cwd=BASE_DIR,
@@ -52,9 +78,9 @@ def bench_variant_cost(environment: dict[str, str]) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".jpg") as photo:
         photo.write(photo_jpeg(4000, 3000, seed=5, quality=90))
         photo.flush()
-        _, decode_only_mb = measure(photo.name, "decode")
-        milliseconds, with_variants_mb = measure(photo.name, "variants")
-        without_avif_ms, _ = measure(photo.name, "variants", PROPERTY_IMAGE_VARIANT_AVIF="False")
+        _, decode_only_mb = one_process(photo.name, "decode")
+        milliseconds, with_variants_mb = one_process(photo.name, "variants")
+        without_avif_ms, _ = one_process(photo.name, "variants", PROPERTY_IMAGE_VARIANT_AVIF="False")
     return {
         "ms": milliseconds,
         "without_avif_ms": without_avif_ms,
@@ -70,7 +96,6 @@ def bench_variant_steps() -> dict:
 
     from PIL import Image
 
-    from bench.photos import photo_jpeg
     from property.images import JPEG_QUALITY
     from property.variants import VARIANT_QUALITY, WEBP_METHOD
 
@@ -98,9 +123,12 @@ def bench_variant_steps() -> dict:
     }
 
 
-def variants_section(upload: dict, variant_cost: dict) -> str:
+def section(variant_cost: dict | None) -> str:
+    if not variant_cost:
+        return ""
     steps = variant_cost
-    one, two = upload["variants_per_second"][1], upload["variants_per_second"][2]
+    # The worker counts are keys: numbers here, text once the result has been through JSON.
+    one, two = (value for _, value in sorted(variant_cost["variants_per_second"].items()))
     return "\n".join(
         [
             "## 5. Size variants (thumbnail 320, medium 1024, large 2048 px, WebP and AVIF), made by the task worker",
@@ -114,8 +142,8 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
             f"| peak RSS of a fresh process: decoding the photo / decoding it and making its variants "
             f"| {variant_cost['decode_only_mb']:.0f} MB / {variant_cost['with_variants_mb']:.0f} MB |",
             f"| from the 201 of a one-photo upload (12 megapixels) to its variants ready, idle worker "
-            f"(`db_worker`, polled by the client every 20 ms; {upload['ready_samples']} uploads) "
-            f"| p50 {upload['ready_p50_s']:.2f} s, p95 {upload['ready_p95_s']:.2f} s |",
+            f"(`db_worker`, polled by the client every 20 ms; {variant_cost['ready_samples']} uploads) "
+            f"| p50 {variant_cost['ready_p50_s']:.2f} s, p95 {variant_cost['ready_p95_s']:.2f} s |",
             f"| throughput, 2 MB photos: 1 worker / 2 workers | {one:.1f} / {two:.1f} images/s "
             f"(2 workers: {two / one:.2f}x) |",
             "",
@@ -130,3 +158,61 @@ def variants_section(upload: dict, variant_cost: dict) -> str:
             "",
         ]
     )
+
+
+def ready_count(environment: dict[str, str]) -> int:
+    script = "from property.models import PropertyImage as I; print(I.objects.filter(variants_status='ready').count())"
+    return int(manage(environment, "shell", "-c", script).strip().splitlines()[-1])
+
+
+def variant_throughput(
+    environment: dict[str, str], workers: int, agent: Agent, photo: bytes, images: int = 20
+) -> float:
+    """Images per second whose variants `workers` task workers make, from a queue of `images` waiting ones."""
+    api = ServerWorker(environment)
+    try:
+        for _ in range(images // PHOTOS):
+            agent.bulk_upload(api.url, photo, PHOTOS)
+    finally:
+        api.stop()
+    before = ready_count(environment)
+    started = time.perf_counter()
+    for process in start_task_workers(environment, workers, batch=True):
+        process.wait(timeout=3600)
+    elapsed = time.perf_counter() - started
+    assert ready_count(environment) - before == images
+    return images / elapsed
+
+
+def time_to_ready(environment: dict[str, str], agent: Agent, photo: bytes) -> list[float]:
+    """Seconds from the 201 of a one-photo upload to its variants being ready, on an idle worker, as a client
+    polling the image sees it."""
+    api = ServerWorker(environment)
+    workers = start_task_workers(environment, 1, batch=False)
+    samples = []
+    try:
+        for _ in range(12):
+            response = requests.post(
+                f"{api.url}/api/houses-for-sale/{agent.house}/upload_images/",
+                headers=agent.headers,
+                files=[("images", ("big.jpg", photo, "image/jpeg"))],
+                timeout=120,
+            )
+            answered = time.perf_counter()
+            assert response.status_code == 201, response.text
+            image_id = response.json()[0]["id"]
+            while True:
+                status = requests.get(f"{api.url}/api/property-images/{image_id}/", headers=agent.headers, timeout=30)
+                if status.json()["variants_status"] == "ready":
+                    samples.append(time.perf_counter() - answered)
+                    break
+                assert time.perf_counter() - answered < 60, "variants not ready after 60 s"
+                time.sleep(0.02)
+    finally:
+        stop_task_workers(workers)
+        api.stop()
+    return samples[2:]  # the first two warm the worker up
+
+
+if __name__ == "__main__":
+    run_in_bench(measure, section, "variants")

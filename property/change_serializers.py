@@ -109,8 +109,8 @@ DATA_SERIALIZERS = {
 class ChangeSerializer(InCurrentTimezone, serializers.Serializer):
     """One change to a house or a photo, with the house or photo as it is now."""
 
-    # Each change a ChangeEntry (services/change_feed.py); the objects come from the context's `objects`:
-    # {(kind, id): the object as it is now} (ChangesPage.objects).
+    # Each change as Change.objects.entries() reads it; the objects come from the context's `objects`:
+    # {(kind, id): the object as it is now} (changed_objects()).
 
     id = serializers.IntegerField(
         help_text="The change's own id: an entry read again (a page fetched twice) has it too."

@@ -1,7 +1,7 @@
 """Houses for sale and for rent, the private photos attached to either, the links that share them, and the feed of
 their changes: one module per concept, all importable from here."""
 
-from .changes import ENTRY_FIELDS, Change, ChangedKind, ChangeEntry, ChangesPruned
+from .changes import Change, ChangedKind, ChangesPruned
 from .houses import HOUSE_MODELS, House, HouseForRent, HouseForSale
 from .images import (
     COVER_ORDER,
@@ -32,7 +32,6 @@ from .uploads import StagedUploadClaim
 __all__ = [
     "COVER_ORDER",
     "DESCRIPTION_MAX_LENGTH",
-    "ENTRY_FIELDS",
     "HOUSE_CONTENT_TYPES",
     "HOUSE_MODELS",
     "IMAGES_PREFIX",
@@ -42,7 +41,6 @@ __all__ = [
     "VARIANT_COPIES",
     "VARIANT_KEY_FIELDS",
     "Change",
-    "ChangeEntry",
     "ChangedKind",
     "ChangesPruned",
     "House",

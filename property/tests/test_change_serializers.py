@@ -15,7 +15,7 @@ from property.change_serializers import (
     ChangesQuerySerializer,
 )
 from property.models import Change
-from property.services.change_feed import Position, changes_with_objects
+from property.services.change_feed import Position, changed_objects
 from property.tests.factories import HouseForRentFactory, HouseForSaleFactory, PropertyImageFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +28,9 @@ def test_fast_entry_equals_drfs(zone):
     gone = HouseForSaleFactory()
     gone_id = gone.pk
     gone.delete()
-    # As the feed reads them: the changes with their objects as they are now.
-    changes, objects = changes_with_objects(Change.objects.filter(object_id__in=[photo.pk, house.pk, gone_id]), 100)
+    changes = list(Change.objects.filter(object_id__in=[photo.pk, house.pk, gone_id]).entries())  # as the feed reads
     assert {change.action for change in changes} >= {"created", "deleted"}
-    context = {"objects": objects}
+    context = {"objects": changed_objects(changes)}
     with mock.patch("backend.storage_backends.time.time", return_value=1_790_000_000), timezone.override(zone):
         for change in changes:
             serializer = ChangeSerializer(change, context=context)

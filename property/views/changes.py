@@ -18,7 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 from backend.schema import error_response
 
 from ..change_serializers import ChangeSerializer, ChangesPageSerializer, ChangesQuerySerializer
-from ..services.change_feed import ChangesPage, changes_after, changes_head
+from ..services.change_feed import ChangesPage, changed_objects, changes_after, changes_head
 
 # A snapshot's lists: walked by cursor, 100 rows a page.
 SNAPSHOT_QUERY = "?paging=cursor&page_size=100"
@@ -45,7 +45,7 @@ class ChangesView(GenericAPIView):
             page = ChangesPage(changes=[], position=changes_head(), more=False)
         else:
             page = changes_after(after, size=query.validated_data["page_size"])
-        context = {**self.get_serializer_context(), "objects": page.objects}
+        context = {**self.get_serializer_context(), "objects": changed_objects(page.changes)}
         answer = {
             "results": ChangeSerializer(page.changes, many=True, context=context).data,
             "cursor": page.position.cursor,

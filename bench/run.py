@@ -60,9 +60,9 @@ SECTIONS: list[tuple[str, str, ModuleType]] = [
 
 def in_own_process(module: str, *args: str) -> dict:
     """The JSON that `python -m module args` prints last: a section with databases and servers of its own."""
-    result = subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=BASE_DIR, check=True, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=BASE_DIR, capture_output=True, text=True)
+    if result.returncode:
+        raise RuntimeError(f"python -m {module} failed ({result.returncode}): {result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

